@@ -1,0 +1,1 @@
+# cli: build rules (see the top Makefile.am)

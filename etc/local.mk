@@ -1,0 +1,1 @@
+# etc: build rules (see the top Makefile.am)

@@ -1,0 +1,1 @@
+# fuzz: build rules (see the top Makefile.am)

@@ -1,0 +1,1 @@
+# lib: build rules (see the top Makefile.am)

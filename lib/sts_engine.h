@@ -1,0 +1,174 @@
+/*
+ * sts_engine.h - the policy engine: the one object that both front doors
+ * (the milter at RCPT time and the socketmap policy server at delivery
+ * time) ask about a recipient domain.
+ *
+ * CONTRACT DRAFT: this header is the interface between lib/ (owner: the
+ * engine module) and milter/ (the daemon).  Functions and fields named
+ * here are relied upon by milter/; extend freely, rename only together
+ * with every caller.
+ *
+ * The engine owns: the RFC 8461 cache (sts_cache), the background
+ * workers that discover and fetch policies, the state file
+ * (sts_persist), the override table (sts_override) and the verdict
+ * (sts_verdict).  It never logs: every answer carries a reason, and
+ * events that happen in the background (refresh failures, state-file
+ * problems) are handed to the optional event callback, which the daemon
+ * turns into log lines.
+ *
+ * Thread-safety: every sts_engine_* function except _new and _free may
+ * be called from any number of threads at once.  _free must be called
+ * once, after every other call has returned.
+ */
+#ifndef STS_ENGINE_H
+#define STS_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sts_limits.h"
+#include "sts_policy.h"
+#include "sts_status.h"
+
+/* What to do with a message for one recipient domain. */
+enum sts_verdict {
+	STS_VERDICT_PASS = 0,	/* accept, nothing to say */
+	STS_VERDICT_TAG,	/* accept, add the header line */
+	STS_VERDICT_DEFER,	/* 4xx for this recipient */
+	STS_VERDICT_REJECT,	/* 5xx for this recipient (only if configured) */
+};
+const char *sts_verdict_str(enum sts_verdict v);
+
+/* Why: one code per distinct situation, each with a fixed token. */
+enum sts_reason {
+	STS_REASON_NO_POLICY = 0,	/* domain publishes no policy */
+	STS_REASON_MODE_NONE,		/* policy says mode: none */
+	STS_REASON_SATISFIED,		/* an MX matches (and probed fine) */
+	STS_REASON_NOT_A_DOMAIN,	/* address literal, empty, invalid */
+	STS_REASON_SKIPPED,		/* override: skip */
+	STS_REASON_EXEMPT,		/* exempt sender (RFC 8460 5.3) */
+	STS_REASON_PENDING,		/* unknown yet, fetch in background */
+	STS_REASON_TEMPFAIL,		/* DNS/HTTP temporary failure, nothing cached */
+	STS_REASON_MX_MISMATCH,		/* no MX matches the policy */
+	STS_REASON_NULL_MX,		/* RFC 7505 null MX: domain takes no mail */
+	STS_REASON_TLS_FAILED,		/* probed: no matching MX passed STARTTLS/PKIX */
+	STS_REASON_DANE,		/* DNSSEC-secure TLSA: DANE decides, not STS */
+	STS_REASON_DNSSEC_BOGUS,	/* a DNSSEC-bogus answer on the path */
+	STS_REASON_FORCED,		/* override: defer / reject */
+	STS_REASON_INTERNAL,		/* out of memory or similar */
+	STS_REASON_COUNT
+};
+const char *sts_reason_str(enum sts_reason r);
+
+/* One answer for one recipient domain; plain data, caller-owned. */
+struct sts_answer {
+	enum sts_verdict verdict;
+	enum sts_reason reason;
+	enum sts_rpt rpt;		/* RFC 8460 result type, or NONE */
+	enum sts_mode mode;		/* effective mode (after overrides) */
+	bool have_policy;		/* a policy (fetched or pinned) applied */
+	char domain[STS_DOMAIN_BUFSZ];	/* the policy domain, normalised */
+	char why[STS_WHY_MAX];		/* human reason */
+};
+
+/* The delivery-time view: what the socketmap server needs. */
+struct sts_lookup {
+	enum sts_status status;		/* OK: policy set; NOTFOUND: none applies;
+					   TEMPFAIL: unknown / pending */
+	struct sts_policy *policy;	/* owned by the caller: sts_policy_free() */
+	bool enforce;			/* policy (after overrides) is enforced */
+	bool dane;			/* next hop has DNSSEC-secure TLSA: leave it to DANE */
+	char domain[STS_DOMAIN_BUFSZ];
+	char why[STS_WHY_MAX];
+};
+
+/* Reactions, OpenDKIM-style On-<event>: what each event becomes. */
+struct sts_reactions {
+	enum sts_verdict enforce_failure;	/* default DEFER */
+	enum sts_verdict testing_failure;	/* default TAG */
+	enum sts_verdict temp_error;		/* default TAG */
+	enum sts_verdict dnssec_bogus;		/* default DEFER */
+};
+
+/* Background events the daemon may log (never called with a lock held). */
+enum sts_event_level { STS_EV_DEBUG, STS_EV_INFO, STS_EV_WARNING, STS_EV_ERROR };
+typedef void sts_event_fn(void *arg, enum sts_event_level lvl,
+			  const char *domain, const char *msg);
+
+struct sts_engine_conf {
+	/* resolver */
+	const char *trust_anchor_file;	/* default /usr/share/dns/root.key */
+	const char *unbound_conf;	/* optional ub_ctx_config() file */
+	const char *resolv_conf;	/* optional ub_ctx_resolvconf() file */
+	const char *forwarders;		/* optional, comma/space separated */
+	unsigned dns_timeout_ms;	/* per query */
+	/* fetcher */
+	const char *ca_file;		/* default /etc/ssl/certs/ca-certificates.crt */
+	unsigned fetch_timeout_ms;	/* overall */
+	/* prober */
+	bool probe;			/* STARTTLS-probe matching MX hosts */
+	unsigned probe_timeout_ms;
+	/* cache */
+	size_t cache_max;		/* entries, LRU beyond */
+	unsigned negative_ttl;		/* seconds a "no policy" answer is kept */
+	unsigned failure_backoff;	/* seconds, >= 300 (RFC 8461 3.3 / C8) */
+	unsigned workers;		/* background fetch threads */
+	const char *state_file;		/* optional persistence */
+	const char *override_file;	/* optional */
+	const char *relayhost;		/* optional smart host (RFC 8461 3.4) */
+	struct sts_reactions react;
+	sts_event_fn *event;		/* optional */
+	void *event_arg;
+	/* clock, injectable for tests; NULL = time(NULL) */
+	time_t (*now)(void *arg);
+	void *now_arg;
+};
+
+/* Fill *c with the documented defaults. */
+void sts_engine_conf_defaults(struct sts_engine_conf *c);
+
+struct sts_engine;
+
+/* Create the engine, load the state file and override file, start the
+ * workers.  NULL with a reason on failure. */
+struct sts_engine *sts_engine_new(const struct sts_engine_conf *c,
+				  char *why, size_t whylen);
+
+/* Stop workers, save the state file, free everything.  NULL accepted. */
+void sts_engine_free(struct sts_engine *e);
+
+/*
+ * RCPT-time verdict for a recipient domain (raw, as in the address: any
+ * case, trailing dot, UTF-8, address literal), for sender `from` (raw
+ * envelope sender, may be "" or NULL; used for exemptions).  Never
+ * blocks longer than deadline_ms.  Always fills *out.
+ */
+void sts_engine_check(struct sts_engine *e, const char *domain,
+		      const char *from, unsigned deadline_ms,
+		      struct sts_answer *out);
+
+/* Delivery-time lookup for the socketmap server; never blocks longer
+ * than deadline_ms.  Always fills *out; caller frees out->policy. */
+void sts_engine_lookup(struct sts_engine *e, const char *domain,
+		       unsigned deadline_ms, struct sts_lookup *out);
+
+/* Re-read the override file; on error keep the old table, return
+ * non-OK with the reason (file:line). */
+enum sts_status sts_engine_reload_overrides(struct sts_engine *e, char *why,
+					    size_t whylen);
+
+/* Save the state file now (also done periodically and at _free). */
+enum sts_status sts_engine_save(struct sts_engine *e, char *why,
+				size_t whylen);
+
+/* Counters for logs, tests and benchmarks. */
+struct sts_engine_stats {
+	uint64_t lookups, hits, misses, negative_hits, txt_queries, fetches,
+		fetch_failures, evictions;
+	size_t entries;
+};
+void sts_engine_stats(struct sts_engine *e, struct sts_engine_stats *out);
+
+#endif /* STS_ENGINE_H */

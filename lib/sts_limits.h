@@ -1,0 +1,54 @@
+/*
+ * sts_limits.h - every hard cap on outside data, in one place.
+ *
+ * Each buffer that holds network or file data has a maximum size; the
+ * numbers below are the only place those maxima are set.
+ */
+#ifndef STS_LIMITS_H
+#define STS_LIMITS_H
+
+/* RFC 1035 section 2.3.4 / RFC 1123: a name is at most 253 octets in
+ * text form without the trailing dot; a label at most 63. */
+#define STS_MAX_DOMAIN		253
+#define STS_DOMAIN_BUFSZ	(STS_MAX_DOMAIN + 1)
+#define STS_MAX_LABEL		63
+
+/* Raw (possibly UTF-8) input accepted before normalisation. */
+#define STS_MAX_DOMAIN_INPUT	1024
+
+/* RFC 8461 section 3.1: id is 1*32(ALPHA / DIGIT). */
+#define STS_MAX_ID		32
+
+/* One TXT RR after its character-strings are joined (RFC 1035 caps an
+ * RR at 65535 octets of RDATA). */
+#define STS_MAX_TXT		65535
+/* TXT RRs considered at one name. */
+#define STS_MAX_TXT_RRS		64
+
+/* RFC 8461 section 3.3 suggests 64 KiB for the policy body. */
+#define STS_MAX_POLICY_BODY	65536
+/* mx lines kept from one policy. */
+#define STS_MAX_POLICY_MX	64
+/* RFC 8461 section 3.2: max_age is at most 31557600 (one year). */
+#define STS_MAX_MAX_AGE		31557600u
+
+/* HTTP response limits (RFC 8461 section 3.3 and our budget). */
+#define STS_MAX_HTTP_LINE	8192
+#define STS_MAX_HTTP_HEADERS	100
+
+/* SMTP reply limits for the STARTTLS prober (RFC 5321 4.5.3.1.5 says
+ * 512 octets per reply line). */
+#define STS_MAX_SMTP_LINE	1024
+#define STS_MAX_SMTP_LINES	64
+
+/* MX records and TLSA records considered per name. */
+#define STS_MAX_MX		32
+#define STS_MAX_TLSA		32
+
+/* TLS-RPT rua URIs kept (RFC 8460 section 3). */
+#define STS_MAX_RUA		16
+
+/* Reason strings ("why" buffers). */
+#define STS_WHY_MAX		256
+
+#endif /* STS_LIMITS_H */

@@ -1,0 +1,1 @@
+# milter: build rules (see the top Makefile.am)

@@ -1,0 +1,1 @@
+# tests: build rules (see the top Makefile.am)
