@@ -1,0 +1,41 @@
+/*
+ * milter/mapd.h - the delivery-time policy server: the Postfix/sendmail
+ * socketmap protocol (netstrings) answering TLS policy lookups from the
+ * shared engine (issue [socketmap]).
+ *
+ * CONTRACT between milter/main.c (owner: the milter work) and
+ * milter/mapd.c (owner: the socketmap work).  Order of use, which
+ * follows Postfix's chroot_uid.c: mapd_new() as root (binds the
+ * listening socket, may be a port < 1024 or a root-owned directory),
+ * then privileges are dropped, then mapd_start(); mapd_free() at
+ * shutdown.  All three are called from the main thread only.
+ */
+#ifndef MILTER_MAPD_H
+#define MILTER_MAPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sts_engine;
+
+struct mapd_conf {
+	const char *socket;	/* "inet:PORT@HOST", "inet6:PORT@HOST", "unix:/path" */
+	const char *names;	/* space-separated map names to serve; NULL/"" = any */
+	bool postfix_sts;	/* add Postfix >= 3.10 policy_type=sts attributes */
+	unsigned deadline_ms;	/* per lookup */
+	unsigned max_conns;	/* concurrent connections */
+	int unix_mode;		/* permissions of a unix socket, e.g. 0660 */
+};
+
+struct mapd;
+
+/* Bind and listen.  NULL with a reason (e.g. "address in use"). */
+struct mapd *mapd_new(const struct mapd_conf *c, char *why, size_t whylen);
+
+/* Start serving with engine e (which must outlive the mapd). 0 or -1. */
+int mapd_start(struct mapd *m, struct sts_engine *e, char *why, size_t whylen);
+
+/* Stop accepting, close every connection, join threads, free. NULL ok. */
+void mapd_free(struct mapd *m);
+
+#endif /* MILTER_MAPD_H */
