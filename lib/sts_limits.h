@@ -40,10 +40,16 @@
  * 512 octets per reply line). */
 #define STS_MAX_SMTP_LINE	1024
 #define STS_MAX_SMTP_LINES	64
+/* Text kept from one SMTP reply (all lines). */
+#define STS_MAX_SMTP_REPLY	4096
 
 /* MX records and TLSA records considered per name. */
 #define STS_MAX_MX		32
 #define STS_MAX_TLSA		32
+/* A or AAAA records tried per host (each family). */
+#define STS_MAX_ADDRS		16
+/* Certificates kept from a peer's chain (DANE-TA matching). */
+#define STS_MAX_CHAIN		16
 
 /* TLS-RPT rua URIs kept (RFC 8460 section 3). */
 #define STS_MAX_RUA		16

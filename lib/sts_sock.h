@@ -1,0 +1,59 @@
+/*
+ * sts_sock.h - TCP sockets bounded by deadlines (helpers of the fetcher
+ * and the prober).
+ *
+ * Every wait here is a poll() bounded by an absolute deadline on the
+ * monotonic clock (sts_now_ms()), so that a silent or slow-drip peer is
+ * cut off at the deadline no matter how its bytes are spread out
+ * (checklist C7; mbedtls_net_connect has no connect timeout and its read
+ * timeout bounds single reads only - LAB.md pitfall 7).  Sockets are
+ * non-blocking, close-on-exec and have TCP_NODELAY set (the TLS
+ * handshake flights otherwise stall on Nagle + delayed ACK: LAB.md 2).
+ *
+ * Thread-safety: all functions are re-entrant; a given fd must be used
+ * by one thread at a time.  Nothing here logs.
+ */
+#ifndef STS_SOCK_H
+#define STS_SOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sts_resolver.h"
+#include "sts_status.h"
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t sts_now_ms(void);
+
+/* The earlier of now+ms and limit (limit 0 means none). */
+int64_t sts_deadline_min(int64_t limit, unsigned ms);
+
+/*
+ * Connect to a, giving up at deadline_ms (absolute, sts_now_ms()).
+ *   STS_OK       *fd is a connected, non-blocking socket
+ *   STS_TEMPFAIL refused, unreachable, timed out (why says which)
+ */
+enum sts_status sts_sock_connect(const struct sts_sockaddr *a,
+				 int64_t deadline_ms, int *fd, char *why,
+				 size_t whylen);
+
+/*
+ * Read what is available (at least one byte) into buf[len], waiting up
+ * to deadline_ms.  *got = 0 with STS_OK means orderly EOF.
+ * STS_TEMPFAIL on timeout or error.
+ */
+enum sts_status sts_sock_read(int fd, void *buf, size_t len,
+			      int64_t deadline_ms, size_t *got, char *why,
+			      size_t whylen);
+
+/* Write all of buf[len] before deadline_ms; STS_TEMPFAIL otherwise. */
+enum sts_status sts_sock_write(int fd, const void *buf, size_t len,
+			       int64_t deadline_ms, char *why, size_t whylen);
+
+/* Bytes already received and not yet read (FIONREAD), 0 on error. */
+size_t sts_sock_pending(int fd);
+
+/* close(fd) if fd >= 0. */
+void sts_sock_close(int fd);
+
+#endif /* STS_SOCK_H */
