@@ -1,0 +1,523 @@
+#!/usr/bin/python3
+"""Generate everything the lab serves from tests/lab/scenarios.tsv.
+
+Usage: gen.py PHASE LABDIR SRCDIR
+  pki    lab CA, rogue CA, policy-host and MX-listener certificates
+  dns    zones (signed with ldns, bogus/expired children), nsd/unbound configs, trust anchor
+  conf   nginx vhosts + docroots, Postfix mx/out configs, resolv.conf/hosts/nsswitch
+Only the standard library and the openssl / ldns command line tools are used.
+"""
+import hashlib
+import os
+import re
+import subprocess
+import sys
+
+PHASE, L, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+REPO = os.path.normpath(os.path.join(SRC, "..", ".."))
+
+# Address plan (LAB.md): listeners of the MX farm, by the "mx" column.
+MX_ADDR = {
+    "valid": "127.0.25.11",
+    "wrongname": "127.0.25.12",
+    "selfsigned": "127.0.25.13",
+    "notls": "127.0.25.14",
+    "expired": "127.0.25.15",
+    "dane-match": "127.0.25.16",
+    "dane-mismatch": "127.0.25.17",
+}
+MX_CERT = {  # listener -> keychain file under pki/ (None: no STARTTLS)
+    "valid": "mx-valid",
+    "wrongname": "wrongname",
+    "selfsigned": "mx-selfsigned",
+    "notls": None,
+    "expired": "mx-expired",
+    "dane-match": "mx-dane",
+    "dane-mismatch": "mx-danebad",
+}
+NSD, UNBOUND, NGINX, BLACKHOLE = "127.0.53.1", "127.0.53.2", "127.0.44.3", "127.0.44.4"
+OUT_ADDR, SM_ADDR = "127.0.25.1", "127.0.25.2"
+TXT_ID = "20261128T000000"
+CERT_VHOST = {  # policy column -> certificate of that vhost
+    "cert-expired": "policy-expired",
+    "cert-wrongname": "wrongname",
+    "cert-cnonly": "policy-cnonly",
+    "cert-untrusted": "policy-untrusted",
+}
+
+
+def rows():
+    out, header = [], None
+    with open(os.path.join(SRC, "scenarios.tsv"), encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if header is None:
+                header = cols
+                continue
+            if len(cols) != len(header):
+                sys.exit("scenarios.tsv: wrong column count: %r" % line)
+            out.append(dict(zip(header, cols)))
+    return out
+
+
+ROWS = rows()
+
+
+def write(path, text, mode=0o644):
+    path = os.path.join(L, path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def run(*argv, **kw):
+    return subprocess.run(argv, check=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, **kw).stdout
+
+
+def mxname(r):
+    return r["domain"] if r["mx"] == "implicit" else "mx." + r["domain"]
+
+
+# ---------------------------------------------------------------- PKI
+def pki():
+    d = os.path.join(L, "pki")
+    os.makedirs(d, exist_ok=True)
+    os.chdir(d)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca, cn in (("ca", "MTA-STS Lab CA"), ("rogue-ca", "Untrusted Rogue CA")):
+        run("openssl", "req", "-x509", *ec, "-keyout", ca + ".key", "-out", ca + ".pem",
+            "-days", "3650", "-subj", "/CN=" + cn,
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    # openssl ca databases (needed for -startdate/-enddate of the expired certs)
+    for ca in ("ca", "rogue-ca"):
+        os.makedirs(ca + ".db", exist_ok=True)
+        open(ca + ".db/index.txt", "w").close()
+        write("pki/%s.db/serial" % ca, "1000\n")
+        write("pki/%s.cnf" % ca, """[ca]
+default_ca = lab
+[lab]
+dir = {d}
+database = {d}/{ca}.db/index.txt
+serial = {d}/{ca}.db/serial
+new_certs_dir = {d}/{ca}.db
+certificate = {d}/{ca}.pem
+private_key = {d}/{ca}.key
+default_md = sha256
+default_days = 3650
+policy = anything
+copy_extensions = copy
+unique_subject = no
+[anything]
+commonName = supplied
+""".format(d=d, ca=ca))
+
+    def names(pred, fmt):
+        return [fmt(r) for r in ROWS if pred(r)]
+
+    policy_sans = names(lambda r: r["policy"] not in CERT_VHOST, lambda r: "mta-sts." + r["domain"])
+    leaves = [
+        # name, issuer (None = self-signed), SANs ([] = no SAN), dates
+        ("policy", "ca", policy_sans, None),
+        ("policy-expired", "ca", ["mta-sts.example-certexpired.test"], "expired"),
+        ("policy-cnonly", "ca", [], None),
+        ("policy-untrusted", "rogue-ca", ["mta-sts.example-certuntrusted.test"], None),
+        ("wrongname", "ca", ["www.other.test"], None),
+        ("mx-valid", "ca", names(lambda r: r["mx"] in ("valid", "implicit"), mxname), None),
+        ("mx-selfsigned", None, names(lambda r: r["mx"] == "selfsigned", mxname), None),
+        ("mx-expired", "ca", names(lambda r: r["mx"] == "expired", mxname), "expired"),
+        ("mx-dane", "ca", names(lambda r: r["mx"] == "dane-match", mxname), None),
+        ("mx-danebad", "ca", names(lambda r: r["mx"] == "dane-mismatch", mxname), None),
+    ]
+    procs = []
+    for name, issuer, sans, dates in leaves:
+        cn = sans[0] if sans else "mta-sts.example-certcnonly.test"
+        args = ["openssl", "req", *ec, "-keyout", name + ".key", "-subj", "/CN=" + cn]
+        if sans:
+            args += ["-addext", "subjectAltName=" + ",".join("DNS:" + s for s in sans)]
+        if issuer is None:
+            args += ["-x509", "-days", "3650", "-out", name + ".pem"]
+        else:
+            args += ["-out", name + ".csr"]
+        procs.append((name, issuer, dates, subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                                            stderr=subprocess.PIPE)))
+    for name, issuer, dates, p in procs:
+        if p.wait() != 0:
+            sys.exit("openssl req %s: %s" % (name, p.stderr.read().decode()))
+        if issuer is None:
+            continue
+        args = ["openssl", "ca", "-batch", "-notext", "-config", issuer + ".cnf",
+                "-in", name + ".csr", "-out", name + ".pem"]
+        if dates == "expired":
+            args += ["-startdate", "20200101000000Z", "-enddate", "20200201000000Z"]
+        run(*args)
+    for name, issuer, _, _ in procs:
+        leaf = open(name + ".pem").read()
+        key = open(name + ".key").read()
+        chain = leaf + (open(issuer + ".pem").read() if issuer else "")
+        write("pki/%s.chain.pem" % name, chain)
+        write("pki/%s.keychain.pem" % name, key + chain, 0o600)
+    # TLSA 3 1 1 values: the DANE MX matches its own SPKI, the bad one gets the rogue CA's
+    for name, src in (("mx-dane", "mx-dane.pem"), ("mx-danebad", "rogue-ca.pem")):
+        pub = run("openssl", "x509", "-in", src, "-noout", "-pubkey")
+        der = run("openssl", "pkey", "-pubin", "-outform", "DER", input=pub)
+        write("pki/%s.tlsa" % name, hashlib.sha256(der).hexdigest() + "\n")
+    # CA-only directory (sendmail CACertPath; pitfall I)
+    os.makedirs("cadir", exist_ok=True)
+    write("pki/cadir/ca.pem", open("ca.pem").read())
+    run("openssl", "rehash", os.path.join(d, "cadir"))
+
+
+# ---------------------------------------------------------------- DNS
+def txt_records(r):
+    k = r["txt"]
+    good = '"v=STSv1; id=%s;"' % TXT_ID
+    if k == "valid":
+        return ["TXT " + good]
+    if k == "none":
+        return []
+    if k == "two":
+        return ["TXT " + good, 'TXT "v=STSv1; id=%sb;"' % TXT_ID]
+    if k == "badid":
+        return ['TXT "v=STSv1; id=2024-01-01;"']
+    if k == "unrelated":
+        return ["TXT " + good, 'TXT "site-verification=0123456789abcdef"']
+    if k == "multistring":
+        return ['TXT "v=STSv1; " "id=%s;"' % TXT_ID]
+    if k.startswith("cname:"):
+        return ["CNAME _mta-sts.%s." % k[6:]]
+    sys.exit("unknown txt kind " + k)
+
+
+def domain_records(r):
+    """Records of one scenario domain, names relative to the domain (@ = domain)."""
+    out = [("_mta-sts", rr) for rr in txt_records(r)]
+    p = r["policy"]
+    if p == "blackhole":
+        out.append(("mta-sts", "A " + BLACKHOLE))
+    elif p == "cnamehost":
+        out.append(("mta-sts", "CNAME policyhost.test."))
+    elif p != "-":
+        out.append(("mta-sts", "A " + NGINX))
+    m = r["mx"]
+    if m == "null":
+        out.append(("@", "MX 0 ."))
+    elif m == "implicit":
+        out.append(("@", "A " + MX_ADDR["valid"]))
+    else:
+        out.append(("@", "MX 10 mx.%s." % r["domain"]))
+        out.append(("mx", "A " + MX_ADDR[m]))
+        if m in ("dane-match", "dane-mismatch"):
+            h = open(os.path.join(L, "pki", "mx-dane%s.tlsa" % ("" if m == "dane-match" else "bad"))).read().strip()
+            out.append(("_25._tcp.mx", "TLSA 3 1 1 " + h))
+    out.append(("_smtp._tls", 'TXT "v=TLSRPTv1; rua=mailto:tlsrpt@%s"' % r["domain"]))
+    return out
+
+
+def soa(origin):
+    return ("$ORIGIN %s.\n$TTL 300\n@ IN SOA ns.test. hostmaster.test. 1 3600 600 86400 60\n"
+            "@ IN NS ns.test.\n" % origin)
+
+
+def rr_lines(recs, domain, origin):
+    lines = []
+    for name, rr in recs:
+        fq = domain if name == "@" else name + "." + domain
+        rel = fq[: -len(origin) - 1] if fq != origin else "@"
+        lines.append("%s IN %s" % (rel, rr))
+    return "\n".join(lines) + "\n"
+
+
+def dns():
+    d = os.path.join(L, "dns")
+    os.makedirs(d, exist_ok=True)
+    os.chdir(d)
+    parent = soa("test") + "ns IN A %s\npolicyhost IN A %s\n" % (NSD, NGINX)
+    children = []
+    for r in ROWS:
+        dom = r["domain"]
+        recs = domain_records(r)
+        if r["dnssec"] != "secure":  # its own child zone (NSD serves it too)
+            children.append((r, recs))
+            parent += "%s IN NS ns.test.\n" % dom[: -len(".test")]
+        else:
+            parent += rr_lines(recs, dom, "test")
+    keys = {}
+
+    def keygen(zone):
+        k = run("ldns-keygen", "-a", "ECDSAP256SHA256", "-k", zone).decode().strip()
+        keys[zone] = k
+        return k
+
+    zones = ["test"]
+    for r, recs in children:
+        dom = r["domain"]
+        zones.append(dom)
+        write("dns/%s.zone" % dom, soa(dom) + rr_lines(recs, dom, dom))
+        if r["dnssec"] == "insecure":
+            os.rename("%s.zone" % dom, "%s.zone.signed" % dom)
+            continue
+        k = keygen(dom)
+        args = ["ldns-signzone", "-f", dom + ".zone.signed"]
+        if "expiredsig" in dom:  # bogus by expired signatures
+            args += ["-i", "20200101000000", "-e", "20200201000000"]
+        else:
+            args += ["-i", "20200101000000", "-e", "20380101000000"]
+        run(*args, dom + ".zone", k)
+        parent += run("ldns-key2ds", "-n", "-2", k + ".key").decode()
+        if r["dnssec"] == "bogus" and "expiredsig" not in dom:
+            # tamper after signing: the RRSIG no longer verifies
+            z = open(dom + ".zone.signed").read()
+            z2 = z.replace("id=%s;" % TXT_ID, "id=TAMPERED;", 1)
+            assert z2 != z, "tamper failed"
+            write("dns/%s.zone.signed" % dom, z2)
+    write("dns/test.zone", parent)
+    k = keygen("test")
+    run("ldns-signzone", "-i", "20200101000000", "-e", "20380101000000", "-f", "test.zone.signed", "test.zone", k)
+    write("dns/test.ta", run("ldns-key2ds", "-n", "-2", k + ".key").decode())
+
+    zcfg = "".join('zone:\n\tname: "%s."\n\tzonefile: "%s.zone.signed"\n' % (z, z) for z in zones)
+    write("dns/nsd.conf", """server:
+	ip-address: {nsd}
+	port: 53
+	ip4-only: yes
+	username: ""
+	chroot: ""
+	database: ""
+	zonesdir: "{L}/dns"
+	pidfile: "{L}/run/nsd.pid"
+	xfrdfile: "{L}/dns/xfrd.state"
+	zonelistfile: "{L}/dns/zone.list"
+	xfrdir: "{L}/dns"
+	logfile: "{L}/log/nsd.log"
+	server-count: 1
+	verbosity: 1
+	hide-version: yes
+remote-control:
+	control-enable: no
+{zcfg}""".format(nsd=NSD, L=L, zcfg=zcfg))
+    common = """	do-not-query-localhost: no
+	local-zone: "test." nodefault
+	trust-anchor-file: "{L}/dns/test.ta"
+	val-log-level: 2
+	do-ip6: no
+""".format(L=L)
+    stub = 'stub-zone:\n\tname: "test."\n\tstub-addr: %s\n' % NSD
+    write("dns/unbound.conf", """server:
+	interface: {ub}
+	port: 53
+	username: ""
+	chroot: ""
+	directory: "{L}/dns"
+	pidfile: "{L}/run/unbound.pid"
+	do-daemonize: no
+	use-syslog: no
+	logfile: ""
+	verbosity: 1
+	num-threads: 1
+	so-reuseport: no
+	access-control: 127.0.0.0/8 allow
+	val-bogus-ttl: 5
+	cache-max-negative-ttl: 5
+{common}remote-control:
+	control-enable: no
+{stub}""".format(ub=UNBOUND, L=L, common=common, stub=stub))
+    # the libunbound config for ub_ctx_config() (LAB_UNBOUND_CONF)
+    write("dns/libunbound.conf", "server:\n" + common + stub)
+
+
+# ---------------------------------------------------------------- configs
+def policy_body(r, eol="\r\n"):
+    p = r["policy"]
+    mode = {"testing": "testing", "none": "none"}.get(p, "enforce")
+    lines = ["version: STSv1", "mode: " + mode]
+    if r["policy_mx"] != "-":
+        lines += ["mx: " + m.replace("{d}", r["domain"]) for m in r["policy_mx"].split(",")]
+    lines.append("max_age: 86400")
+    if p == "invalid":
+        lines = ["version: STSv1", "mode: Enforce", "max_age: forever", "mx mx." + r["domain"]]
+    body = eol.join(lines) + eol
+    if p in ("big-cl", "big-chunked"):
+        pad = "x-padding: " + "p" * 100 + eol
+        body += pad * (70000 // len(pad) + 1)  # > 64 KiB (RFC 8461 3.2 suggests that cap)
+    return body
+
+
+def nginx():
+    www = os.path.join(L, "https", "www")
+    special = []
+    for r in ROWS:
+        dom, p = r["domain"], r["policy"]
+        if p in ("-", "blackhole"):
+            continue
+        write("https/www/%s/.well-known/mta-sts.txt" % dom,
+              policy_body(r, "\n" if p == "enforce-lf" else "\r\n"))
+        loc = {
+            "redirect": "return 301 https://mta-sts.example-enforce.test/.well-known/mta-sts.txt;",
+            "404": "return 404;",
+            "500": "return 500;",
+            "html": "default_type text/html;",
+            "big-chunked": "ssi on; ssi_types text/plain;",
+            "slow": "limit_rate 8;",
+        }.get(p)
+        cert = CERT_VHOST.get(p)
+        if loc is None and cert is None:
+            continue
+        cert = cert or "policy"
+        special.append("""	server {{
+		listen {ip}:443 ssl;
+		server_name mta-sts.{dom};
+		ssl_certificate {L}/pki/{cert}.chain.pem;
+		ssl_certificate_key {L}/pki/{cert}.key;
+		root {www}/{dom};
+		location / {{ return 404; }}
+		location = /.well-known/mta-sts.txt {{ {loc} }}
+	}}
+""".format(ip=NGINX, dom=dom, L=L, cert=cert, www=www, loc=loc or ""))
+    tmp = "".join("\t%s_temp_path %s/https/tmp/%s;\n" % (t, L, t)
+                  for t in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    write("https/nginx.conf", """worker_processes 1;
+pid {L}/run/nginx.pid;
+error_log {L}/log/nginx-error.log;
+events {{ worker_connections 256; }}
+http {{
+	access_log {L}/log/nginx-access.log;
+{tmp}	types {{ }}
+	default_type text/plain;
+	sendfile on;
+	ssl_protocols TLSv1.2 TLSv1.3;
+	server {{
+		listen {ip}:443 ssl default_server;
+		server_name _;
+		ssl_certificate {L}/pki/wrongname.chain.pem;
+		ssl_certificate_key {L}/pki/wrongname.key;
+		return 421;
+	}}
+	server {{
+		listen {ip}:443 ssl;
+		server_name ~^mta-sts\\.(?<dom>.+)$;
+		ssl_certificate {L}/pki/policy.chain.pem;
+		ssl_certificate_key {L}/pki/policy.key;
+		root {www}/$dom;
+		location / {{ return 404; }}
+		location = /.well-known/mta-sts.txt {{ }}
+	}}
+{special}}}
+""".format(L=L, tmp=tmp, ip=NGINX, www=www, special="".join(special)))
+    os.makedirs(os.path.join(L, "https", "tmp"), exist_ok=True)
+
+
+MASTER_COMMON = """pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+def main_common(inst):
+    return """# generated by tests/lab/lib/gen.py -- lab instance "{inst}"
+compatibility_level = 3.6
+queue_directory = {L}/{inst}/queue
+data_directory = {L}/{inst}/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+shlib_directory = /usr/lib/postfix
+meta_directory = /etc/postfix
+mail_owner = postfix
+setgid_group = postdrop
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+maillog_file = {L}/log/{inst}-maillog
+maillog_file_prefixes = {L}/log
+alias_maps =
+alias_database =
+mydestination =
+biff = no
+smtputf8_enable = no
+smtpd_banner = $myhostname ESMTP lab-{inst}
+delay_warning_time = 0
+""".format(L=L, inst=inst)
+
+
+def postfix():
+    # MX farm: one listener per certificate case, every mail into one Maildir.
+    ml = []
+    for kind, addr in MX_ADDR.items():
+        c = MX_CERT[kind]
+        opt = ("-o smtpd_tls_security_level=none" if c is None
+               else "-o smtpd_tls_chain_files=%s/pki/%s.keychain.pem" % (L, c))
+        ml.append("%s:25 inet n - n - - smtpd -o syslog_name=mx-%s %s\n" % (addr, kind, opt))
+    write("mx/etc/master.cf", "".join(ml) + MASTER_COMMON)
+    write("mx/etc/main.cf", main_common("mx") + """myhostname = mx.lab.test
+inet_interfaces = {ifs}
+virtual_mailbox_domains = static:ALL
+virtual_mailbox_base = {L}/mail
+virtual_mailbox_maps = static:sink/
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+virtual_mailbox_limit = 0
+message_size_limit = 10240000
+smtpd_tls_security_level = may
+smtpd_tls_loglevel = 1
+smtpd_tls_received_header = yes
+""".format(ifs=", ".join(MX_ADDR.values()), L=L))
+    # out: the submitting MTA; the admin-facing lines come from etc/examples/postfix-main.cf
+    snippet = open(os.path.join(REPO, "etc", "examples", "postfix-main.cf"), encoding="utf-8").read()
+    snippet = snippet.replace("/etc/ssl/certs/ca-certificates.crt", L + "/pki/ca.pem")
+    write("out/etc/master.cf", "%s:25 inet n - n - - smtpd\n" % OUT_ADDR + MASTER_COMMON)
+    write("out/etc/main.cf", main_common("out") + """myhostname = out.lab.test
+inet_interfaces = {addr}
+relayhost =
+smtp_tls_loglevel = 1
+smtpd_tls_security_level = none
+smtp_connect_timeout = 5s
+smtp_helo_timeout = 10s
+maximal_backoff_time = 60s
+minimal_backoff_time = 10s
+queue_run_delay = 10s
+# ---- etc/examples/postfix-main.cf (lab CA substituted) ----
+{snippet}""".format(addr=OUT_ADDR, snippet=snippet))
+
+
+def etc():
+    write("etc/resolv.conf", "nameserver %s\noptions trust-ad edns0 timeout:2 attempts:2\n" % UNBOUND)
+    write("etc/hosts", "127.0.0.1\tlocalhost\n%s\tout.lab.test\n%s\tsendmail.lab.test sendmail\n" % (OUT_ADDR, SM_ADDR))
+    write("etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
+          "networks: files\nprotocols: files\nservices: files\n")
+
+
+if PHASE == "pki":
+    pki()
+elif PHASE == "dns":
+    dns()
+elif PHASE == "conf":
+    nginx()
+    postfix()
+    etc()
+else:
+    sys.exit("usage: gen.py pki|dns|conf LABDIR SRCDIR")
