@@ -141,3 +141,24 @@ take_lock() {
 	exec 9>"$LABDIR/run/lock"
 	flock -w "${1:-15}" 9 || die "another up/down of this instance holds $LABDIR/run/lock"
 }
+
+# running NAME: the last recorded process of that name is alive
+running() {
+	local pid st
+	pid=$(cat "$LABDIR/run/$1.pid" 2>/dev/null) || return 1
+	st=$(awk -v p="$pid" -v n="$1" '$1 == p && $3 == n { print $2 }' "$LABDIR/run/pids")
+	[ -n "$st" ] && alive "$pid" "$st"
+}
+
+# svc_status NAME WHAT: print and return the state of a daemon started by bg
+svc_status() {
+	if running "$1"; then
+		echo "$1: running, pid $(cat "$LABDIR/run/$1.pid"), $2"
+	elif [ -f "$LABDIR/run/$1.pid" ]; then
+		echo "$1: DEAD"
+		return 1
+	else
+		echo "$1: not started"
+		return 1
+	fi
+}
