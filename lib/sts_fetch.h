@@ -24,11 +24,12 @@
  *   STS_INVALID   sts-webpki-invalid      certificate not trusted,
  *                                         expired, wrong name, no SAN
  *   STS_INVALID   sts-policy-fetch-error  HTTP status not 200 (also
- *                                         3xx: never followed), bad HTTP
+ *                                         3xx: never followed), bad HTTP,
+ *                                         body over STS_MAX_POLICY_BODY
+ *                                         (as the lab table expects)
  *   STS_INVALID   sts-policy-invalid      Content-Type not text/plain,
  *                                         policy syntax error
- *   STS_NOMEM     sts-policy-invalid      body larger than the cap
- *                 (or none)               allocation failure
+ *   STS_NOMEM     none                    allocation failure
  *
  * Thread-safety: sts_fetch_policy() may run in many threads at once with
  * the same resolver and struct sts_tls.  It never logs.

@@ -64,6 +64,9 @@ const char *sts_tls_library(void);
 enum sts_status sts_tls_conn_new(struct sts_tls *t, int fd, const char *host,
 				 int64_t deadline_ms, struct sts_tls_conn **out,
 				 char *why, size_t whylen);
+/* Move the session's deadline (e.g. one per prober step). */
+void sts_tls_conn_set_deadline(struct sts_tls_conn *c, int64_t deadline_ms);
+
 /* Frees the session; does not close fd. */
 void sts_tls_conn_free(struct sts_tls_conn *c);
 
