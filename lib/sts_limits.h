@@ -54,6 +54,12 @@
 /* TLS-RPT rua URIs kept (RFC 8460 section 3). */
 #define STS_MAX_RUA		16
 
+/* A recipient address as an MTA hands it over (RFC 5321 section
+ * 4.5.3.1.3 caps a path at 256 octets; UTF-8 addresses, RFC 6531, and
+ * the angle brackets need more room, so we accept 4 times that). */
+#define STS_MAX_ADDR_INPUT	1024
+#define STS_ADDR_DOMAIN_BUFSZ	(STS_MAX_ADDR_INPUT + 1)
+
 /* Reason strings ("why" buffers). */
 #define STS_WHY_MAX		256
 
