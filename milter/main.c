@@ -1,0 +1,462 @@
+/*
+ * milter/main.c - mta-sts-milter: process life (issue [milter]).
+ *
+ * Start-up order (Postfix chroot_uid.c, and mapd.h's contract):
+ *   1. block the signals we handle, in the main thread, before any
+ *      thread exists, so every later thread inherits the mask;
+ *   2. read the configuration (as root: it may be root-only);
+ *   3. as root: open the milter socket (smfi_opensocket; stale unix
+ *      socket removed, a live one refused), set TCP_NODELAY on it, bind
+ *      the socketmap socket (mapd_new);
+ *   4. fork into the background (the parent waits until the child says
+ *      "ready" or why it failed, and exits 0/1 accordingly);
+ *   5. lock the PID file, then drop to UserID;
+ *   6. only then create the engine: it reads the state and override
+ *      files and later writes the state file, so those must belong to
+ *      the unprivileged user -- reading them after the drop makes a
+ *      wrong owner fail at start, not at the first save or reload;
+ *   7. start the socketmap server and libmilter (smfi_main in its own
+ *      thread), and wait for signals in the main thread.
+ *
+ * Signals: libmilter's own signal thread sigwait()s for SIGHUP, SIGTERM
+ * and SIGINT and stops the milter on any of them.  On Linux a
+ * process-directed signal goes to the main thread first when it is
+ * waiting for it, so this thread sees SIGHUP (reload) and SIGTERM/SIGINT
+ * (graceful stop: smfi_stop, save state).  SIGUSR1 reloads too and is
+ * never seen by libmilter at all; it is the safe choice for scripts.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "mapd.h"
+#include "milter.h"
+#include "nodelay.h"
+#include "pidfile.h"
+#include "privs.h"
+#include "smfi.h"
+#include "sockspec.h"
+#include "sts_engine.h"
+#include "sts_override.h"
+
+#define IDENT "mta-sts-milter"
+
+static const char *conf_file = CONF_DEFAULT_FILE;
+static volatile int milter_exited, milter_failed, stopping;
+static int ready_fd = -1; /* pipe to the waiting parent */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s [-f] [-n] [-c FILE] | -V\n"
+		"  -c FILE  configuration file (default %s)\n"
+		"  -f       stay in the foreground, log to stderr\n"
+		"  -n       check the configuration and override files, exit\n"
+		"  -V       print the version\n",
+		IDENT, CONF_DEFAULT_FILE);
+}
+
+/* Tell the parent how start-up ended ("" = ready), then stop talking. */
+static void
+notify_parent(const char *msg)
+{
+	if (ready_fd < 0)
+		return;
+	if (write(ready_fd, msg, strlen(msg) + 1) < 0) {
+		/* the parent is gone: nothing to tell */
+	}
+	close(ready_fd);
+	ready_fd = -1;
+}
+
+static void __attribute__((noreturn)) fail(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void
+fail(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERR, "%s", msg);
+	notify_parent(msg);
+	exit(1);
+}
+
+static void
+engine_event(void *arg, enum sts_event_level lvl, const char *domain,
+	     const char *msg)
+{
+	static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR};
+
+	(void)arg;
+	log_msg(prio[lvl <= STS_EV_ERROR ? lvl : STS_EV_ERROR],
+		"event domain=%s msg=\"%s\"", domain ? domain : "-",
+		msg ? msg : "");
+}
+
+static void
+check_engine(void *arg, const char *domain, const char *from,
+	     unsigned deadline_ms, struct sts_answer *out)
+{
+	sts_engine_check(arg, domain, from, deadline_ms, out);
+}
+
+/* -n: the configuration was read; now the override file. */
+static int
+check_only(const struct conf *c)
+{
+	struct sts_override *t = NULL;
+	char why[STS_WHY_MAX * 2];
+
+	if (c->override_file == NULL)
+		return 0;
+	if (sts_override_load(c->override_file, &t, why, sizeof(why)) !=
+	    STS_OK) {
+		fprintf(stderr, "%s\n", why);
+		return 1;
+	}
+	printf("%s: OK (%zu rules)\n", c->override_file, sts_override_count(t));
+	sts_override_unref(t);
+	return 0;
+}
+
+/* Fork; the parent waits for the child's verdict on start-up. */
+static void
+daemonize(void)
+{
+	char msg[512];
+	ssize_t n, got = 0;
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p) != 0)
+		fail("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(p[1]);
+		while (got < (ssize_t)sizeof(msg) - 1) {
+			n = read(p[0], msg + got,
+				 sizeof(msg) - 1 - (size_t)got);
+			if (n <= 0)
+				break;
+			got += n;
+			if (memchr(msg, '\0', (size_t)got) != NULL)
+				break;
+		}
+		msg[got] = '\0';
+		if (got == 0) {
+			fprintf(stderr, "%s: start-up failed (see the log)\n",
+				IDENT);
+			_exit(1);
+		}
+		if (msg[0] != '\0') {
+			fprintf(stderr, "%s: %s\n", IDENT, msg);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	(void)fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+	if (setsid() < 0)
+		fail("setsid: %s", strerror(errno));
+	if (chdir("/") != 0)
+		fail("chdir /: %s", strerror(errno));
+}
+
+static void
+null_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return;
+	(void)dup2(fd, 0);
+	(void)dup2(fd, 1);
+	(void)dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+static void *
+milter_thread(void *arg)
+{
+	(void)arg;
+	if (smfi_main() != MI_SUCCESS) {
+		log_msg(LOG_ERR, "libmilter stopped with an error");
+		milter_failed = 1;
+	}
+	milter_exited = 1;
+	/* If libmilter stopped by itself, wake the main thread. */
+	if (!stopping)
+		kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+static void
+reload(struct sts_engine *e)
+{
+	char why[STS_WHY_MAX * 2], diff[512];
+	struct conf *nc, *old;
+	enum sts_status st;
+
+	nc = conf_load(conf_file, NULL, why, sizeof(why));
+	if (nc == NULL) {
+		log_msg(LOG_WARNING,
+			"reload failed, keeping the old configuration: %s",
+			why);
+	} else {
+		old = conf_current();
+		conf_restart_diff(old, nc, diff, sizeof(diff));
+		if (diff[0] != '\0')
+			log_msg(LOG_WARNING,
+				"reload: changed settings take effect only "
+				"after a restart: %s",
+				diff);
+		conf_unref(old);
+		log_set_level(nc->log_level);
+		conf_install(nc);
+		log_msg(LOG_INFO, "reload: configuration %s read", conf_file);
+	}
+	st = sts_engine_reload_overrides(e, why, sizeof(why));
+	if (st != STS_OK)
+		log_msg(LOG_WARNING, "reload: override file kept as before: %s",
+			why);
+	else
+		log_msg(LOG_INFO, "reload: overrides read");
+}
+
+/* The milter socket's path if it is a unix socket, else NULL. */
+static const char *
+unix_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	if (spec[0] == '/')
+		return spec;
+	return NULL;
+}
+
+/* Warn early if the state file's directory is not writable by us. */
+static void
+check_state_dir(const char *file)
+{
+	char dir[4096];
+	char *slash;
+
+	if (file == NULL)
+		return;
+	snprintf(dir, sizeof(dir), "%s", file);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return;
+	*(slash == dir ? slash + 1 : slash) = '\0';
+	if (access(dir, W_OK) != 0)
+		log_msg(LOG_WARNING,
+			"StateFile %s: directory not writable (%s): cached "
+			"policies will not survive a restart",
+			file, strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct milter_env env = {.io = &smfi_glue_io,
+					.check = check_engine};
+	bool foreground = false, check = false, drop = false;
+	char why[STS_WHY_MAX * 2], uname[256];
+	struct sts_engine_conf ec;
+	struct sts_engine *engine;
+	struct mapd *mapd = NULL;
+	struct conf *c;
+	pthread_t mt;
+	sigset_t sigs;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int ch, pidfd = -1, sig, n;
+	const char *upath;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_file = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'V':
+			printf("%s %s\n", IDENT, PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	c = conf_load(conf_file, stderr, why, sizeof(why));
+	if (c == NULL)
+		return 1;
+	if (check) {
+		int rc = check_only(c);
+
+		if (rc == 0)
+			printf("%s: OK\n", conf_file);
+		conf_unref(c);
+		return rc;
+	}
+	log_init(IDENT, foreground, c->log_level);
+	umask(c->umask);
+
+	if (c->user != NULL) {
+		if (privs_lookup(c->user, &uid, &gid, uname, sizeof(uname), why,
+				 sizeof(why)) != 0)
+			fail("%s", why);
+		if (geteuid() == 0)
+			drop = uid != 0;
+		else if (geteuid() != uid)
+			fail("UserID %s: not started as root, cannot switch",
+			     c->user);
+	} else if (geteuid() == 0) {
+		log_msg(LOG_WARNING, "no UserID set: running as root");
+	}
+
+	/* A clear error for a socket in use, before libmilter tries. */
+	n = sockspec_listen(c->socket, c->socket_mode, why, sizeof(why));
+	if (n < 0)
+		fail("Socket %s: %s", c->socket, why);
+	close(n);
+	if (smfi_glue_open(c->socket, &env, why, sizeof(why)) != 0)
+		fail("Socket %s: %s", c->socket, why);
+	upath = unix_path(c->socket);
+	if (upath != NULL) {
+		if (chmod(upath, (mode_t)c->socket_mode) != 0)
+			log_msg(LOG_WARNING, "chmod %s: %s", upath,
+				strerror(errno));
+		if (drop && chown(upath, uid, gid) != 0)
+			log_msg(LOG_WARNING, "chown %s: %s", upath,
+				strerror(errno));
+	} else {
+		n = nodelay_listener(c->socket, why, sizeof(why));
+		if (n > 0)
+			log_msg(LOG_INFO,
+				"TCP_NODELAY set on the milter listener %s "
+				"(inherited by accepted connections)",
+				c->socket);
+		else
+			log_msg(LOG_WARNING,
+				"TCP_NODELAY not set on %s: %s; expect ~40 "
+				"ms per message with added headers",
+				c->socket, why);
+	}
+	if (c->map_socket != NULL) {
+		struct mapd_conf mc = {
+			.socket = c->map_socket,
+			.names = c->map_names,
+			.postfix_sts = c->map_postfix_sts,
+			.deadline_ms = c->lookup_deadline_ms,
+			.max_conns = 1024,
+			.unix_mode = c->socket_mode,
+		};
+
+		mapd = mapd_new(&mc, why, sizeof(why));
+		if (mapd == NULL)
+			fail("MapSocket %s: %s", c->map_socket, why);
+	}
+
+	if (!foreground)
+		daemonize();
+	if (c->pid_file != NULL) {
+		pidfd = pidfile_open(c->pid_file, why, sizeof(why));
+		if (pidfd < 0)
+			fail("%s", why);
+	}
+	if (drop) {
+		if (privs_drop(uname, uid, gid, why, sizeof(why)) != 0)
+			fail("dropping privileges: %s", why);
+		log_msg(LOG_INFO, "running as %s (uid %ld, gid %ld)", uname,
+			(long)uid, (long)gid);
+	}
+	check_state_dir(c->state_file);
+
+	conf_engine(c, &ec);
+	ec.event = engine_event;
+	engine = sts_engine_new(&ec, why, sizeof(why));
+	if (engine == NULL)
+		fail("engine: %s", why);
+	env.check_arg = engine;
+	if (mapd != NULL && mapd_start(mapd, engine, why, sizeof(why)) != 0)
+		fail("MapSocket %s: %s", c->map_socket, why);
+	log_msg(LOG_INFO, "socketmap server %s on %s",
+		mapd != NULL ? "listening" : "off",
+		c->map_socket != NULL ? c->map_socket : "-");
+	conf_install(conf_ref(c));
+	if (pthread_create(&mt, NULL, milter_thread, NULL) != 0)
+		fail("cannot start the milter thread");
+	log_msg(LOG_NOTICE, "%s %s started: milter on %s, config %s", IDENT,
+		PACKAGE_VERSION, c->socket, conf_file);
+	if (!foreground)
+		null_stdio();
+	notify_parent("");
+
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP || sig == SIGUSR1) {
+			reload(engine);
+			continue;
+		}
+		break;
+	}
+	stopping = 1;
+	if (!milter_exited)
+		log_msg(LOG_NOTICE, "signal %d: stopping", sig);
+	smfi_stop();
+	pthread_join(mt, NULL);
+	mapd_free(mapd);
+	sts_engine_free(engine); /* saves the state file */
+	pidfile_close(pidfd, c->pid_file);
+	log_msg(LOG_NOTICE, "%s stopped", IDENT);
+	conf_install(NULL);
+	conf_unref(c);
+	return milter_failed ? 1 : 0;
+}

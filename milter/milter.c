@@ -1,0 +1,434 @@
+/*
+ * milter/milter.c - per-transaction logic behind the libmilter
+ * callbacks (see milter.h).  No libmilter here: every smfi_* call goes
+ * through env->io, every policy question through env->check.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf.h"
+#include "log.h"
+#include "milter.h"
+#include "sts_addr.h"
+
+/* What the header needs to know of one recipient domain. */
+struct dom {
+	char name[STS_DOMAIN_BUFSZ];
+	enum sts_verdict verdict;
+	enum sts_reason reason;
+	enum sts_rpt rpt;
+	enum sts_mode mode;
+	bool have_policy;
+};
+
+struct msess {
+	const struct milter_env *env;
+	struct conf *conf; /* snapshot for this message, or NULL */
+	char qid[64];	   /* {i}, or "NOQUEUE" until known */
+	char from[STS_MAX_ADDR_INPUT + 1];
+	int spoofed;   /* incoming headers named HeaderName */
+	bool overflow; /* more than MILTER_MAX_DOMAINS domains */
+	size_t n_dom, cap_dom;
+	struct dom *dom;
+};
+
+/* Copy untrusted text for a log line or an SMTP reply: printable ASCII
+ * only (anything else becomes '?'), '"' and '\\' replaced so that
+ * key="value" stays parseable, at most dlen-1 bytes. */
+static void
+clean(char *dst, size_t dlen, const char *src)
+{
+	size_t i = 0;
+
+	if (dlen == 0)
+		return;
+	for (; src != NULL && *src != '\0' && i + 1 < dlen; src++) {
+		unsigned char c = (unsigned char)*src;
+
+		dst[i++] = (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+				   ? '?'
+				   : (char)c;
+	}
+	dst[i] = '\0';
+}
+
+struct msess *
+msess_new(const struct milter_env *env)
+{
+	struct msess *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->env = env;
+	snprintf(s->qid, sizeof(s->qid), "NOQUEUE");
+	return s;
+}
+
+static void
+message_reset(struct msess *s)
+{
+	conf_unref(s->conf);
+	s->conf = NULL;
+	s->from[0] = '\0';
+	s->spoofed = 0;
+	s->overflow = false;
+	s->n_dom = 0;
+	snprintf(s->qid, sizeof(s->qid), "NOQUEUE");
+}
+
+void
+msess_free(struct msess *s)
+{
+	if (s == NULL)
+		return;
+	message_reset(s);
+	free(s->dom);
+	free(s);
+}
+
+void
+msess_abort(struct msess *s)
+{
+	if (s != NULL)
+		message_reset(s);
+}
+
+/* Postfix assigns the queue id at the first accepted RCPT, sendmail at
+ * MAIL: look at {i} in every callback and keep the latest. */
+static void
+update_qid(struct msess *s, void *ctx)
+{
+	const char *q = s->env->io->getsymval(ctx, "i");
+
+	if (q != NULL && *q != '\0')
+		clean(s->qid, sizeof(s->qid), q);
+}
+
+static struct conf *
+get_conf(const struct msess *s)
+{
+	return s->env->conf_get != NULL ? s->env->conf_get() : conf_current();
+}
+
+/* The snapshot of this message (taken lazily if MAIL was not seen). */
+static struct conf *
+msg_conf(struct msess *s)
+{
+	if (s->conf == NULL)
+		s->conf = get_conf(s);
+	return s->conf;
+}
+
+enum milter_rc
+msess_envfrom(struct msess *s, void *ctx, const char *from)
+{
+	message_reset(s);
+	s->conf = get_conf(s);
+	update_qid(s, ctx);
+	snprintf(s->from, sizeof(s->from), "%s", from != NULL ? from : "");
+	return MILTER_CONTINUE;
+}
+
+const char *
+milter_result_str(const struct sts_answer *a)
+{
+	switch (a->reason) {
+	case STS_REASON_SATISFIED:
+		return "pass";
+	case STS_REASON_MX_MISMATCH:
+	case STS_REASON_NULL_MX:
+	case STS_REASON_TLS_FAILED:
+	case STS_REASON_DNSSEC_BOGUS:
+	case STS_REASON_FORCED:
+		return "fail";
+	case STS_REASON_PENDING:
+	case STS_REASON_TEMPFAIL:
+	case STS_REASON_INTERNAL:
+		return "temperror";
+	default:
+		return "none";
+	}
+}
+
+/*
+ * RFC 3463 enhanced status codes, all registered in the IANA "Enumerated
+ * Status Codes" registry:
+ *   X.7.4 Security features not supported   (MX lacks STARTTLS)
+ *   X.7.5 Cryptographic failure              (certificate/TLS failure,
+ *                                             DNSSEC-bogus answers)
+ *   X.4.4 Unable to route                    (no MX matches the policy;
+ *                                             Exchange Online uses the
+ *                                             unregistered 4.4.8 here)
+ *   X.1.10 Recipient address has null MX     (RFC 7505 section 4.2)
+ *   X.4.3 Directory server failure           (DNS/HTTPS temporary error)
+ *   X.7.0 Other security status              (override forced it)
+ *   X.3.0 Other mail system status           (internal error)
+ */
+static const char *
+enhanced(const struct sts_answer *a)
+{
+	switch (a->reason) {
+	case STS_REASON_TLS_FAILED:
+		return a->rpt == STS_RPT_STARTTLS_NOT_SUPPORTED ? "7.4" : "7.5";
+	case STS_REASON_DNSSEC_BOGUS:
+		return "7.5";
+	case STS_REASON_MX_MISMATCH:
+		return "4.4";
+	case STS_REASON_NULL_MX:
+		return "1.10";
+	case STS_REASON_PENDING:
+	case STS_REASON_TEMPFAIL:
+		return "4.3";
+	case STS_REASON_INTERNAL:
+		return "3.0";
+	default:
+		return "7.0";
+	}
+}
+
+static const char *
+mode_str(const struct sts_answer *a)
+{
+	return a->have_policy ? sts_mode_str(a->mode) : "none";
+}
+
+void
+milter_reply(const struct sts_answer *a, char *rcode, size_t rlen, char *xcode,
+	     size_t xlen, char *text, size_t tlen)
+{
+	bool perm = a->verdict == STS_VERDICT_REJECT;
+	char why[STS_WHY_MAX], dom[STS_DOMAIN_BUFSZ], raw[1024];
+	size_t i, j;
+
+	if (perm && a->reason == STS_REASON_NULL_MX)
+		snprintf(rcode, rlen, "556"); /* RFC 7505 section 4.2 */
+	else
+		snprintf(rcode, rlen, "%s", perm ? "550" : "451");
+	snprintf(xcode, xlen, "%c.%s", perm ? '5' : '4', enhanced(a));
+	clean(dom, sizeof(dom), a->domain);
+	clean(why, sizeof(why), a->why);
+	if (a->have_policy)
+		snprintf(raw, sizeof(raw),
+			 "MTA-STS policy of %s (mode %s) cannot be met: %s "
+			 "(%s)",
+			 dom, mode_str(a), sts_reason_str(a->reason), why);
+	else
+		snprintf(raw, sizeof(raw),
+			 "MTA-STS policy of %s cannot be checked: %s (%s)", dom,
+			 sts_reason_str(a->reason), why);
+	/* smfi_setreply(3): a single '%' makes the MTA drop the text. */
+	for (i = j = 0; raw[i] != '\0' && j + 2 < tlen; i++) {
+		if (raw[i] == '%')
+			text[j++] = '%';
+		text[j++] = raw[i];
+	}
+	if (tlen > 0)
+		text[j] = '\0';
+}
+
+/* Remember one accepted recipient's answer for the header. */
+static void
+remember(struct msess *s, const struct sts_answer *a)
+{
+	struct dom *d;
+	size_t i;
+
+	if (a->domain[0] == '\0')
+		return;
+	for (i = 0; i < s->n_dom; i++)
+		if (strcmp(s->dom[i].name, a->domain) == 0)
+			break;
+	if (i == s->n_dom) {
+		if (s->n_dom == MILTER_MAX_DOMAINS) {
+			s->overflow = true;
+			return;
+		}
+		if (s->n_dom == s->cap_dom) {
+			size_t ncap = s->cap_dom ? s->cap_dom * 2 : 4;
+			struct dom *nd = realloc(s->dom, ncap * sizeof(*nd));
+
+			if (nd == NULL) {
+				s->overflow = true;
+				return;
+			}
+			s->dom = nd;
+			s->cap_dom = ncap;
+		}
+		s->n_dom++;
+	}
+	d = &s->dom[i];
+	snprintf(d->name, sizeof(d->name), "%s", a->domain);
+	d->verdict = a->verdict;
+	d->reason = a->reason;
+	d->rpt = a->rpt;
+	d->mode = a->mode;
+	d->have_policy = a->have_policy;
+}
+
+static int
+log_prio(const struct sts_answer *a)
+{
+	switch (a->verdict) {
+	case STS_VERDICT_DEFER:
+	case STS_VERDICT_REJECT:
+		return LOG_WARNING;
+	case STS_VERDICT_TAG:
+		return strcmp(milter_result_str(a), "pass") == 0 ? LOG_INFO
+								 : LOG_NOTICE;
+	default:
+		return LOG_INFO;
+	}
+}
+
+enum milter_rc
+msess_envrcpt(struct msess *s, void *ctx, const char *rcpt)
+{
+	char dom[STS_ADDR_DOMAIN_BUFSZ], why[STS_WHY_MAX];
+	char lrcpt[320], lfrom[320], lwhy[STS_WHY_MAX], ldom[STS_DOMAIN_BUFSZ];
+	char rcode[8], xcode[16], text[600];
+	struct sts_answer a;
+	struct conf *c = msg_conf(s);
+	enum sts_status st;
+	bool exempt_hit = false;
+
+	update_qid(s, ctx);
+	memset(&a, 0, sizeof(a));
+	st = sts_addr_domain(rcpt, dom, sizeof(dom), why, sizeof(why));
+	if (st != STS_OK) {
+		/* Odd input never rejects: at worst "no policy". */
+		a.verdict = STS_VERDICT_PASS;
+		a.reason = STS_REASON_NOT_A_DOMAIN;
+		snprintf(a.why, sizeof(a.why), "%s", why);
+	} else if (c == NULL) {
+		a.verdict = STS_VERDICT_PASS;
+		a.reason = STS_REASON_INTERNAL;
+		snprintf(a.why, sizeof(a.why), "no configuration");
+	} else {
+		s->env->check(s->env->check_arg, dom, s->from,
+			      c->lookup_deadline_ms, &a);
+	}
+	/* RFC 8460 5.3: mail from exempt senders (TLS reports) is never
+	 * held back by MTA-STS.  The engine answers EXEMPT for them (the
+	 * override file's exempt-sender lines); this guard also keeps any
+	 * future path from deferring them. */
+	if (a.reason == STS_REASON_EXEMPT &&
+	    (a.verdict == STS_VERDICT_DEFER ||
+	     a.verdict == STS_VERDICT_REJECT)) {
+		a.verdict = STS_VERDICT_TAG;
+		exempt_hit = true;
+	}
+	clean(lrcpt, sizeof(lrcpt), rcpt);
+	clean(lfrom, sizeof(lfrom), s->from);
+	clean(lwhy, sizeof(lwhy), a.why);
+	clean(ldom, sizeof(ldom), a.domain);
+	log_msg(log_prio(&a),
+		"qid=%s from=%s rcpt=%s domain=%s mode=%s verdict=%s "
+		"reason=%s type=%s%s why=\"%s\"",
+		s->qid, lfrom[0] ? lfrom : "<>", lrcpt, ldom[0] ? ldom : "-",
+		mode_str(&a), sts_verdict_str(a.verdict),
+		sts_reason_str(a.reason), sts_rpt_str(a.rpt),
+		exempt_hit ? " exempt=yes" : "", lwhy);
+	if (a.verdict == STS_VERDICT_DEFER || a.verdict == STS_VERDICT_REJECT) {
+		milter_reply(&a, rcode, sizeof(rcode), xcode, sizeof(xcode),
+			     text, sizeof(text));
+		if (s->env->io->setreply(ctx, rcode, xcode, text) != 0)
+			log_msg(LOG_ERR, "qid=%s setreply failed", s->qid);
+		return a.verdict == STS_VERDICT_REJECT ? MILTER_REJECT
+						       : MILTER_TEMPFAIL;
+	}
+	remember(s, &a);
+	return MILTER_CONTINUE;
+}
+
+enum milter_rc
+msess_header(struct msess *s, void *ctx, const char *name, const char *value)
+{
+	struct conf *c = msg_conf(s);
+
+	(void)ctx;
+	(void)value;
+	if (c != NULL && name != NULL && strcasecmp(name, c->header_name) == 0)
+		s->spoofed++;
+	return MILTER_CONTINUE;
+}
+
+/* The header value: one folded line per recipient domain. */
+static char *
+header_value(const struct msess *s)
+{
+	size_t i, len = 0, cap = s->n_dom * 200 + 64;
+	char *v = malloc(cap);
+
+	if (v == NULL)
+		return NULL;
+	v[0] = '\0';
+	for (i = 0; i < s->n_dom; i++) {
+		const struct dom *d = &s->dom[i];
+		struct sts_answer a;
+		int n;
+
+		if (!d->have_policy && d->verdict != STS_VERDICT_TAG)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.reason = d->reason;
+		n = snprintf(v + len, cap - len,
+			     "%sdomain=%s mode=%s result=%s reason=%s type=%s",
+			     len ? ";\n\t" : "", d->name,
+			     d->have_policy ? sts_mode_str(d->mode) : "none",
+			     milter_result_str(&a), sts_reason_str(d->reason),
+			     sts_rpt_str(d->rpt));
+		if (n < 0 || (size_t)n >= cap - len)
+			break;
+		len += (size_t)n;
+	}
+	return v;
+}
+
+enum milter_rc
+msess_eom(struct msess *s, void *ctx)
+{
+	struct conf *c = msg_conf(s);
+	bool tag = false;
+	size_t i;
+	int idx;
+
+	update_qid(s, ctx);
+	if (c == NULL) {
+		message_reset(s);
+		return MILTER_CONTINUE;
+	}
+	/* Delete every incoming copy so that ours cannot be spoofed; from
+	 * the last one down, so the indices of the others stay valid. */
+	for (idx = s->spoofed; idx >= 1; idx--)
+		if (s->env->io->chgheader(ctx, c->header_name, idx, NULL) != 0)
+			log_msg(LOG_ERR, "qid=%s cannot delete %s header #%d",
+				s->qid, c->header_name, idx);
+	if (s->spoofed > 0)
+		log_msg(LOG_NOTICE, "qid=%s removed=%d header=%s", s->qid,
+			s->spoofed, c->header_name);
+	for (i = 0; i < s->n_dom; i++)
+		if (s->dom[i].have_policy ||
+		    s->dom[i].verdict == STS_VERDICT_TAG)
+			tag = true;
+	if (s->overflow)
+		log_msg(LOG_NOTICE,
+			"qid=%s more than %d recipient domains; header lists "
+			"the first",
+			s->qid, MILTER_MAX_DOMAINS);
+	if (tag) {
+		char *v = header_value(s);
+
+		if (v == NULL ||
+		    s->env->io->addheader(ctx, c->header_name, v) != 0)
+			log_msg(LOG_ERR, "qid=%s cannot add %s header", s->qid,
+				c->header_name);
+		free(v);
+	}
+	message_reset(s);
+	return MILTER_CONTINUE;
+}
