@@ -90,6 +90,9 @@ struct sts_reactions {
 	enum sts_verdict testing_failure;	/* default TAG */
 	enum sts_verdict temp_error;		/* default TAG */
 	enum sts_verdict dnssec_bogus;		/* default DEFER */
+	enum sts_verdict null_mx;		/* default PASS (RFC 7505: the
+						   domain takes no mail; the MTA
+						   bounces it, we do not defer) */
 };
 
 /* Background events the daemon may log (never called with a lock held). */
@@ -115,7 +118,15 @@ struct sts_engine_conf {
 	unsigned negative_ttl;		/* seconds a "no policy" answer is kept */
 	unsigned failure_backoff;	/* seconds, >= 300 (RFC 8461 3.3 / C8) */
 	unsigned workers;		/* background fetch threads */
+	unsigned recheck;		/* seconds between background TXT id
+					   checks of a cached policy (E2) */
+	unsigned refresh_max;		/* refresh a policy at most this long
+					   after its fetch (E5; daily) */
 	const char *state_file;		/* optional persistence */
+	unsigned save_interval;		/* seconds between state-file saves
+					   (0: only at _free / _save) */
+	unsigned sweep_interval;	/* seconds between refresh sweeps
+					   (0: none; see sts_engine_maintain) */
 	const char *override_file;	/* optional */
 	const char *relayhost;		/* optional smart host (RFC 8461 3.4) */
 	struct sts_reactions react;
@@ -135,6 +146,15 @@ struct sts_engine;
  * workers.  NULL with a reason on failure. */
 struct sts_engine *sts_engine_new(const struct sts_engine_conf *c,
 				  char *why, size_t whylen);
+
+struct sts_source;
+
+/* The same with a caller-supplied source (tests: a scripted one).  The
+ * engine takes over *src (calls src->free(src->arg) at _free, also when
+ * _new fails). */
+struct sts_engine *sts_engine_new_source(const struct sts_engine_conf *c,
+					 const struct sts_source *src,
+					 char *why, size_t whylen);
 
 /* Stop workers, save the state file, free everything.  NULL accepted. */
 void sts_engine_free(struct sts_engine *e);
@@ -170,5 +190,14 @@ struct sts_engine_stats {
 	size_t entries;
 };
 void sts_engine_stats(struct sts_engine *e, struct sts_engine_stats *out);
+
+/* Queue proactive refreshes that are due and drop stale entries (the
+ * maintenance thread does this every sweep_interval; exposed for tests
+ * and for daemons that prefer their own timer).  Returns jobs queued. */
+size_t sts_engine_maintain(struct sts_engine *e);
+
+/* Wait up to timeout_ms until no background job is queued or running;
+ * true if idle.  For tests. */
+bool sts_engine_idle_wait(struct sts_engine *e, unsigned timeout_ms);
 
 #endif /* STS_ENGINE_H */

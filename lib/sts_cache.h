@@ -1,0 +1,211 @@
+/*
+ * sts_cache.h - the RFC 8461 policy cache, with single-flight fetches
+ * and the background job queue.
+ *
+ * One entry per policy domain (checklist E1) keeps: the TXT id, the
+ * policy (mode, max_age, mx patterns), fetched-at, expires-at =
+ * fetched-at + max_age, when the TXT id was last checked, when the
+ * proactive refresh is due, the last attempt and its error, and the
+ * "no policy" (negative) or "failed" state with its lifetime.
+ *
+ * The rules (RFC 8461 sections 3.1, 3.3, 5.1, 8.3, 10.2; checklist E):
+ *   E2  same id and not expired: the cached policy is used; an id change
+ *       seen on a (background) TXT check causes a fetch.
+ *   E3  a failed or invalid fetch, an invalid record, a DNS failure or a
+ *       vanished TXT record never replaces a valid cached policy.
+ *   E4  a successfully fetched "mode: none" replaces it at once.
+ *       Expired: the policy is dropped (no policy) and fetched again.
+ *   E5  refresh proactively before expiry (at most daily, earlier for a
+ *       short max_age) with per-domain jitter; the TXT id is re-checked
+ *       in the background every `recheck` seconds.
+ *   C8  after a failed fetch, no new attempt for that domain for
+ *       `failure_backoff` seconds (>= 300); after a DNS failure for
+ *       `negative_ttl` seconds.
+ *   Negative entries ("publishes no policy", or an invalid record) live
+ *   `negative_ttl` seconds, so a domain without MTA-STS costs one TXT
+ *   query per negative_ttl, not one per message.
+ *
+ * Single-flight: an entry is "in flight" while one worker discovers and
+ * fetches it; every lookup of that domain meanwhile waits for that one
+ * job (up to its own deadline) instead of starting another.
+ *
+ * LOCKING PROTOCOL (after unbound's util/storage/lruhash.h):
+ *   - One mutex (cache->lock) protects the hash table, the LRU list,
+ *     the job queue, the statistics and EVERY field of EVERY entry.
+ *     Entries have no locks of their own.
+ *   - The lock is held only for O(1) work per call (hash probe, LRU
+ *     move, copying one entry out, applying one job result), for one
+ *     bounded chunk in sts_cache_foreach() and for a table resize.  It
+ *     is never held across DNS/HTTP/TLS work, a callback into the
+ *     engine, a file write or a sleep: workers take a job (copying the
+ *     domain out), drop the lock, do the network work, and re-take the
+ *     lock only to apply the result (sts_cache_complete()).
+ *   - Lookups that must wait sleep on cache->done (a condition variable
+ *     on CLOCK_MONOTONIC, broadcast whenever a job completes), holding
+ *     a pin (entry->waiters) so the entry cannot be evicted under them.
+ *     An entry that is in flight, queued or pinned is never evicted.
+ *   - No other lock is ever taken while cache->lock is held, so it
+ *     cannot take part in a lock-order cycle.
+ *   - Nothing returned points into the cache: sts_cache_get() copies the
+ *     entry into a caller-provided struct sts_cache_view.
+ *
+ * Clock: cache times come from conf.now (injectable for tests);
+ * deadlines of waiting lookups are real time (CLOCK_MONOTONIC).
+ *
+ * Thread-safety: every function except _new and _free may be called
+ * from any number of threads at once.
+ */
+#ifndef STS_CACHE_H
+#define STS_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sts_limits.h"
+#include "sts_policy.h"
+#include "sts_status.h"
+
+struct sts_cache_conf {
+	size_t max;		  /* entries; LRU eviction beyond (0: 100000) */
+	unsigned negative_ttl;	  /* seconds for "no policy" and DNS failures */
+	unsigned failure_backoff; /* seconds after a failed fetch (>= 300) */
+	unsigned recheck;	  /* seconds between background TXT id checks */
+	unsigned refresh_max;	  /* refresh at most this long after a fetch */
+	time_t (*now)(void *arg); /* NULL: time(NULL) */
+	void *now_arg;
+};
+
+/* What a lookup found. */
+enum sts_cache_state {
+	STS_CS_POLICY = 0, /* a policy (any mode, possibly mode none) */
+	STS_CS_NONE,	   /* the domain publishes no (valid) policy */
+	STS_CS_FAILED,	   /* discovery/fetch failed, nothing cached */
+	STS_CS_PENDING,	   /* unknown: a fetch is in flight */
+};
+const char *sts_cache_state_str(enum sts_cache_state s);
+
+/* A copy of one entry, taken under the lock. */
+struct sts_cache_view {
+	enum sts_cache_state state;
+	/* NONE: NOTFOUND or INVALID (bad record); FAILED: TEMPFAIL, BOGUS,
+	 * INVALID (bad policy), NOMEM; POLICY: the last attempt's status
+	 * (OK, or the error that did not replace the policy). */
+	enum sts_status status;
+	enum sts_rpt rpt; /* RFC 8460 type of the last failure, or NONE */
+	bool hit;	  /* answered from the cache without waiting */
+	char id[STS_MAX_ID + 1];
+	enum sts_mode mode;
+	uint32_t max_age;
+	time_t fetched_at, expires_at, last_attempt;
+	size_t n_mx;
+	const char *mx[STS_MAX_POLICY_MX]; /* point into mxbuf */
+	char mxbuf[STS_MAX_POLICY_MX * STS_DOMAIN_BUFSZ];
+	char why[STS_WHY_MAX]; /* last error, "" if none */
+};
+
+/* One job for a worker. */
+enum sts_job_kind {
+	STS_JOB_FULL = 0, /* nothing usable cached: discover + fetch */
+	STS_JOB_RECHECK,  /* policy cached: check the TXT id, fetch if new */
+	STS_JOB_REFRESH,  /* policy cached, refresh due: discover + fetch */
+};
+
+struct sts_cache_job {
+	enum sts_job_kind kind;
+	char domain[STS_DOMAIN_BUFSZ];
+	bool have_policy;
+	char id[STS_MAX_ID + 1]; /* cached id when have_policy */
+};
+
+/* The outcome of one job, handed back by the worker. */
+struct sts_cache_result {
+	enum sts_status disc;		 /* discovery status */
+	char id[STS_MAX_ID + 1];	 /* when disc == OK */
+	bool fetched;			 /* a fetch was attempted */
+	enum sts_status fetch;		 /* its status */
+	enum sts_rpt rpt;		 /* its RFC 8460 type on failure */
+	const struct sts_policy *policy; /* on fetch OK; copied, not kept */
+	char why[STS_WHY_MAX];
+};
+
+struct sts_cache_stats {
+	uint64_t lookups, hits, misses, negative_hits, txt_queries, fetches,
+		fetch_failures, evictions;
+	size_t entries;
+};
+
+struct sts_cache;
+
+struct sts_cache *sts_cache_new(const struct sts_cache_conf *conf);
+void sts_cache_free(struct sts_cache *c);
+
+/* The cache's clock (conf.now or time(NULL)). */
+time_t sts_cache_now(const struct sts_cache *c);
+
+/*
+ * Look up domain (normalised A-label name).  Answers at once from a
+ * usable entry (and queues a background recheck/refresh when due);
+ * otherwise queues a job (unless one is in flight or the domain is in
+ * backoff) and waits up to deadline_ms for it; PENDING when the deadline
+ * passes first.  Always fills *out.
+ */
+void sts_cache_get(struct sts_cache *c, const char *domain,
+		   unsigned deadline_ms, struct sts_cache_view *out);
+
+/*
+ * Worker side.  _take_job blocks until a job is queued (true, *job
+ * filled) or sts_cache_stop() was called (false).  The domain is then
+ * "in flight" until _complete() for it is called, exactly once.
+ * _complete applies the RFC rules above and writes a one-line event for
+ * the daemon's log into ev (empty when nothing is worth saying); the
+ * return value is the event level (0 debug .. 3 error).
+ */
+bool sts_cache_take_job(struct sts_cache *c, struct sts_cache_job *job);
+int sts_cache_complete(struct sts_cache *c, const struct sts_cache_job *job,
+		       const struct sts_cache_result *res, char *ev,
+		       size_t evlen);
+void sts_cache_stop(struct sts_cache *c);
+
+/*
+ * Wait until no job is queued or in flight, up to timeout_ms; true if
+ * the cache became idle.  For tests and orderly shutdown.
+ */
+bool sts_cache_idle_wait(struct sts_cache *c, unsigned timeout_ms);
+
+/*
+ * Proactive maintenance: walk every entry and queue a refresh for those
+ * whose refresh is due (E5) and that are not in backoff; drop expired
+ * policies and stale negative entries.  Works in bounded chunks, taking
+ * the lock once per chunk.  Returns the number of jobs queued.
+ */
+size_t sts_cache_sweep(struct sts_cache *c);
+
+/* Persistence support (sts_persist.c). */
+struct sts_cache_record {
+	const char *domain;
+	const char *id;
+	enum sts_mode mode;
+	uint32_t max_age;
+	time_t fetched_at, expires_at;
+	size_t n_mx;
+	const char *const *mx;
+};
+/* Call fn for every entry with an unexpired policy, in chunks; fn runs
+ * with the lock held and must only copy (no I/O, no cache calls).
+ * After each chunk, between(arg) (if not NULL) runs with the lock
+ * released: that is where I/O goes; if it returns false the walk stops.
+ * Returns the number of records passed to fn. */
+size_t sts_cache_foreach(struct sts_cache *c,
+			 void (*fn)(void *arg,
+				    const struct sts_cache_record *r),
+			 bool (*between)(void *arg), void *arg);
+/* Insert a loaded policy (does not replace a newer one already present).
+ * STS_OK, STS_NOMEM, or STS_INVALID when already expired. */
+enum sts_status sts_cache_insert(struct sts_cache *c,
+				 const struct sts_cache_record *r);
+
+void sts_cache_stats(struct sts_cache *c, struct sts_cache_stats *out);
+
+#endif /* STS_CACHE_H */

@@ -1,0 +1,728 @@
+/*
+ * sts_engine.c - the policy engine: wires the cache (sts_cache), the
+ * background workers, the source (sts_source), the override table
+ * (sts_override), the state file (sts_persist) and the verdict
+ * (sts_verdict) together.  See sts_engine.h for the contract.
+ *
+ * Threads: `workers` background threads take jobs from the cache's
+ * queue, do the network work through the source with no lock held, and
+ * hand the result back; one maintenance thread saves the state file
+ * every save_interval and sweeps for due refreshes every
+ * sweep_interval.  Callers of _check/_lookup do the per-message MX/TLSA
+ * (and optional probe) lookups themselves, bounded by their deadline.
+ *
+ * Locks: cache->lock (see sts_cache.h), ov_lock (the override table
+ * pointer only: held to take a reference or swap), maint_lock (the
+ * maintenance thread's sleep), save_lock (one save at a time).  None is
+ * held while another is taken, except save_lock, which is held while
+ * sts_cache_foreach takes cache->lock chunk by chunk.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sts_cache.h"
+#include "sts_domain.h"
+#include "sts_engine.h"
+#include "sts_mx.h"
+#include "sts_override.h"
+#include "sts_persist.h"
+#include "sts_source.h"
+#include "sts_verdict.h"
+
+struct sts_engine {
+	struct sts_engine_conf conf; /* strings below are our copies */
+	char *state_file, *override_file;
+	char relay[STS_DOMAIN_BUFSZ]; /* relayhost's policy domain, or "" */
+	bool relay_literal;	      /* "[host]": no MX lookup */
+	struct sts_source src;
+	struct sts_cache *cache;
+	pthread_t *worker;
+	unsigned nworkers;
+	pthread_mutex_t ov_lock;
+	struct sts_override *ov;
+	pthread_mutex_t save_lock;
+	pthread_mutex_t maint_lock;
+	pthread_cond_t maint_cond;
+	bool maint_stop, maint_started;
+	pthread_t maint;
+};
+
+void
+sts_engine_conf_defaults(struct sts_engine_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->dns_timeout_ms = 5000;
+	c->fetch_timeout_ms = 5000;
+	c->probe_timeout_ms = 10000;
+	c->cache_max = 100000;
+	c->negative_ttl = 300;
+	c->failure_backoff = 300;
+	c->workers = 4;
+	c->recheck = 900;
+	c->refresh_max = 86400;
+	c->save_interval = 300;
+	c->sweep_interval = 60;
+	c->react.enforce_failure = STS_VERDICT_DEFER;
+	c->react.testing_failure = STS_VERDICT_TAG;
+	c->react.temp_error = STS_VERDICT_TAG;
+	c->react.dnssec_bogus = STS_VERDICT_DEFER;
+	c->react.null_mx = STS_VERDICT_PASS;
+}
+
+static void
+emit(struct sts_engine *e, enum sts_event_level lvl, const char *domain,
+     const char *msg)
+{
+	if (e->conf.event != NULL && msg[0] != '\0')
+		e->conf.event(e->conf.event_arg, lvl, domain, msg);
+}
+
+static unsigned
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (long long)(t.tv_sec - t0->tv_sec) * 1000 +
+	     (t.tv_nsec - t0->tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (unsigned)ms;
+}
+
+/* --- background workers ---------------------------------------------- */
+
+static void *
+worker_main(void *arg)
+{
+	struct sts_engine *e = arg;
+	struct sts_cache_job job;
+	struct sts_cache_result res;
+	struct sts_record rec;
+	struct sts_policy *pol;
+	char ev[STS_WHY_MAX * 2];
+	int lvl;
+
+	while (sts_cache_take_job(e->cache, &job)) {
+		memset(&res, 0, sizeof(res));
+		memset(&rec, 0, sizeof(rec));
+		pol = NULL;
+		res.disc = e->src.discover(e->src.arg, job.domain,
+					   e->conf.dns_timeout_ms, &rec,
+					   res.why, sizeof(res.why));
+		if (res.disc == STS_OK) {
+			memcpy(res.id, rec.id, sizeof(res.id));
+			/* E2: a recheck with the same id needs no fetch */
+			if (job.kind != STS_JOB_RECHECK || !job.have_policy ||
+			    strcmp(job.id, rec.id) != 0) {
+				res.fetched = true;
+				res.rpt = STS_RPT_NONE;
+				res.fetch = e->src.fetch(
+					e->src.arg, job.domain,
+					e->conf.fetch_timeout_ms, &pol,
+					&res.rpt, res.why, sizeof(res.why));
+				if (res.fetch == STS_OK && pol == NULL)
+					res.fetch = sts_why(
+						res.why, sizeof(res.why),
+						STS_NOMEM,
+						"no policy returned");
+				res.policy = pol;
+			}
+		}
+		lvl = sts_cache_complete(e->cache, &job, &res, ev, sizeof(ev));
+		sts_policy_free(pol);
+		emit(e, (enum sts_event_level)lvl, job.domain, ev);
+	}
+	return NULL;
+}
+
+/* --- maintenance thread ------------------------------------------------- */
+
+static void *
+maint_main(void *arg)
+{
+	struct sts_engine *e = arg;
+	struct timespec t0, dl;
+	unsigned since_save = 0, since_sweep = 0;
+	char why[STS_WHY_MAX];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_lock(&e->maint_lock);
+	while (!e->maint_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_sec += 1;
+		pthread_cond_timedwait(&e->maint_cond, &e->maint_lock, &dl);
+		if (e->maint_stop)
+			break;
+		pthread_mutex_unlock(&e->maint_lock);
+		since_save++;
+		since_sweep++;
+		if (e->conf.sweep_interval > 0 &&
+		    since_sweep >= e->conf.sweep_interval) {
+			since_sweep = 0;
+			sts_cache_sweep(e->cache);
+		}
+		if (e->state_file != NULL && e->conf.save_interval > 0 &&
+		    since_save >= e->conf.save_interval) {
+			since_save = 0;
+			(void)sts_engine_save(e, why, sizeof(why));
+		}
+		pthread_mutex_lock(&e->maint_lock);
+	}
+	pthread_mutex_unlock(&e->maint_lock);
+	(void)t0;
+	return NULL;
+}
+
+/* --- set-up and tear-down ---------------------------------------------- */
+
+/* RFC 8461 section 3.4: with a smart host the policy domain is the smart
+ * host's.  Accepts Postfix forms "host", "host:port", "[host]",
+ * "[host]:port"; brackets mean "this host, no MX lookup". */
+static enum sts_status
+parse_relay(struct sts_engine *e, const char *rh, char *why, size_t whylen)
+{
+	char buf[STS_MAX_DOMAIN_INPUT + 1];
+	const char *p = rh;
+	size_t n;
+	enum sts_status st;
+
+	if (*p == '[') {
+		e->relay_literal = true;
+		p++;
+		n = strcspn(p, "]");
+		if (p[n] != ']')
+			return sts_why(why, whylen, STS_INVALID,
+				       "relayhost %s: missing ]", rh);
+	} else {
+		n = strcspn(p, ":");
+	}
+	if (n == 0 || n >= sizeof(buf))
+		return sts_why(why, whylen, STS_INVALID,
+			       "relayhost %s: bad host", rh);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	st = sts_domain_normalize(buf, e->relay, why, whylen);
+	if (st != STS_OK)
+		return sts_why(why, whylen, STS_INVALID,
+			       "relayhost %s: not a host name", rh);
+	return STS_OK;
+}
+
+static void
+persist_warn(void *arg, const char *msg)
+{
+	emit(arg, STS_EV_WARNING, NULL, msg);
+}
+
+static char *
+dup_opt(const char *s, bool *fail)
+{
+	char *d;
+
+	if (s == NULL || s[0] == '\0')
+		return NULL;
+	d = strdup(s);
+	if (d == NULL)
+		*fail = true;
+	return d;
+}
+
+struct sts_engine *
+sts_engine_new_source(const struct sts_engine_conf *c,
+		      const struct sts_source *src, char *why, size_t whylen)
+{
+	struct sts_engine *e;
+	struct sts_cache_conf cc;
+	struct sts_persist_report rep;
+	bool fail = false;
+	enum sts_status st;
+	char msg[STS_WHY_MAX];
+	unsigned i;
+
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		if (src->free != NULL)
+			src->free(src->arg);
+		sts_why(why, whylen, STS_NOMEM, "out of memory");
+		return NULL;
+	}
+	e->conf = *c;
+	e->src = *src;
+	pthread_mutex_init(&e->ov_lock, NULL);
+	pthread_mutex_init(&e->save_lock, NULL);
+	pthread_mutex_init(&e->maint_lock, NULL);
+	pthread_cond_init(&e->maint_cond, NULL);
+	e->state_file = dup_opt(c->state_file, &fail);
+	e->override_file = dup_opt(c->override_file, &fail);
+	/* the conf's other strings belong to the resolver/fetcher set-up */
+	e->conf.state_file = e->state_file;
+	e->conf.override_file = e->override_file;
+	e->conf.relayhost = NULL;
+	e->conf.trust_anchor_file = e->conf.unbound_conf = NULL;
+	e->conf.resolv_conf = e->conf.forwarders = e->conf.ca_file = NULL;
+	if (fail) {
+		sts_why(why, whylen, STS_NOMEM, "out of memory");
+		goto bad;
+	}
+	if (e->conf.failure_backoff < 300)
+		e->conf.failure_backoff = 300; /* C8 */
+	if (e->conf.workers == 0)
+		e->conf.workers = 1;
+	if (c->relayhost != NULL && c->relayhost[0] != '\0' &&
+	    parse_relay(e, c->relayhost, why, whylen) != STS_OK)
+		goto bad;
+	memset(&cc, 0, sizeof(cc));
+	cc.max = c->cache_max;
+	cc.negative_ttl = c->negative_ttl;
+	cc.failure_backoff = e->conf.failure_backoff;
+	cc.recheck = c->recheck;
+	cc.refresh_max = c->refresh_max;
+	cc.now = c->now;
+	cc.now_arg = c->now_arg;
+	e->cache = sts_cache_new(&cc);
+	if (e->cache == NULL) {
+		sts_why(why, whylen, STS_NOMEM, "out of memory");
+		goto bad;
+	}
+	if (e->override_file != NULL) {
+		st = sts_override_load(e->override_file, &e->ov, why, whylen);
+		if (st != STS_OK)
+			goto bad;
+	}
+	if (e->state_file != NULL) {
+		st = sts_persist_load(e->cache, e->state_file, &rep,
+				      persist_warn, e, msg, sizeof(msg));
+		/* never fatal: a bad state file costs fetches, not service */
+		if (st != STS_NOTFOUND)
+			emit(e,
+			     st == STS_OK && rep.dropped == 0 ? STS_EV_INFO
+							      : STS_EV_WARNING,
+			     NULL, msg);
+	}
+	e->worker = calloc(e->conf.workers, sizeof(*e->worker));
+	if (e->worker == NULL) {
+		sts_why(why, whylen, STS_NOMEM, "out of memory");
+		goto bad;
+	}
+	for (i = 0; i < e->conf.workers; i++) {
+		if (pthread_create(&e->worker[i], NULL, worker_main, e) != 0)
+			break;
+		e->nworkers++;
+	}
+	if (e->nworkers == 0) {
+		sts_why(why, whylen, STS_TEMPFAIL, "cannot start workers: %s",
+			strerror(errno));
+		goto bad;
+	}
+	if (pthread_create(&e->maint, NULL, maint_main, e) == 0)
+		e->maint_started = true;
+	return e;
+bad:
+	sts_engine_free(e);
+	return NULL;
+}
+
+/* sts_engine_new() is in sts_source_net.c: it is the wiring of the real
+ * source, and keeping it there lets programs that only use
+ * sts_engine_new_source() (the unit tests) link without the network
+ * modules. */
+
+void
+sts_engine_free(struct sts_engine *e)
+{
+	unsigned i;
+	char why[STS_WHY_MAX];
+
+	if (e == NULL)
+		return;
+	if (e->maint_started) {
+		pthread_mutex_lock(&e->maint_lock);
+		e->maint_stop = true;
+		pthread_cond_signal(&e->maint_cond);
+		pthread_mutex_unlock(&e->maint_lock);
+		pthread_join(e->maint, NULL);
+	}
+	if (e->cache != NULL)
+		sts_cache_stop(e->cache);
+	for (i = 0; i < e->nworkers; i++)
+		pthread_join(e->worker[i], NULL);
+	if (e->cache != NULL && e->state_file != NULL)
+		(void)sts_engine_save(e, why, sizeof(why));
+	free(e->worker);
+	sts_cache_free(e->cache);
+	sts_override_unref(e->ov);
+	if (e->src.free != NULL)
+		e->src.free(e->src.arg);
+	free(e->state_file);
+	free(e->override_file);
+	pthread_cond_destroy(&e->maint_cond);
+	pthread_mutex_destroy(&e->maint_lock);
+	pthread_mutex_destroy(&e->save_lock);
+	pthread_mutex_destroy(&e->ov_lock);
+	free(e);
+}
+
+/* --- the two front doors ------------------------------------------------ */
+
+static struct sts_override *
+ov_get(struct sts_engine *e)
+{
+	struct sts_override *t;
+
+	pthread_mutex_lock(&e->ov_lock);
+	t = sts_override_ref(e->ov);
+	pthread_mutex_unlock(&e->ov_lock);
+	return t;
+}
+
+/* Normalise the recipient domain and pick the policy domain.  false:
+ * out says why (no policy applies). */
+static bool
+policy_domain(struct sts_engine *e, const char *raw, char *dom, char *why,
+	      size_t whylen)
+{
+	enum sts_status st;
+
+	if (raw == NULL || raw[0] == '\0') {
+		sts_why(why, whylen, STS_NOTFOUND, "no domain");
+		return false;
+	}
+	if (strlen(raw) > STS_MAX_DOMAIN_INPUT) {
+		sts_why(why, whylen, STS_INVALID, "domain too long");
+		return false;
+	}
+	st = sts_domain_normalize(raw, dom, why, whylen);
+	if (st == STS_NOTFOUND) {
+		sts_why(why, whylen, st, "address literal: no policy");
+		return false;
+	}
+	if (st != STS_OK)
+		return false;
+	if (e->relay[0] != '\0')
+		memcpy(dom, e->relay, strlen(e->relay) + 1);
+	return true;
+}
+
+/* The time left of a deadline that started at t0. */
+static unsigned
+left(const struct timespec *t0, unsigned deadline_ms)
+{
+	unsigned used = ms_since(t0);
+
+	return used >= deadline_ms ? 0 : deadline_ms - used;
+}
+
+/* MX set, then TLSA per host (only where it can count: the MX RRset is
+ * secure), then probes of matching hosts if enabled. */
+static bool
+gather_mx(struct sts_engine *e, const char *dom, const char *const *mx,
+	  size_t n_mx, const struct timespec *t0, unsigned deadline_ms,
+	  struct sts_source_mx *m, struct sts_verdict_host *host)
+{
+	size_t i, k;
+	char w[STS_WHY_MAX];
+	bool match;
+
+	memset(m, 0, offsetof(struct sts_source_mx, host));
+	m->why[0] = '\0';
+	if (e->relay_literal) {
+		/* "[host]": the host itself is the next hop */
+		m->status = STS_OK;
+		m->implicit = true;
+		m->n = 1;
+		memcpy(m->host[0].name, dom, strlen(dom) + 1);
+	} else {
+		if (left(t0, deadline_ms) == 0)
+			return false;
+		e->src.mx(e->src.arg, dom, left(t0, deadline_ms), m);
+	}
+	if (m->n > STS_MAX_MX)
+		m->n = STS_MAX_MX;
+	for (i = 0; i < m->n; i++) {
+		host[i].name = m->host[i].name;
+		host[i].dane = STS_DANE_NONE;
+		host[i].probe = STS_PROBE_NOT_DONE;
+		host[i].probe_rpt = STS_RPT_NONE;
+	}
+	if (m->status != STS_OK)
+		return true;
+	if (m->dnssec == STS_SRC_SECURE && e->src.tlsa != NULL)
+		for (i = 0; i < m->n && left(t0, deadline_ms) > 0; i++)
+			host[i].dane = e->src.tlsa(e->src.arg, host[i].name,
+						   left(t0, deadline_ms), w,
+						   sizeof(w));
+	if (!e->conf.probe || e->src.probe == NULL)
+		return true;
+	for (i = 0; i < m->n && left(t0, deadline_ms) > 0; i++) {
+		for (match = false, k = 0; k < n_mx && !match; k++)
+			match = sts_mx_match(mx[k], host[i].name);
+		if (!match || host[i].dane == STS_DANE_USABLE)
+			continue;
+		host[i].probe = e->src.probe(e->src.arg, host[i].name,
+					     left(t0, deadline_ms),
+					     &host[i].probe_rpt, w, sizeof(w));
+		if (host[i].probe == STS_PROBE_OK)
+			break; /* one good candidate is enough */
+	}
+	return true;
+}
+
+void
+sts_engine_check(struct sts_engine *e, const char *domain, const char *from,
+		 unsigned deadline_ms, struct sts_answer *out)
+{
+	struct timespec t0;
+	struct sts_override *ov;
+	const struct sts_override_rule *rule = NULL;
+	struct sts_cache_view *v = NULL;
+	struct sts_verdict_in in;
+	struct sts_source_mx *m = NULL;
+	struct sts_verdict_host host[STS_MAX_MX];
+	enum sts_mode mode = STS_MODE_NONE;
+	const char *const *mx = NULL;
+	size_t n_mx = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(out, 0, sizeof(*out));
+	if (!policy_domain(e, domain, out->domain, out->why,
+			   sizeof(out->why))) {
+		out->domain[0] = '\0';
+		out->verdict = STS_VERDICT_PASS;
+		out->reason = STS_REASON_NOT_A_DOMAIN;
+		return;
+	}
+	memset(&in, 0, sizeof(in));
+	in.react = &e->conf.react;
+	ov = ov_get(e);
+	if (ov != NULL) {
+		in.exempt = from != NULL && sts_override_exempt(ov, from);
+		rule = sts_override_find(ov, out->domain);
+	}
+	if (rule != NULL) {
+		in.action = rule->action;
+		in.pin = rule->pin;
+	}
+	v = malloc(sizeof(*v));
+	m = malloc(sizeof(*m));
+	if (v == NULL || m == NULL) {
+		in.state = STS_CS_FAILED;
+		in.status = STS_NOMEM;
+		in.why = "out of memory";
+		goto decide;
+	}
+	in.state = STS_CS_NONE;
+	if (in.exempt || in.action == STS_OV_SKIP ||
+	    in.action == STS_OV_DEFER || in.action == STS_OV_REJECT)
+		goto decide; /* decided without looking anything up */
+	sts_cache_get(e->cache, out->domain, deadline_ms, v);
+	in.now = sts_cache_now(e->cache);
+	in.state = v->state;
+	in.status = v->status;
+	in.rpt = v->rpt;
+	in.why = v->why;
+	in.mode = v->mode;
+	in.n_mx = v->n_mx;
+	in.mx = v->mx;
+	in.expires_at = v->expires_at;
+	if (v->state == STS_CS_POLICY && in.now < v->expires_at) {
+		mode = v->mode;
+		mx = v->mx;
+		n_mx = v->n_mx;
+	} else if (in.pin != NULL) {
+		mode = in.pin->mode;
+		mx = (const char *const *)in.pin->mx;
+		n_mx = in.pin->n_mx;
+	}
+	if (mode != STS_MODE_NONE) {
+		in.have_mx = gather_mx(e, out->domain, mx, n_mx, &t0,
+				       deadline_ms, m, host);
+		in.mxset = m;
+		in.host = host;
+	}
+decide:
+	sts_verdict(&in, out);
+	sts_override_unref(ov);
+	free(v);
+	free(m);
+}
+
+void
+sts_engine_lookup(struct sts_engine *e, const char *domain,
+		  unsigned deadline_ms, struct sts_lookup *out)
+{
+	struct timespec t0;
+	struct sts_override *ov;
+	const struct sts_override_rule *rule = NULL;
+	struct sts_cache_view *v = NULL;
+	struct sts_source_mx *m = NULL;
+	struct sts_verdict_host host[STS_MAX_MX];
+	enum sts_override_action act = STS_OV_NONE;
+	const struct sts_policy *pin = NULL;
+	enum sts_mode mode;
+	const char *const *mx;
+	size_t n_mx, i;
+	uint32_t max_age;
+	const char *src = "published";
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(out, 0, sizeof(*out));
+	out->status = STS_NOTFOUND;
+	if (!policy_domain(e, domain, out->domain, out->why,
+			   sizeof(out->why))) {
+		out->domain[0] = '\0';
+		return;
+	}
+	ov = ov_get(e);
+	if (ov != NULL)
+		rule = sts_override_find(ov, out->domain);
+	if (rule != NULL) {
+		act = rule->action;
+		pin = rule->pin;
+	}
+	switch (act) {
+	case STS_OV_SKIP:
+		sts_why(out->why, sizeof(out->why), STS_OK, "override: skip");
+		goto done;
+	case STS_OV_DEFER:
+	case STS_OV_REJECT:
+		/* delivery time never bounces: both mean "not now" */
+		out->status =
+			sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
+				"override: %s", sts_override_action_str(act));
+		goto done;
+	default:
+		break;
+	}
+	v = malloc(sizeof(*v));
+	m = malloc(sizeof(*m));
+	if (v == NULL || m == NULL) {
+		out->status = sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
+				      "out of memory");
+		goto done;
+	}
+	sts_cache_get(e->cache, out->domain, deadline_ms, v);
+	if (v->state == STS_CS_POLICY &&
+	    sts_cache_now(e->cache) < v->expires_at) {
+		mode = v->mode;
+		mx = v->mx;
+		n_mx = v->n_mx;
+		max_age = v->max_age;
+	} else if (pin != NULL) {
+		mode = pin->mode;
+		mx = (const char *const *)pin->mx;
+		n_mx = pin->n_mx;
+		max_age = pin->max_age;
+		src = "pinned";
+	} else if (v->state == STS_CS_NONE || v->state == STS_CS_POLICY) {
+		sts_why(out->why, sizeof(out->why), STS_OK, "no policy%s%s",
+			v->why[0] ? ": " : "", v->why);
+		goto done;
+	} else {
+		out->status = sts_why(
+			out->why, sizeof(out->why), STS_TEMPFAIL, "%s%s%s",
+			v->state == STS_CS_PENDING ? "fetch pending"
+						   : "policy unavailable",
+			v->why[0] ? ": " : "", v->why);
+		goto done;
+	}
+	if (mode != STS_MODE_NONE && act == STS_OV_TESTING)
+		mode = STS_MODE_TESTING;
+	if (mode == STS_MODE_TESTING && act == STS_OV_ENFORCE)
+		mode = STS_MODE_ENFORCE;
+	if (mode == STS_MODE_NONE) {
+		sts_why(out->why, sizeof(out->why), STS_OK, "policy mode none");
+		goto done;
+	}
+	out->status = sts_policy_new(mode, max_age, mx, n_mx, &out->policy,
+				     out->why, sizeof(out->why));
+	if (out->status != STS_OK) {
+		out->status = STS_TEMPFAIL;
+		goto done;
+	}
+	out->enforce = mode == STS_MODE_ENFORCE;
+	sts_why(out->why, sizeof(out->why), STS_OK, "%s policy, mode %s", src,
+		sts_mode_str(mode));
+	/* DANE first (checklist G1): tell the map server to leave it */
+	if (gather_mx(e, out->domain, mx, 0, &t0, deadline_ms, m, host) &&
+	    m->status == STS_OK && m->dnssec == STS_SRC_SECURE)
+		for (i = 0; i < m->n; i++)
+			if (host[i].dane == STS_DANE_USABLE)
+				out->dane = true;
+done:
+	sts_override_unref(ov);
+	free(v);
+	free(m);
+}
+
+/* --- administration --------------------------------------------------------
+ */
+
+enum sts_status
+sts_engine_reload_overrides(struct sts_engine *e, char *why, size_t whylen)
+{
+	struct sts_override *t = NULL, *old;
+	enum sts_status st;
+
+	if (e->override_file == NULL)
+		return sts_why(why, whylen, STS_OK, "no override file");
+	st = sts_override_load(e->override_file, &t, why, whylen);
+	if (st != STS_OK)
+		return st; /* keep the old table */
+	pthread_mutex_lock(&e->ov_lock);
+	old = e->ov;
+	e->ov = t;
+	pthread_mutex_unlock(&e->ov_lock);
+	sts_override_unref(old);
+	return sts_why(why, whylen, STS_OK, "%s: %zu rules", e->override_file,
+		       sts_override_count(t));
+}
+
+enum sts_status
+sts_engine_save(struct sts_engine *e, char *why, size_t whylen)
+{
+	enum sts_status st;
+	size_t n = 0;
+
+	if (e->state_file == NULL)
+		return sts_why(why, whylen, STS_OK, "no state file");
+	pthread_mutex_lock(&e->save_lock);
+	st = sts_persist_save(e->cache, e->state_file, &n, why, whylen);
+	pthread_mutex_unlock(&e->save_lock);
+	if (st != STS_OK)
+		emit(e, STS_EV_ERROR, NULL, why);
+	return st;
+}
+
+void
+sts_engine_stats(struct sts_engine *e, struct sts_engine_stats *out)
+{
+	struct sts_cache_stats cs;
+
+	sts_cache_stats(e->cache, &cs);
+	out->lookups = cs.lookups;
+	out->hits = cs.hits;
+	out->misses = cs.misses;
+	out->negative_hits = cs.negative_hits;
+	out->txt_queries = cs.txt_queries;
+	out->fetches = cs.fetches;
+	out->fetch_failures = cs.fetch_failures;
+	out->evictions = cs.evictions;
+	out->entries = cs.entries;
+}
+
+size_t
+sts_engine_maintain(struct sts_engine *e)
+{
+	return sts_cache_sweep(e->cache);
+}
+
+bool
+sts_engine_idle_wait(struct sts_engine *e, unsigned timeout_ms)
+{
+	return sts_cache_idle_wait(e->cache, timeout_ms);
+}
