@@ -1,0 +1,212 @@
+# bench/report.sh - sourced by bench/run: writes RESULTS.md and the chart
+# from $W/summary.tsv (section label n min median max p50 p99 maxlat).
+# Uses med/ratio/verdict from bench/run.
+
+# row LABEL: "| label | min | median | max | p50 | p99 | max |" for a rate
+row() {
+	awk -F'\t' -v k="$1" '$2 == k { printf "| %s | %d | %.0f | %.0f | %.0f | %.3f | %.3f | %.1f |\n",
+		$2, $3, $4, $5, $6, $7, $8, $9; f = 1 } END { if (!f) printf "| %s | 0 | - | - | - | - | - | - |\n", k }' \
+		"$W/summary.tsv"
+}
+# row1 LABEL UNIT: a single-valued figure: min / median / max
+row1() {
+	awk -F'\t' -v k="$1" -v u="$2" '$2 == k { printf "| %s | %d | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, u; f = 1 }
+		END { if (!f) printf "| %s | 0 | - | - | - | %s |\n", k, u }' "$W/summary.tsv"
+}
+target() { # DESCRIPTION VALUE OP TARGET
+	printf '| %s | %s | %s %s | %s |\n' "$1" "${2:-n/a}" "$3" "$4" "$(verdict "$2" "$3" "$4")"
+}
+med0() { # median or 0 (chart data)
+	local v
+	v=$(med "$1")
+	echo "${v:-0}"
+}
+
+write_report() {
+	local md=$1 png=$2 mode key tr cm rc
+	{
+		echo "# mta-sts-milter benchmarks"
+		echo
+		echo "Written by \`make bench\` (bench/run) on $(date -u '+%Y-%m-%d %H:%M UTC'); commit" \
+			"$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)."
+		echo
+		echo "Machine: $(uname -srm); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores;" \
+			"$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM." \
+			"Peer: postfix-mta-sts-resolver $(dpkg-query -W -f '${Version}' postfix-mta-sts-resolver 2>/dev/null)," \
+			"libmilter $(dpkg-query -W -f '${Version}' libmilter1.0.1 2>/dev/null)."
+		echo
+		echo "Method: every server runs in the loopback lab (tests/lab, own network namespace) pinned to cpu 0" \
+			"(\`taskset -c 0\`), every load client on cpu 1. A/B/C are interleaved (the order rotates per run);" \
+			"each figure is measured $RUNS times for $SECS s; tables give min / median / max of the rate and the" \
+			"median p50/p99 latency and the worst max latency over the runs. Ratios compare medians." \
+			"The machine is noisy (about ±30 % run to run): compare ratios, not absolute numbers."
+		echo
+		echo "Load clients: bench/smload (socketmap, lock-step netstrings like a Postfix smtp process; a" \
+			"query counts only if the reply starts with the expected prefix: \`OK\` or \`NOTFOUND\`)," \
+			"bench/miload (milter protocol version 6 as Postfix speaks it: OPTNEG, macros, CONNECT, HELO," \
+			"MAIL, RCPT, DATA, 5 headers, EOH, body, EOM with modifications, ABORT between messages on a" \
+			"reused connection, or QUIT and a new connection per message; 4 sessions). Limits:" \
+			"bench/smtrivial (epoll, fixed answer) and bench/noop_milter (libmilter, the callbacks a" \
+			"recipient milter needs, each returning CONTINUE; \`noop-hdr\` also adds a header at EOM with" \
+			"TCP_NODELAY on its listener over TCP)."
+		echo
+		echo "## Targets (issue 9)"
+		echo
+		echo "| target | measured | wanted | verdict |"
+		echo "|---|---|---|---|"
+		for mode in persist1 persist4 newconn1; do
+			for key in enforce nopolicy; do
+				target "policy map $mode $key: ours / trivial" \
+					"$(ratio "$(med map/$mode/$key/ours)" "$(med map/$mode/$key/trivial)")" ">=" 0.9
+			done
+		done
+		for mode in persist1 persist4 newconn1; do
+			target "no-policy domain $mode: ours / peer" \
+				"$(ratio "$(med map/$mode/nopolicy/ours)" "$(med map/$mode/nopolicy/peer)")" ">=" 15
+		done
+		for tr in tcp unix; do
+			for cm in reuse newconn; do
+				for rc in 1 10; do
+					target "milter $tr $cm ${rc} rcpt: ours (tagging) / noop-hdr" \
+						"$(ratio "$(med milter/$tr/$cm/r$rc/ours)" "$(med milter/$tr/$cm/r$rc/noop-hdr)")" ">=" 0.9
+				done
+			done
+		done
+		target "cold first lookup: ours / peer (latency)" \
+			"$(ratio "$(med cold/first/ours 7)" "$(med cold/first/peer 7)")" "<=" 0.5
+		target "1,000 concurrent cold lookups: TXT queries (ours → NSD + resolver)" \
+			"$(awk -v a="$(med cold/concurrent1000/ours/txt_to_nsd)" -v b="$(med cold/concurrent1000/ours/txt_to_resolver)" \
+				'BEGIN { if (a == "" && b == "") print "n/a"; else print a + b }')" "==" 1
+		target "1,000 concurrent cold lookups: HTTPS fetches (ours)" \
+			"$(med cold/concurrent1000/ours/https_fetches)" "==" 1
+		target "RSS with 1M cached policies (MiB)" "$(med mem/1000000/rss_mib)" "<=" 512
+		target "state file load, 1M entries (s)" "$(med mem/1000000/load_s)" "<=" 3
+		echo
+		echo "(The concurrent-lookup counts must be exactly 1: a 0 would mean the lookup never reached the" \
+			"servers; see the raw figures below.)"
+		echo
+		echo "## Policy map throughput (queries/s)"
+		echo
+		echo "Keys: \`enforce\` = $ENFORCE (policy cached), \`nopolicy\` = $NOPOLICY (no _mta-sts record)." \
+			"Modes: one persistent connection, 4 persistent connections, a new connection per query."
+		echo
+		echo "| figure | runs | min | median | max | p50 ms | p99 ms | max ms |"
+		echo "|---|---|---|---|---|---|---|---|"
+		for mode in persist1 persist4 newconn1; do
+			for key in enforce nopolicy; do
+				for s in ours peer trivial; do row "map/$mode/$key/$s"; done
+			done
+		done
+		echo
+		echo "## Milter throughput (messages/s, 4 sessions)"
+		echo
+		echo "Recipients in $ENFORCE (policy cached, so ours adds its header to every message)."
+		echo
+		echo "| figure | runs | min | median | max | p50 ms | p99 ms | max ms |"
+		echo "|---|---|---|---|---|---|---|---|"
+		for tr in tcp unix; do
+			for cm in reuse newconn; do
+				for rc in 1 10; do
+					for s in ours noop noop-hdr; do row "milter/$tr/$cm/r$rc/$s"; done
+				done
+			done
+		done
+		echo
+		echo "### The Nagle trap"
+		echo
+		echo "libmilter writes the header modification and the final EOM reply as two packets and does not" \
+			"set TCP_NODELAY, so over TCP the final reply waits for the MTA's delayed ACK:"
+		echo
+		echo "| figure | runs | min | median | max | p50 ms | p99 ms | max ms |"
+		echo "|---|---|---|---|---|---|---|---|"
+		row milter/tcp/reuse/r1/noop-hdr-nagle
+		row milter/tcp/reuse/r1/noop-hdr
+		row milter/tcp/reuse/r1/ours
+		echo
+		echo "Fix used by ours: TCP_NODELAY on libmilter's listening socket (found through /proc/self/fd" \
+			"after smfi_opensocket; accepted sockets inherit it on Linux), see milter/nodelay.c; bench/noop_milter" \
+			"-N does the same. Alternative: a unix socket (\`Socket unix:/run/mta-sts-milter/milter.sock\`," \
+			"Postfix \`smtpd_milters = unix:...\`), which has no Nagle algorithm; see the unix rows above." \
+			"Tail latency: compare max ms of reused against new connections (Debian's libmilter worker pool" \
+			"stalls some reused sessions)."
+		echo
+		echo "## Cold path"
+		echo
+		echo "First lookup of a domain nobody asked for before (daemon just started, lab resolver cache" \
+			"flushed; a different domain each run), latency in ms:"
+		echo
+		echo "| figure | runs | min | median | max | p50 ms | p99 ms | max ms |"
+		echo "|---|---|---|---|---|---|---|---|"
+		row cold/first/ours
+		row cold/first/peer
+		echo
+		echo "1,000 concurrent lookups (new connection each) of one cold domain; what reached the lab servers," \
+			"counted on the wire by bench/dnscount (DNS TXT queries for _mta-sts.<domain>, by destination) and" \
+			"in nginx's access log (policy fetches):"
+		echo
+		echo "| figure | runs | min | median | max | unit |"
+		echo "|---|---|---|---|---|---|"
+		for s in ours peer; do
+			for f in txt_to_resolver txt_to_nsd https_fetches; do row1 "cold/concurrent1000/$s/$f" count; done
+		done
+		echo
+		echo "| figure | runs | min | median | max | p50 ms | p99 ms | max ms |"
+		echo "|---|---|---|---|---|---|---|---|"
+		row cold/concurrent1000/ours
+		row cold/concurrent1000/peer
+		echo
+		echo "(Rate here is answers starting with OK per second of the whole burst; errors are answers other" \
+			"than OK, e.g. a temporary failure while the fetch was still running.)"
+		echo
+		echo "## Memory and start-up"
+		echo
+		echo "bench/stateload: a state file in the engine's format with N policies is generated, then" \
+			"sts_engine_new() loads it (RSS growth measured from /proc/self/status), sts_engine_save() writes it."
+		echo
+		echo "| figure | runs | min | median | max | unit |"
+		echo "|---|---|---|---|---|---|"
+		for n in 100000 1000000; do
+			row1 mem/$n/rss_mib MiB
+			row1 mem/$n/load_s s
+			row1 mem/$n/save_s s
+			row1 mem/$n/file_mib MiB
+		done
+		echo
+		if [ -s "$W/failures" ]; then
+			echo "## Benchmarks that failed to run"
+			echo
+			sed 's/^/- /' "$W/failures"
+			echo
+		fi
+		echo "## Every figure"
+		echo
+		echo "| section | figure | runs | min | median | max | p50 ms | p99 ms | max ms |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }' \
+			"$W/summary.tsv"
+		echo
+		echo "![chart](results.png)"
+	} >"$md"
+
+	# chart data: medians (0 when missing)
+	{
+		echo "case ours peer trivial"
+		for mode in persist1 persist4 newconn1; do
+			for key in enforce nopolicy; do
+				echo "$mode/$key $(med0 map/$mode/$key/ours) $(med0 map/$mode/$key/peer) $(med0 map/$mode/$key/trivial)"
+			done
+		done
+	} >"$W/map.dat"
+	{
+		echo "case ours noop noop-hdr"
+		for tr in tcp unix; do
+			for cm in reuse newconn; do
+				for rc in 1 10; do
+					echo "$tr/$cm/r$rc $(med0 milter/$tr/$cm/r$rc/ours) $(med0 milter/$tr/$cm/r$rc/noop) $(med0 milter/$tr/$cm/r$rc/noop-hdr)"
+				done
+			done
+		done
+	} >"$W/milter.dat"
+	gnuplot -e "mapdat='$W/map.dat'; milterdat='$W/milter.dat'; out='$png'" "$SRC/bench/plot.gp" 2>>"$W/gnuplot.err" ||
+		fail "gnuplot: $(tail -n 3 "$W/gnuplot.err")"
+}
