@@ -1,0 +1,15 @@
+# tests/net: [net]'s pure unit tests (HTTP response parser, SMTP reply
+# parser, DNS-ID matching) and the lab test lab-net.sh (root; skips
+# itself otherwise).  Every program speaks TAP.
+net_unit_tests = tests/net/test_http tests/net/test_smtp
+check_PROGRAMS += $(net_unit_tests)
+TESTS += $(net_unit_tests) tests/net/lab-net.sh
+dist_check_SCRIPTS += tests/net/lab-net.sh
+tests_net_test_http_SOURCES = tests/net/test_http.c tests/tap.h
+tests_net_test_http_LDADD = $(LIBMTASTS)
+tests_net_test_smtp_SOURCES = tests/net/test_smtp.c tests/tap.h
+tests_net_test_smtp_LDADD = $(LIBMTASTS)
+# lab helper run by lab-net.sh (not a test by itself)
+check_PROGRAMS += tests/net/resolver_mt
+tests_net_resolver_mt_SOURCES = tests/net/resolver_mt.c
+tests_net_resolver_mt_LDADD = $(LIBMTASTS)
