@@ -60,6 +60,14 @@
 #define STS_MAX_ADDR_INPUT	1024
 #define STS_ADDR_DOMAIN_BUFSZ	(STS_MAX_ADDR_INPUT + 1)
 
+/* Socketmap requests (Postfix socketmap_table(5), sendmail's socket
+ * map): one netstring "NAME KEY".  A map name is a short word; the key
+ * is a raw domain.  A reply is capped like Postfix's own client, whose
+ * socketmap_max_reply_size defaults to 100000 octets. */
+#define STS_MAX_MAP_NAME	64
+#define STS_MAX_MAP_REQUEST	(STS_MAX_MAP_NAME + 1 + STS_MAX_DOMAIN_INPUT)
+#define STS_MAX_MAP_REPLY	100000
+
 /* Reason strings ("why" buffers). */
 #define STS_WHY_MAX		256
 

@@ -1,0 +1,210 @@
+/*
+ * sts_mapreply.c - the socketmap answer for one TLS policy lookup.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sts_mapreply.h"
+
+/* An output buffer that counts what it would need (snprintf-like). */
+struct out {
+	char *buf;
+	size_t size; /* of buf */
+	size_t len;  /* needed so far */
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (o->len < o->size) {
+		size_t room = o->size - o->len;
+
+		memcpy(o->buf + o->len, s, n < room ? n : room);
+	}
+	o->len += n;
+}
+
+static void
+puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* NUL-terminate (truncating if needed) and return the needed length. */
+static size_t
+finish(struct out *o)
+{
+	if (o->size > 0)
+		o->buf[o->len < o->size ? o->len : o->size - 1] = '\0';
+	return o->len;
+}
+
+enum sts_status
+sts_mapreply_key(const char *key, char *why, size_t whylen)
+{
+	if (key[0] == '\0')
+		return sts_why(why, whylen, STS_NOTFOUND, "empty key");
+	/* Postfix looks up explicit next hops ("[host]", "[host]:port",
+	 * "host:port") and, for parent_domain_matches_subdomains, parent
+	 * probes ".example.com"; none is a recipient domain (RFC 8461
+	 * section 3.4: the policy domain is the next-hop domain, no
+	 * fallback to the parent).  "[...]" also covers address literals
+	 * (checklist A3). */
+	if (key[0] == '[')
+		return sts_why(why, whylen, STS_NOTFOUND,
+			       "address literal or bracketed next hop");
+	if (key[0] == '.')
+		return sts_why(why, whylen, STS_NOTFOUND,
+			       "parent-domain probe");
+	if (strchr(key, ':') != NULL)
+		return sts_why(why, whylen, STS_NOTFOUND, "next hop with port");
+	if (strchr(key, ' ') != NULL)
+		return sts_why(why, whylen, STS_NOTFOUND, "not a domain name");
+	return STS_OK;
+}
+
+/* A pattern we are willing to hand to Postfix: LDH labels and dots,
+ * with an optional leading "*." (the policy parser checked this; a
+ * broken one must never reach the MTA's policy parser). */
+static int
+pattern_ok(const char *p)
+{
+	size_t i = 0;
+
+	if (p[0] == '*') {
+		if (p[1] != '.')
+			return 0;
+		i = 2;
+	}
+	if (p[i] == '\0')
+		return 0;
+	for (; p[i] != '\0'; i++) {
+		char c = p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.'))
+			return 0;
+	}
+	return i <= STS_MAX_DOMAIN + 2;
+}
+
+static size_t
+format_secure(const struct sts_lookup *lk, const struct sts_mapreply_opts *opts,
+	      struct out *o)
+{
+	const struct sts_policy *p = lk->policy;
+	char num[32];
+	size_t i;
+
+	puts_(o, "OK secure match=");
+	for (i = 0; i < p->n_mx; i++) {
+		const char *m = p->mx[i];
+
+		if (i > 0)
+			puts_(o, ":");
+		/* "*.example.net" -> ".example.net" (Postfix's only
+		 * wildcard; it matches any depth). */
+		puts_(o, m[0] == '*' ? m + 1 : m);
+	}
+	/* SNI = the MX host name (RFC 8461 section 4.2). */
+	puts_(o, " servername=hostname");
+	if (!opts->postfix_sts)
+		return o->len;
+	snprintf(num, sizeof(num), "%" PRIu32, p->max_age);
+	puts_(o, " policy_type=sts policy_domain=");
+	puts_(o, lk->domain);
+	puts_(o, " policy_ttl=");
+	puts_(o, num);
+	for (i = 0; i < p->n_mx; i++) {
+		puts_(o, " mx_host_pattern=");
+		puts_(o, p->mx[i]);
+	}
+	/* RFC 8460 section 4.4: the report carries the policy's lines. */
+	puts_(o,
+	      " { policy_string = version: STSv1 } { policy_string = mode: ");
+	puts_(o, p->mode == STS_MODE_ENFORCE   ? "enforce"
+		 : p->mode == STS_MODE_TESTING ? "testing"
+					       : "none");
+	puts_(o, " }");
+	for (i = 0; i < p->n_mx; i++) {
+		puts_(o, " { policy_string = mx: ");
+		puts_(o, p->mx[i]);
+		puts_(o, " }");
+	}
+	puts_(o, " { policy_string = max_age: ");
+	puts_(o, num);
+	puts_(o, " }");
+	return o->len;
+}
+
+size_t
+sts_mapreply_format(const struct sts_lookup *lk,
+		    const struct sts_mapreply_opts *opts, char *buf,
+		    size_t buflen)
+{
+	static const struct sts_mapreply_opts defaults;
+	struct out o = {buf, buflen, 0};
+	const struct sts_policy *p = lk->policy;
+	size_t i;
+
+	if (opts == NULL)
+		opts = &defaults;
+	switch (lk->status) {
+	case STS_OK:
+		break;
+	case STS_NOTFOUND:
+	case STS_TEMPFAIL: /* nothing known yet: as if no policy */
+	case STS_INVALID:  /* not a domain */
+		puts_(&o, "NOTFOUND ");
+		return finish(&o);
+	case STS_BOGUS:
+		return sts_mapreply_error("TEMP", "DNSSEC validation failed",
+					  buf, buflen);
+	default:
+		return sts_mapreply_error("TEMP", "internal error", buf,
+					  buflen);
+	}
+	if (p == NULL || !lk->enforce || p->mode == STS_MODE_NONE) {
+		puts_(&o, "NOTFOUND ");
+		return finish(&o);
+	}
+	if (lk->dane) {
+		puts_(&o, opts->dane_notfound ? "NOTFOUND " : "OK dane-only");
+		return finish(&o);
+	}
+	if (p->n_mx == 0)
+		return sts_mapreply_error("TEMP", "enforced policy without mx",
+					  buf, buflen);
+	for (i = 0; i < p->n_mx; i++)
+		if (p->mx[i] == NULL || !pattern_ok(p->mx[i]))
+			return sts_mapreply_error("TEMP", "bad mx pattern", buf,
+						  buflen);
+	if (!opts->postfix_sts || lk->domain[0] != '\0') {
+		if (format_secure(lk, opts, &o) > STS_MAX_MAP_REPLY)
+			return sts_mapreply_error("TEMP", "policy too large",
+						  buf, buflen);
+		return finish(&o);
+	}
+	return sts_mapreply_error("TEMP", "policy without domain", buf, buflen);
+}
+
+size_t
+sts_mapreply_error(const char *kind, const char *reason, char *buf,
+		   size_t buflen)
+{
+	struct out o = {buf, buflen, 0};
+	size_t i;
+
+	puts_(&o, kind);
+	puts_(&o, " ");
+	for (i = 0; reason[i] != '\0' && i < STS_WHY_MAX; i++) {
+		unsigned char c = (unsigned char)reason[i];
+		char s = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+
+		put(&o, &s, 1);
+	}
+	return finish(&o);
+}

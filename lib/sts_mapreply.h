@@ -1,0 +1,84 @@
+/*
+ * sts_mapreply.h - the socketmap answer for one TLS policy lookup
+ * (issue [socketmap]): what Postfix's smtp_tls_policy_maps and
+ * sendmail's `sts` map (FEATURE(`sts'), _FFR_MTA_STS) are told.
+ *
+ * Replies (the netstring payload; mapd wraps it):
+ *   OK secure match=mx1.example.com:.example.net servername=hostname
+ *        an enforced policy, in postfix-mta-sts-resolver's format so
+ *        that switching servers changes one line of main.cf.  Each
+ *        policy pattern "*.example.net" is written ".example.net": that
+ *        is the only wildcard Postfix's match= knows, and it matches
+ *        ANY depth (a.b.example.net too), while RFC 8461 section 4.1's
+ *        "*." matches exactly one label.  Postfix >= 3.10 with
+ *        smtp_tls_enforce_sts_mx_patterns = yes applies the exact RFC
+ *        rule to the mx_host_pattern attributes below instead.
+ *   ... policy_type=sts policy_domain=D policy_ttl=N
+ *       mx_host_pattern=P... { policy_string = version: STSv1 } ...
+ *        appended when opts->postfix_sts is set (Postfix >= 3.10: exact
+ *        wildcard rule, and TLS-RPT, RFC 8460, gets the policy).
+ *   OK dane-only
+ *        the policy would be enforced, but the next hop has DNSSEC-
+ *        secure TLSA records: RFC 8461 section 2 says MTA-STS must not
+ *        override DANE, so Postfix is told to require DANE there
+ *        (fail-closed even where the global level is only "may").
+ *        With opts->dane_notfound the answer is NOTFOUND instead,
+ *        leaving the choice to Postfix's own smtp_tls_security_level.
+ *   NOTFOUND  (with the trailing space: a netstring reply cannot be
+ *        empty after the status word in sendmail's reader) no policy
+ *        applies: none, mode testing or none (RFC 8461 section 5:
+ *        testing never blocks), nothing known yet (the engine fetches
+ *        in the background; checklist B7: never defer for that), an
+ *        address literal, a [host]:port next hop, a parent-domain
+ *        probe (".example.com": RFC 8461 section 3.4, no fallback to
+ *        the parent), a bad name.
+ *   TEMP reason   a DNSSEC-bogus answer on the path (checklist G1:
+ *        defer), or an internal error.
+ *   PERM reason   only for bad requests (made by mapd).
+ *
+ * Pure: no I/O, no clock, no globals.  Thread-safe.
+ */
+#ifndef STS_MAPREPLY_H
+#define STS_MAPREPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sts_engine.h"
+#include "sts_status.h"
+
+struct sts_mapreply_opts {
+	bool postfix_sts;   /* add the Postfix >= 3.10 STS attributes */
+	bool dane_notfound; /* DANE next hop: NOTFOUND, not dane-only */
+};
+
+/*
+ * Classify a key as Postfix or sendmail sends it:
+ *   STS_OK        a domain name to look up (any case, one trailing dot,
+ *                 maybe UTF-8: the engine normalises it)
+ *   STS_NOTFOUND  not a policy domain: empty, "[...]" (address literal
+ *                 or bracketed next hop, with or without ":port"),
+ *                 "host:port", a leading dot (a parent-domain probe),
+ *                 a space inside; why says which
+ */
+enum sts_status sts_mapreply_key(const char *key, char *why, size_t whylen);
+
+/*
+ * Format the reply for lookup lk into buf[buflen] (NUL-terminated when
+ * buflen > 0).  Returns the length needed without the NUL (snprintf
+ * semantics: truncated when >= buflen).  A reply that would exceed
+ * STS_MAX_MAP_REPLY becomes "TEMP policy too large".
+ */
+size_t sts_mapreply_format(const struct sts_lookup *lk,
+			   const struct sts_mapreply_opts *opts, char *buf,
+			   size_t buflen);
+
+/*
+ * "TEMP reason" or "PERM reason" (kind is "TEMP" or "PERM") with the
+ * reason made safe for a single-line reply: control characters become
+ * '?', length capped at STS_WHY_MAX.  Same return as above.
+ */
+size_t sts_mapreply_error(const char *kind, const char *reason, char *buf,
+			  size_t buflen);
+
+#endif /* STS_MAPREPLY_H */

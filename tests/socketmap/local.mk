@@ -1,0 +1,21 @@
+# tests/socketmap: the socketmap server (issue [socketmap]).
+# t_netstring, t_mapreply: pure unit tests.  t_protocol: mapd over a unix
+# socket, in process, with a fake engine (no lab needed).
+SOCKETMAP_TESTS = tests/socketmap/t_netstring tests/socketmap/t_mapreply \
+	tests/socketmap/t_protocol
+check_PROGRAMS += $(SOCKETMAP_TESTS)
+TESTS += $(SOCKETMAP_TESTS)
+
+tests_socketmap_t_netstring_SOURCES = tests/socketmap/t_netstring.c tests/tap.h
+tests_socketmap_t_netstring_LDADD = $(LIBMTASTS)
+
+tests_socketmap_t_mapreply_SOURCES = tests/socketmap/t_mapreply.c tests/tap.h
+tests_socketmap_t_mapreply_LDADD = $(LIBMTASTS)
+
+# Only the objects the server needs, plus the fake engine in place of
+# lib/sts_engine.c: no archive, so no clash with the real engine.
+tests_socketmap_t_protocol_SOURCES = tests/socketmap/t_protocol.c \
+	tests/socketmap/fake_engine.c tests/socketmap/fake_engine.h \
+	tests/tap.h milter/mapd.c milter/sockspec.c milter/log.c \
+	lib/sts_netstring.c lib/sts_mapreply.c lib/sts_status.c
+tests_socketmap_t_protocol_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter

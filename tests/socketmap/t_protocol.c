@@ -1,0 +1,638 @@
+/*
+ * tests/socketmap/t_protocol.c - the map server (milter/mapd.c) over a
+ * real socket, in process, with the lab-free fake engine: pipelined and
+ * split requests, oversize, garbage, clients that vanish mid-request,
+ * many connections at once, map-name filtering, the connection limit.
+ * Prints a rough queries/s figure for one persistent connection.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "fake_engine.h"
+#include "log.h"
+#include "mapd.h"
+#include "sockspec.h"
+#include "sts_netstring.h"
+
+#define ENFORCE_REPLY                                                          \
+	"OK secure match=mx1.enforce.example:.mx.enforce.example "             \
+	"servername=hostname"
+
+static char dir[64];
+
+struct cli {
+	int fd;
+	size_t len;
+	char buf[8192];
+};
+
+static void
+path_of(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+static int
+cli_open(struct cli *c, const char *sock)
+{
+	struct sockaddr_un sun;
+
+	memset(c, 0, sizeof(*c));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	c->fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (c->fd < 0)
+		return -1;
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		close(c->fd);
+		c->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cli_close(struct cli *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+static int
+cli_raw(struct cli *c, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(c->fd, s, n, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+cli_send(struct cli *c, const char *req)
+{
+	char buf[2048];
+	size_t n = sts_netstring_format(req, strlen(req), buf, sizeof(buf));
+
+	return n > sizeof(buf) ? -1 : cli_raw(c, buf, n);
+}
+
+/* Read one netstring reply within ms; 0 ok, -1 EOF, -2 timeout,
+ * -3 not a netstring. */
+static int
+cli_reply(struct cli *c, char *out, size_t outsz, int ms)
+{
+	for (;;) {
+		const char *data;
+		size_t dlen, used;
+		enum sts_status s =
+			sts_netstring_parse(c->buf, c->len, sizeof(c->buf) - 16,
+					    &data, &dlen, &used, NULL, 0);
+		struct pollfd p = {.fd = c->fd, .events = POLLIN};
+		ssize_t r;
+
+		if (s == STS_OK) {
+			snprintf(out, outsz, "%.*s", (int)dlen, data);
+			memmove(c->buf, c->buf + used, c->len - used);
+			c->len -= used;
+			return 0;
+		}
+		if (s != STS_TEMPFAIL)
+			return -3;
+		if (poll(&p, 1, ms) <= 0)
+			return -2;
+		r = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+		if (r <= 0)
+			return -1;
+		c->len += (size_t)r;
+	}
+}
+
+/* Send one request and return its reply in a static buffer. */
+static const char *
+ask(struct cli *c, const char *req)
+{
+	static char out[4096];
+
+	if (cli_send(c, req) != 0)
+		return "(send failed)";
+	switch (cli_reply(c, out, sizeof(out), 3000)) {
+	case 0:
+		return out;
+	case -1:
+		return "(eof)";
+	case -2:
+		return "(timeout)";
+	default:
+		return "(garbage)";
+	}
+}
+
+/* True if the server closes the connection within ms. */
+static int
+closed_within(struct cli *c, int ms)
+{
+	char tmp[64];
+
+	return cli_reply(c, tmp, sizeof(tmp), ms) == -1;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct mapd *
+start(const char *name, const char *names, bool postfix_sts, unsigned max_conns)
+{
+	char spec[128], why[256] = "";
+	struct mapd_conf conf;
+	struct mapd *m;
+
+	snprintf(spec, sizeof(spec), "unix:%s/%s", dir, name);
+	memset(&conf, 0, sizeof(conf));
+	conf.socket = spec;
+	conf.names = names;
+	conf.postfix_sts = postfix_sts;
+	conf.deadline_ms = 1000;
+	conf.max_conns = max_conns;
+	conf.unix_mode = 0600;
+	m = mapd_new(&conf, why, sizeof(why));
+	if (m == NULL) {
+		tap_diag("mapd_new: %s", why);
+		return NULL;
+	}
+	/* The fake engine ignores its handle; any non-NULL pointer does. */
+	if (mapd_start(m, (struct sts_engine *)&conf, why, sizeof(why)) != 0) {
+		tap_diag("mapd_start: %s", why);
+		mapd_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void
+test_answers(const char *sock)
+{
+	static const struct {
+		const char *req, *want;
+	} t[] = {
+		{"postfix enforce.example", ENFORCE_REPLY},
+		{"postfix ENFORCE.Example.", ENFORCE_REPLY},
+		{"sts enforce.example", ENFORCE_REPLY},
+		{"postfix testing.example", "NOTFOUND "},
+		{"postfix dane.example", "OK dane-only"},
+		{"postfix bogus.example", "TEMP DNSSEC validation failed"},
+		{"postfix pending.example", "NOTFOUND "},
+		{"postfix nosts.example", "NOTFOUND "},
+		{"postfix [mx.enforce.example]:587", "NOTFOUND "},
+		{"postfix [192.0.2.1]", "NOTFOUND "},
+		{"postfix enforce.example:25", "NOTFOUND "},
+		{"postfix .enforce.example", "NOTFOUND "},
+		{"postfix ", "NOTFOUND "},
+	};
+	struct cli c;
+	size_t i;
+
+	if (!ok(cli_open(&c, sock) == 0, "connect"))
+		return;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		is_str(ask(&c, t[i].req), t[i].want, "one connection: \"%s\"",
+		       t[i].req);
+	cli_close(&c);
+}
+
+static void
+test_pipelined(const char *sock)
+{
+	static const char in[] = "23:postfix enforce.example,"
+				 "23:postfix testing.example,"
+				 "19:sts enforce.example,";
+	char out[4096];
+	struct cli c;
+	int rc;
+
+	if (!ok(cli_open(&c, sock) == 0, "connect (pipelined)"))
+		return;
+	cli_raw(&c, in, sizeof(in) - 1);
+	rc = cli_reply(&c, out, sizeof(out), 3000);
+	is_str(rc == 0 ? out : "(none)", ENFORCE_REPLY, "pipelined reply 1");
+	rc = cli_reply(&c, out, sizeof(out), 3000);
+	is_str(rc == 0 ? out : "(none)", "NOTFOUND ", "pipelined reply 2");
+	rc = cli_reply(&c, out, sizeof(out), 3000);
+	is_str(rc == 0 ? out : "(none)", ENFORCE_REPLY, "pipelined reply 3");
+	cli_close(&c);
+}
+
+/* One byte per write, with a pause so that the server sees them apart. */
+static void
+test_split(const char *sock)
+{
+	static const char in[] = "23:postfix enforce.example,";
+	struct timespec ts = {0, 2 * 1000 * 1000};
+	char out[4096];
+	struct cli c;
+	size_t i;
+	int rc;
+
+	if (!ok(cli_open(&c, sock) == 0, "connect (split)"))
+		return;
+	for (i = 0; i < sizeof(in) - 1; i++) {
+		cli_raw(&c, in + i, 1);
+		nanosleep(&ts, NULL);
+	}
+	rc = cli_reply(&c, out, sizeof(out), 3000);
+	is_str(rc == 0 ? out : "(none)", ENFORCE_REPLY,
+	       "request written one byte at a time");
+	is_str(ask(&c, "postfix enforce.example"), ENFORCE_REPLY,
+	       "same connection still serves after a split request");
+	cli_close(&c);
+}
+
+/* Each bad input gets one PERM reply and a closed connection. */
+static void
+test_bad(const char *sock)
+{
+	static const struct {
+		const char *name, *in;
+	} t[] = {
+		{"oversize length", "99999:"},
+		{"length over the cap", "1090:postfix "},
+		{"garbage", "GET / HTTP/1.0\r\n\r\n"},
+		{"leading zero", "023:postfix enforce.example,"},
+		{"missing comma", "23:postfix enforce.exampleX"},
+		{"no key", "7:postfix,"},
+		{"empty netstring", "0:,"},
+		{"control character in key", "23:postfix enforce\x01"
+					     "example,"},
+	};
+	char out[4096];
+	struct cli c;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!ok(cli_open(&c, sock) == 0, "connect (%s)", t[i].name))
+			continue;
+		cli_raw(&c, t[i].in, strlen(t[i].in));
+		rc = cli_reply(&c, out, sizeof(out), 3000);
+		ok(rc == 0 && strncmp(out, "PERM ", 5) == 0,
+		   "%s: PERM reply (%s)", t[i].name, rc == 0 ? out : "none");
+		ok(closed_within(&c, 3000), "%s: connection closed", t[i].name);
+		cli_close(&c);
+	}
+	/* A PERM for an oversize key, on a connection that answered
+	 * fine before. */
+	if (ok(cli_open(&c, sock) == 0, "connect (key over the cap)")) {
+		char big[1200];
+
+		is_str(ask(&c, "postfix enforce.example"), ENFORCE_REPLY,
+		       "before an oversize key");
+		memset(big, 'a', sizeof(big) - 1);
+		memcpy(big, "postfix ", 8);
+		big[sizeof(big) - 1] = '\0';
+		ok(strncmp(ask(&c, big), "PERM ", 5) == 0,
+		   "key of %zu bytes: PERM", sizeof(big) - 9);
+		ok(closed_within(&c, 3000), "key over the cap: closed");
+		cli_close(&c);
+	}
+}
+
+static void
+test_disconnects(const char *sock)
+{
+	struct cli c;
+	int i, good = 0;
+
+	for (i = 0; i < 20; i++) {
+		if (cli_open(&c, sock) != 0)
+			continue;
+		/* half a request, then vanish */
+		cli_raw(&c, "23:postfix enfor", (size_t)(3 + i % 13));
+		cli_close(&c);
+	}
+	if (cli_open(&c, sock) == 0) {
+		/* a request the client does not wait for */
+		cli_send(&c, "postfix slow.example");
+		cli_close(&c);
+	}
+	if (cli_open(&c, sock) == 0) {
+		good = strcmp(ask(&c, "postfix enforce.example"),
+			      ENFORCE_REPLY) == 0;
+		cli_close(&c);
+	}
+	ok(good, "server still answers after 21 clients vanished mid-request");
+}
+
+#define NCONN 200
+
+static void
+test_many(const char *sock)
+{
+	static struct cli cs[NCONN];
+	int i, opened = 0, right = 0;
+
+	for (i = 0; i < NCONN; i++)
+		if (cli_open(&cs[i], sock) == 0)
+			opened++;
+	is_int(opened, NCONN, "%d connections open at once", NCONN);
+	/* Everybody asks at once, then everybody reads. */
+	for (i = 0; i < NCONN; i++)
+		if (cs[i].fd >= 0)
+			cli_send(&cs[i], i % 2 ? "postfix enforce.example"
+					       : "postfix nosts.example");
+	for (i = 0; i < NCONN; i++) {
+		char out[4096];
+
+		if (cs[i].fd >= 0 &&
+		    cli_reply(&cs[i], out, sizeof(out), 5000) == 0 &&
+		    strcmp(out, i % 2 ? ENFORCE_REPLY : "NOTFOUND ") == 0)
+			right++;
+	}
+	is_int(right, NCONN, "%d concurrent requests answered right", NCONN);
+	/* A second round on the same, now idle, connections. */
+	right = 0;
+	for (i = 0; i < NCONN; i++)
+		if (cs[i].fd >= 0 && strcmp(ask(&cs[i], "sts enforce.example"),
+					    ENFORCE_REPLY) == 0)
+			right++;
+	is_int(right, NCONN, "idle persistent connections still served");
+	for (i = 0; i < NCONN; i++)
+		cli_close(&cs[i]);
+}
+
+struct slow_arg {
+	const char *sock;
+	int ok;
+};
+
+static void *
+slow_client(void *arg)
+{
+	struct slow_arg *a = arg;
+	struct cli c;
+
+	if (cli_open(&c, a->sock) == 0) {
+		a->ok = strcmp(ask(&c, "postfix slow.example"), "NOTFOUND ") ==
+			0;
+		cli_close(&c);
+	}
+	return NULL;
+}
+
+/* Blocking lookups run in parallel and do not stall fast ones. */
+static void
+test_slow(const char *sock)
+{
+	struct slow_arg a[4];
+	pthread_t t[4];
+	double t0, fast = 0;
+	int i, good = 0;
+	struct cli c;
+
+	t0 = now_s();
+	for (i = 0; i < 4; i++) {
+		a[i].sock = sock;
+		a[i].ok = 0;
+		pthread_create(&t[i], NULL, slow_client, &a[i]);
+	}
+	if (cli_open(&c, sock) == 0) {
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		double t1;
+
+		nanosleep(&ts, NULL);
+		t1 = now_s();
+		if (strcmp(ask(&c, "postfix enforce.example"), ENFORCE_REPLY) ==
+		    0)
+			fast = now_s() - t1;
+		cli_close(&c);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		good += a[i].ok;
+	}
+	is_int(good, 4, "4 slow lookups answered");
+	ok(now_s() - t0 < 4 * FAKE_SLOW_MS / 1000.0,
+	   "4 slow lookups of %d ms ran in parallel (%.0f ms)", FAKE_SLOW_MS,
+	   (now_s() - t0) * 1000);
+	ok(fast > 0 && fast < FAKE_SLOW_MS / 2000.0,
+	   "a fast lookup is not held up by slow ones (%.1f ms)", fast * 1000);
+}
+
+static void
+test_rate(const char *sock)
+{
+	struct cli c;
+	int i, n = 5000, right = 0;
+	double t0, dt;
+
+	if (!ok(cli_open(&c, sock) == 0, "connect (rate)"))
+		return;
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		if (strcmp(ask(&c, "postfix enforce.example"), ENFORCE_REPLY) ==
+		    0)
+			right++;
+	dt = now_s() - t0;
+	is_int(right, n, "%d lock-step requests on one connection", n);
+	tap_diag("one persistent connection, fake engine: %.0f queries/s",
+		 n / dt);
+	cli_close(&c);
+}
+
+static void
+test_names(void)
+{
+	char sock[128];
+	struct mapd *m = start("names.sock", "postfix, sts", false, 0);
+	struct cli c;
+
+	if (!ok(m != NULL, "server with MapNames \"postfix, sts\""))
+		return;
+	path_of(sock, sizeof(sock), "names.sock");
+	if (ok(cli_open(&c, sock) == 0, "connect (names)")) {
+		is_str(ask(&c, "sts enforce.example"), ENFORCE_REPLY,
+		       "listed name sts served");
+		is_str(ask(&c, "other enforce.example"),
+		       "PERM unknown map name", "unlisted name refused");
+		is_str(ask(&c, "postfix enforce.example"), ENFORCE_REPLY,
+		       "connection stays usable after an unlisted name");
+		is_str(ask(&c, "postfi enforce.example"),
+		       "PERM unknown map name", "a prefix of a name is not it");
+		cli_close(&c);
+	}
+	mapd_free(m);
+}
+
+static void
+test_postfix_sts(void)
+{
+	char sock[128];
+	struct mapd *m = start("sts.sock", NULL, true, 0);
+	struct cli c;
+
+	if (!ok(m != NULL, "server with MapPostfixSTS"))
+		return;
+	path_of(sock, sizeof(sock), "sts.sock");
+	if (cli_open(&c, sock) == 0) {
+		const char *r = ask(&c, "postfix enforce.example");
+
+		ok(strncmp(r,
+			   ENFORCE_REPLY " policy_type=sts "
+					 "policy_domain=enforce.example",
+			   strlen(ENFORCE_REPLY) + 46) == 0 &&
+			   strstr(r, " mx_host_pattern=*.mx.enforce.example") !=
+				   NULL,
+		   "Postfix 3.10 attributes added");
+		cli_close(&c);
+	}
+	mapd_free(m);
+}
+
+/* With max_conns 2, a third client waits in the backlog until one of
+ * the first two leaves. */
+static void
+test_limit(void)
+{
+	char sock[128], out[4096];
+	struct mapd *m = start("limit.sock", NULL, false, 2);
+	struct cli a, b, c;
+
+	if (!ok(m != NULL, "server with a limit of 2 connections"))
+		return;
+	path_of(sock, sizeof(sock), "limit.sock");
+	cli_open(&a, sock);
+	cli_open(&b, sock);
+	is_str(ask(&a, "postfix enforce.example"), ENFORCE_REPLY, "limit: 1st");
+	is_str(ask(&b, "postfix enforce.example"), ENFORCE_REPLY, "limit: 2nd");
+	cli_open(&c, sock);
+	cli_send(&c, "postfix enforce.example");
+	ok(cli_reply(&c, out, sizeof(out), 300) == -2,
+	   "limit: 3rd waits while 2 are open");
+	cli_close(&a);
+	ok(cli_reply(&c, out, sizeof(out), 3000) == 0 &&
+		   strcmp(out, ENFORCE_REPLY) == 0,
+	   "limit: 3rd served once one left");
+	/* mapd_free with connections still open. */
+	mapd_free(m);
+	ok(closed_within(&b, 3000) && closed_within(&c, 3000),
+	   "mapd_free closes open connections");
+	cli_close(&b);
+	cli_close(&c);
+}
+
+static void
+test_sockspec(void)
+{
+	static const struct {
+		const char *spec;
+		int want;
+	} t[] = {
+		{"inet:8461@127.0.0.1", 0},
+		{"inet:8461", 0},
+		{"inet6:8461@[::1]", 0},
+		{"inet6:8461@::1", 0},
+		{"unix:/run/mta-sts/map.sock", 0},
+		{"local:/run/x.sock", 0},
+		{"inet:@127.0.0.1", -1},
+		{"inet:65536@127.0.0.1", -1},
+		{"inet:84x1@127.0.0.1", -1},
+		{"inet:8461@", -1},
+		{"unix:relative.sock", -1},
+		{"tcp:8461", -1},
+		{"", -1},
+	};
+	char why[256], path[128];
+	size_t i;
+	int fd, fd2;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		why[0] = '\0';
+		is_int(sockspec_check(t[i].spec, why, sizeof(why)), t[i].want,
+		       "sockspec_check \"%s\" %s", t[i].spec, why);
+	}
+	fd = sockspec_listen("inet:0@127.0.0.1", 0, why, sizeof(why));
+	ok(fd >= 0, "listen on inet:0@127.0.0.1 (%s)", fd < 0 ? why : "ok");
+	if (fd >= 0)
+		close(fd);
+	/* live unix socket: in use; stale: replaced; a plain file: refused */
+	snprintf(path, sizeof(path), "unix:%s/spec.sock", dir);
+	fd = sockspec_listen(path, 0600, why, sizeof(why));
+	ok(fd >= 0, "listen on %s", path);
+	fd2 = sockspec_listen(path, 0600, why, sizeof(why));
+	ok(fd2 < 0 && strstr(why, "in use") != NULL, "live socket: %s", why);
+	if (fd >= 0)
+		close(fd);
+	fd2 = sockspec_listen(path, 0600, why, sizeof(why));
+	ok(fd2 >= 0, "stale socket replaced");
+	if (fd2 >= 0) {
+		struct stat st;
+
+		ok(stat(path + 5, &st) == 0 && (st.st_mode & 0777) == 0600,
+		   "unix socket mode 0600");
+		close(fd2);
+	}
+	snprintf(path, sizeof(path), "%s/plain", dir);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "unix:%s/plain", dir);
+	fd = sockspec_listen(path, 0600, why, sizeof(why));
+	ok(fd < 0 && strstr(why, "not a socket") != NULL,
+	   "plain file not replaced: %s", why);
+	unlink(path + 5);
+}
+
+int
+main(void)
+{
+	char sock[128];
+	struct mapd *m;
+
+	log_init("t_protocol", true, LOG_WARNING);
+	snprintf(dir, sizeof(dir), "/tmp/t_protocol.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_sockspec();
+	m = start("map.sock", NULL, false, 0);
+	if (ok(m != NULL, "server up")) {
+		path_of(sock, sizeof(sock), "map.sock");
+		test_answers(sock);
+		test_pipelined(sock);
+		test_split(sock);
+		test_bad(sock);
+		test_disconnects(sock);
+		test_many(sock);
+		test_slow(sock);
+		test_rate(sock);
+		mapd_free(m);
+		ok(access(sock, F_OK) != 0, "mapd_free removed its socket");
+	}
+	test_names();
+	test_postfix_sts();
+	test_limit();
+	rmdir(dir);
+	return tap_done();
+}
