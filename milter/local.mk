@@ -1,1 +1,20 @@
-# milter: build rules (see the top Makefile.am)
+# milter: the mta-sts-milter daemon (issue [milter]; mapd.c and
+# sockspec.c belong to issue [socketmap]).
+
+# The recipient-address extractor is pure protocol code: it lives in lib/.
+lib_libmtasts_a_SOURCES += lib/sts_addr.c lib/sts_addr.h
+
+sbin_PROGRAMS += milter/mta-sts-milter
+milter_mta_sts_milter_SOURCES = \
+	milter/main.c \
+	milter/conf.c milter/conf.h \
+	milter/milter.c milter/milter.h \
+	milter/smfi.c milter/smfi.h \
+	milter/privs.c milter/privs.h \
+	milter/pidfile.c milter/pidfile.h \
+	milter/nodelay.c milter/nodelay.h \
+	milter/log.c milter/log.h \
+	milter/mapd.c milter/mapd.h \
+	milter/sockspec.c milter/sockspec.h
+milter_mta_sts_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
+milter_mta_sts_milter_LDADD = $(LIBMTASTS) $(MILTER_LIBS)

@@ -452,6 +452,9 @@ main(int argc, char **argv)
 		log_msg(LOG_NOTICE, "signal %d: stopping", sig);
 	smfi_stop();
 	pthread_join(mt, NULL);
+	/* Save first: nothing after this may lose the cache. */
+	if (sts_engine_save(engine, why, sizeof(why)) != STS_OK)
+		log_msg(LOG_WARNING, "state file not saved: %s", why);
 	mapd_free(mapd);
 	sts_engine_free(engine); /* saves the state file */
 	pidfile_close(pidfd, c->pid_file);

@@ -1,0 +1,21 @@
+# tests/milter: unit tests of the daemon's pure parts ([milter]),
+# miltertest scripts against the real daemon, and lab end-to-end tests.
+milter_unit_tests = tests/milter/t_addr tests/milter/t_conf \
+	tests/milter/t_milter
+check_PROGRAMS += $(milter_unit_tests)
+TESTS += $(milter_unit_tests)
+tests_milter_t_addr_SOURCES = tests/milter/t_addr.c tests/tap.h
+tests_milter_t_addr_LDADD = $(LIBMTASTS)
+tests_milter_t_conf_SOURCES = tests/milter/t_conf.c tests/tap.h \
+	milter/conf.c milter/log.c milter/sockspec.c
+tests_milter_t_conf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+tests_milter_t_conf_LDADD = $(LIBMTASTS)
+tests_milter_t_milter_SOURCES = tests/milter/t_milter.c tests/tap.h \
+	milter/milter.c milter/conf.c milter/log.c milter/sockspec.c
+tests_milter_t_milter_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+tests_milter_t_milter_LDADD = $(LIBMTASTS)
+# The real daemon under miltertest (hermetic: override file + a resolver
+# that never answers; a private netns when run as root).
+TESTS += tests/milter/miltertest.sh
+dist_check_SCRIPTS += tests/milter/miltertest.sh
+EXTRA_DIST += tests/milter/mt_session.lua tests/milter/mt_deadline.lua

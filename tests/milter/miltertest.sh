@@ -1,0 +1,172 @@
+#!/bin/sh
+# tests/milter/miltertest.sh - the real mta-sts-milter driven by miltertest
+# (Debian package miltertest), plus its operations: -n, -V, reload with a
+# broken file, socket in use, PID file, graceful stop with state saved.
+#
+# Hermetic without the lab: the daemon's resolver forwards everything to a
+# local UDP socket that never answers (so lookups of unknown domains hit
+# the deadline), and the verdicts under test come from an override file.
+# Run as root, everything runs in a fresh network namespace with only
+# loopback as well.  TAP output.
+set -u
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+BIN=$top_builddir/milter/mta-sts-milter
+n=0
+fails=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
+skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+
+command -v miltertest >/dev/null 2>&1 || skip_all "miltertest not installed"
+[ -x "$BIN" ] || skip_all "$BIN not built"
+PY=/usr/bin/python3
+[ -x $PY ] || skip_all "$PY missing"
+
+# Re-exec in a private network namespace when we can (root).
+if [ -z "${MT_IN_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
+	unshare -n true 2>/dev/null; then
+	MT_IN_NETNS=1 exec unshare -n sh -c 'ip link set lo up 2>/dev/null; exec "$@"' sh "$0" "$@"
+fi
+
+T=$(mktemp -d /tmp/mt-milter.XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.2
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+# A DNS "server" that reads nothing: queries time out.
+$PY -c 'import socket,sys,time
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0))
+print(s.getsockname()[1]); sys.stdout.flush(); time.sleep(3600)' >"$T/dnsport" &
+PIDS="$PIDS $!"
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$T/dnsport" ] && break; sleep 0.1; done
+DNSPORT=$(cat "$T/dnsport")
+
+cat >"$T/unbound.conf" <<EOC
+server:
+	do-not-query-localhost: no
+	module-config: "iterator"
+forward-zone:
+	name: "."
+	forward-addr: 127.0.0.1@$DNSPORT
+EOC
+cat >"$T/overrides" <<EOC
+# tests/milter/miltertest.sh overrides
+defer.test	defer
+reject.test	reject
+skip.test	skip
+exempt-sender	tlsrpt@lab.test
+EOC
+SOCK="unix:$T/milter.sock"
+cat >"$T/good.conf" <<EOC
+# written by tests/milter/miltertest.sh
+Socket          $SOCK
+PidFile         $T/milter.pid
+StateFile       $T/state
+OverrideFile    $T/overrides
+UnboundConfig   $T/unbound.conf
+TrustAnchorFile none
+DNSTimeout      5s
+LookupDeadline  1s
+Probe           off
+HeaderName      X-MTA-STS
+LogLevel        debug
+EOC
+
+"$BIN" -V | grep -q "^mta-sts-milter [0-9]"; ok $? "-V prints the version"
+"$BIN" -n -c "$T/good.conf" >"$T/n.out" 2>&1; ok $? "-n accepts the test configuration"
+printf 'Socket %s\nProbe maybe\nBogus 1\n' "$SOCK" >"$T/bad.conf"
+"$BIN" -n -c "$T/bad.conf" >"$T/n.out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "bad.conf:2: Probe: expected yes or no" "$T/n.out" &&
+	grep -q "bad.conf:3: unknown option" "$T/n.out"
+ok $? "-n lists every problem with file:line, exit 1 (rc=$rc)"
+cp "$T/good.conf" "$T/badov.conf"
+sed -i "s|^OverrideFile.*|OverrideFile $T/overrides.bad|" "$T/badov.conf"
+printf 'ok.test skip\nbroken.test frobnicate\n' >"$T/overrides.bad"
+"$BIN" -n -c "$T/badov.conf" >"$T/n.out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "overrides.bad:2" "$T/n.out"
+ok $? "-n checks the override file too (rc=$rc: $(head -c 120 "$T/n.out"))"
+
+"$BIN" -f -c "$T/good.conf" 2>"$T/log" &
+MPID=$!
+PIDS="$PIDS $MPID"
+for i in $(seq 1 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
+[ -S "$T/milter.sock" ]; ok $? "daemon listens on $SOCK"
+[ "$(cat "$T/milter.pid" 2>/dev/null)" = "$MPID" ]; ok $? "PID file holds the daemon's pid"
+
+miltertest -D SOCKET="$SOCK" -D HEADER=X-MTA-STS -s "$top_srcdir/tests/milter/mt_session.lua" >"$T/mt.out" 2>&1
+rc=$?
+grep '^PASS\|^FAIL' "$T/mt.out" | while read -r res what; do
+	echo "$res $what"
+done >"$T/mt.res"
+while read -r res what; do
+	[ "$res" = PASS ]; ok $? "miltertest: $what"
+done <"$T/mt.res"
+[ $rc = 0 ] && grep -q '^DONE' "$T/mt.out"; ok $? "miltertest session script ran to the end (rc=$rc)"
+grep -q 'qid=QID0001 .*rcpt=<u@defer.test> domain=defer.test .*verdict=defer reason=forced' "$T/log"
+ok $? "decision logged as key=value with the queue id"
+[ "$(grep -c 'rcpt=<u@defer.test> domain=defer.test' "$T/log")" -ge 1 ] &&
+	[ "$(grep 'QID0001' "$T/log" | grep -c 'rcpt=<u@reject.test> .*verdict=reject')" = 1 ] &&
+	[ "$(grep -c 'rcpt=<u@unknown.example>' "$T/log")" = 1 ]
+ok $? "each decision logged once"
+grep -q '^.*warning: qid=QID0001 .*verdict=defer' "$T/log"; ok $? "deferral logged at warning"
+
+# Deadline: the lookup can never finish; the reply comes at ~1 s.
+t0=$(date +%s%N)
+miltertest -D SOCKET="$SOCK" -s "$top_srcdir/tests/milter/mt_deadline.lua" >"$T/dl.out" 2>&1
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+grep -q '^PASS' "$T/dl.out"; ok $? "unanswerable lookup -> accepted"
+[ $ms -lt 2500 ]; ok $? "reply within LookupDeadline 1s (+ margin): ${ms} ms"
+
+# Second daemon on the same socket / PID file.
+"$BIN" -f -c "$T/good.conf" >"$T/second.out" 2>&1
+rc=$?
+[ $rc != 0 ] && grep -qi "in use\|already running" "$T/second.out"
+ok $? "a second daemon is refused: $(grep -i 'in use\|already' "$T/second.out" | head -1 | sed 's/^.*error: //')"
+kill -0 $MPID 2>/dev/null; ok $? "the first daemon is unharmed"
+
+# Reload with a broken configuration keeps the old one.
+cp "$T/good.conf" "$T/good.conf.orig"
+echo "Frobnicate yes" >>"$T/good.conf"
+kill -HUP $MPID
+sleep 0.5
+grep -q "reload failed, keeping the old configuration: .*good.conf:[0-9]*: unknown option" "$T/log"
+ok $? "SIGHUP with a broken file: logged with file:line, old kept"
+kill -0 $MPID 2>/dev/null; ok $? "daemon still running after the broken reload"
+printf 'bogus line here\n' >>"$T/overrides"
+cp "$T/good.conf.orig" "$T/good.conf"
+kill -USR1 $MPID
+sleep 0.5
+grep -q "reload: override file kept as before" "$T/log"; ok $? "SIGUSR1 with a broken override file keeps the old table"
+miltertest -D SOCKET="$SOCK" -D HEADER=X-MTA-STS -s "$top_srcdir/tests/milter/mt_session.lua" >"$T/mt2.out" 2>&1
+! grep -q '^FAIL' "$T/mt2.out" && grep -q '^DONE' "$T/mt2.out"
+ok $? "after both broken reloads the old rules still apply"
+
+# Graceful stop: state saved, PID file removed, exit 0.
+kill -TERM $MPID
+for i in $(seq 1 100); do
+	st=$(awk '{print $3}' /proc/$MPID/stat 2>/dev/null)
+	[ -z "$st" ] || [ "$st" = Z ] && break
+	sleep 0.1
+done
+wait $MPID 2>/dev/null
+rc=$?
+[ $rc = 0 ]; ok $? "SIGTERM: clean exit (rc=$rc)"
+grep -q "signal 15: stopping" "$T/log" && grep -q "mta-sts-milter stopped" "$T/log"
+ok $? "stop logged"
+[ -f "$T/state" ]; ok $? "state file written at stop"
+[ ! -e "$T/milter.pid" ]; ok $? "PID file removed"
+
+if [ $fails -ne 0 ]; then
+	echo "# daemon log:"
+	sed 's/^/#   /' "$T/log" | tail -40
+fi
+echo "1..$n"
+[ $fails = 0 ]
