@@ -2,6 +2,7 @@
 """wait.py DEADLINE_S SPEC...: wait until every service is ready; exit 1 naming the laggards.
 SPEC: tcp:ADDR:PORT (accepts a connection; for SMTP also the 220 greeting: smtp:ADDR:PORT)
       dns:ADDR (answers "test. SOA" with the AD flag, i.e. validated)"""
+import concurrent.futures
 import socket
 import struct
 import sys
@@ -41,13 +42,20 @@ def ready(spec):
     return tcp(addr, port, kind == "smtp")
 
 
+def poll(spec, deadline):
+    while not ready(spec):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+# every service in its own thread: Postfix spawns one smtpd per listener on first contact
 deadline = time.monotonic() + float(sys.argv[1])
-todo = list(sys.argv[2:])
-while todo:
-    todo = [s for s in todo if not ready(s)]
-    if not todo:
-        break
-    if time.monotonic() > deadline:
-        print("not ready: " + " ".join(todo), file=sys.stderr)
-        sys.exit(1)
-    time.sleep(0.02)
+specs = sys.argv[2:]
+with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(specs))) as ex:
+    results = list(ex.map(lambda s: poll(s, deadline), specs))
+late = [s for s, r in zip(specs, results) if not r]
+if late:
+    print("not ready: " + " ".join(late), file=sys.stderr)
+    sys.exit(1)
