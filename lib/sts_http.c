@@ -380,10 +380,10 @@ sts_http_eof(struct sts_http *h, char *why, size_t whylen)
 		h->st = H_DONE;
 	if (h->st == H_DONE)
 		return STS_OK;
-	if (h->st == H_ERROR)
-		return sts_why(why, whylen, h->err, "%s", h->errwhy);
-	return sts_why(why, whylen, STS_INVALID,
-		       "connection closed before the response was complete");
+	if (h->st != H_ERROR)
+		fail(h, STS_INVALID,
+		     "connection closed before the response was complete");
+	return sts_why(why, whylen, h->err, "%s", h->errwhy);
 }
 
 bool

@@ -240,9 +240,9 @@ query_cb(void *arg, int err, struct ub_result *res)
  */
 static void
 run_queries(struct sts_resolver *r, const char *const *names, const int *types,
-	    struct query **q, size_t n)
+	    struct query **q, size_t n, int64_t deadline)
 {
-	int64_t deadline = sts_now_ms() + r->timeout_ms, left;
+	int64_t left;
 	struct pollfd pfd;
 	bool all;
 	size_t i;
@@ -331,8 +331,7 @@ classify(struct sts_resolver *r, struct query *q, const char *name,
 	pthread_mutex_unlock(&r->mu);
 	if (!done) {
 		m->status = sts_why(m->why, sizeof(m->why), STS_TEMPFAIL,
-				    "%s: timed out after %u ms", name,
-				    r->timeout_ms);
+				    "%s: DNS timed out", name);
 		return NULL;
 	}
 	if (err != 0 || res == NULL) {
@@ -382,7 +381,7 @@ lookup1(struct sts_resolver *r, const char *name, int type,
 	const char *names[1] = {name};
 	int types[1] = {type};
 
-	run_queries(r, names, types, qp, 1);
+	run_queries(r, names, types, qp, 1, sts_now_ms() + r->timeout_ms);
 	return classify(r, *qp, name, m);
 }
 
@@ -600,6 +599,15 @@ enum sts_status
 sts_resolver_addrs(struct sts_resolver *r, const char *host, uint16_t port,
 		   struct sts_resolver_addrs *out)
 {
+	return sts_resolver_addrs_until(r, host, port, 0, out);
+}
+
+enum sts_status
+sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
+			 uint16_t port, int64_t deadline_ms,
+			 struct sts_resolver_addrs *out)
+{
+	int64_t deadline = sts_deadline_min(deadline_ms, r->timeout_ms);
 	const char *names[2] = {host, host};
 	int types[2] = {RR_TYPE_AAAA, RR_TYPE_A};
 	struct query *q[2];
@@ -608,7 +616,7 @@ sts_resolver_addrs(struct sts_resolver *r, const char *host, uint16_t port,
 	struct sts_dns_meta *mo = &out->meta;
 
 	memset(out, 0, sizeof(*out));
-	run_queries(r, names, types, q, 2);
+	run_queries(r, names, types, q, 2, deadline);
 	res[0] = classify(r, q[0], host, &m[0]);
 	res[1] = classify(r, q[1], host, &m[1]);
 	if (m[0].status == STS_BOGUS || m[1].status == STS_BOGUS) {
