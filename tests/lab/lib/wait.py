@@ -3,6 +3,7 @@
 SPEC: tcp:ADDR:PORT (accepts a connection; for SMTP also the 220 greeting: smtp:ADDR:PORT)
       dns:ADDR (answers "test. SOA" with the AD flag, i.e. validated)"""
 import concurrent.futures
+import os
 import socket
 import struct
 import sys
@@ -42,11 +43,17 @@ def ready(spec):
     return tcp(addr, port, kind == "smtp")
 
 
+T0 = time.monotonic()
+VERBOSE = os.environ.get("WAIT_VERBOSE") == "1"
+
+
 def poll(spec, deadline):
     while not ready(spec):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
+    if VERBOSE:
+        print("    %-32s ready after %5d ms" % (spec, (time.monotonic() - T0) * 1000), flush=True)
     return True
 
 
