@@ -19,3 +19,12 @@ tests_socketmap_t_protocol_SOURCES = tests/socketmap/t_protocol.c \
 	tests/tap.h milter/mapd.c milter/sockspec.c milter/log.c \
 	lib/sts_netstring.c lib/sts_mapreply.c lib/sts_status.c
 tests_socketmap_t_protocol_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+
+# End to end in the loopback lab (root; SKIPs otherwise): every scenario row
+# against expect_map and against postfix-mta-sts-resolver, out-Postfix and
+# sendmail delivering through the map.
+TESTS += tests/socketmap/lab-map.sh
+dist_check_SCRIPTS += tests/socketmap/lab-map.sh
+EXTRA_DIST += tests/socketmap/smq-many.py
+# The fuzz target (built by `make fuzz` once fuzz/local.mk has the rules).
+EXTRA_DIST += fuzz/fuzz_netstring.c
