@@ -7,6 +7,7 @@ import os
 import socket
 import struct
 import sys
+import threading
 import time
 
 
@@ -44,6 +45,7 @@ def ready(spec):
 
 
 T0 = time.monotonic()
+LOCK = threading.Lock()
 VERBOSE = os.environ.get("WAIT_VERBOSE") == "1"
 
 
@@ -53,7 +55,8 @@ def poll(spec, deadline):
             return False
         time.sleep(0.02)
     if VERBOSE:
-        print("    %-32s ready after %5d ms" % (spec, (time.monotonic() - T0) * 1000), flush=True)
+        with LOCK:
+            print("    %-32s ready after %5d ms" % (spec, (time.monotonic() - T0) * 1000), flush=True)
     return True
 
 
