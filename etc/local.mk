@@ -1,1 +1,4 @@
 # etc: build rules (see the top Makefile.am)
+# [milter]: the daemon's man pages and the sample configuration.
+dist_man_MANS += etc/mta-sts-milter.8 etc/mta-sts-milter.conf.5
+dist_sysconf_DATA = etc/mta-sts-milter.conf
