@@ -9,6 +9,9 @@
 #     deadline (elapsed time measured, upper and lower bound asserted);
 #   - many threads share one resolver; a silent DNS server is cut off at
 #     the per-query deadline;
+#   - the STARTTLS prober against scripted fake SMTP servers: pipelined
+#     bytes after the 220 to STARTTLS refused, STARTTLS refused/absent,
+#     reply caps, per-step and overall deadlines, IPv6-then-IPv4 fallback;
 #   - the text output ends with the verdict line.
 # Skipped (TAP SKIP, never counted as passed) when not root or when the
 # lab cannot come up.
@@ -17,6 +20,7 @@ top_builddir=${top_builddir:-.}
 LAB=$(cd "$top_srcdir/tests/lab" 2>/dev/null && pwd)
 CHECK=$(cd "$top_builddir" && pwd)/cli/mta-sts-check
 HELPER=$(cd "$top_builddir" && pwd)/tests/net/resolver_mt
+PROBE=$(cd "$top_builddir" && pwd)/tests/net/probe_fake
 MTALAB_NAME=${MTALAB_NAME:-net}
 export MTALAB_NAME
 PY=/usr/bin/python3
@@ -30,6 +34,7 @@ skip_all() {
 [ -x "$LAB/up" ] || skip_all "tests/lab/up missing"
 [ -x "$CHECK" ] || skip_all "cli/mta-sts-check not built"
 [ -x "$HELPER" ] || skip_all "tests/net/resolver_mt not built"
+[ -x "$PROBE" ] || skip_all "tests/net/probe_fake not built"
 [ -x "$PY" ] || skip_all "$PY missing"
 
 LOG=$(mktemp /tmp/lab-net.XXXXXX)
@@ -45,10 +50,10 @@ else
 	trap 'rm -f "$LOG"' EXIT
 fi
 
-"$LAB/inlab" "$PY" - "$CHECK" "$HELPER" <<'PYEOF'
-import json, os, socket, statistics, subprocess, sys, tempfile, time
+"$LAB/inlab" "$PY" - "$CHECK" "$HELPER" "$PROBE" <<'PYEOF'
+import json, os, socket, statistics, subprocess, sys, tempfile, threading, time
 
-check, helper = sys.argv[1], sys.argv[2]
+check, helper, probe = sys.argv[1], sys.argv[2], sys.argv[3]
 env = os.environ
 T = 2000            # --timeout (ms) for fetch and probe
 common = ["--json", "--probe", "--resolver-conf", env["LAB_UNBOUND_CONF"],
@@ -143,6 +148,85 @@ if len(lines) != 2:
 for l in lines:
     tap(l.startswith("PASS "), "resolver: " + l[5:])
 silent.close()
+
+# the prober against scripted fake SMTP servers on 127.0.0.1 ("localhost"
+# also has AAAA ::1, where nothing listens: the prober must move on)
+def serve(behaviour):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+    def conn(c):
+        f = c.makefile("rb")
+        try:
+            behaviour(c, f)
+            time.sleep(3)
+        except OSError:
+            pass
+        c.close()
+    def loop():
+        while True:
+            c, _ = ls.accept()
+            threading.Thread(target=conn, args=(c,), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+    return ls.getsockname()[1]
+
+def greet(c, f, ehlo):
+    c.sendall(b"220 fake ESMTP\r\n")
+    f.readline()
+    c.sendall(ehlo)
+
+def inject(c, f):
+    greet(c, f, b"250-fake\r\n250 STARTTLS\r\n")
+    f.readline()
+    c.sendall(b"220 go ahead\r\nMAIL FROM:<evil@example.net>\r\n")
+
+def stall(c, f):
+    c.sendall(b"220 fake ESMTP\r\n")
+    f.readline()
+
+def drip(c, f):
+    c.sendall(b"220-")
+    for _ in range(100):
+        c.sendall(b"x")
+        time.sleep(0.1)
+
+def refuse(c, f):
+    greet(c, f, b"250-fake\r\n250 STARTTLS\r\n")
+    f.readline()
+    c.sendall(b"454 4.7.0 TLS not available\r\n")
+
+def many(c, f):
+    greet(c, f, b"250-x\r\n" * 80 + b"250 STARTTLS\r\n")
+
+def noext(c, f):
+    greet(c, f, b"250-fake\r\n250-SIZE 1000\r\n250 8BITMIME\r\n")
+
+fakes = [
+    # name, behaviour, timeout, step, status, rpt, step, min ms, max ms
+    ("bytes pipelined after 220 to STARTTLS are refused", inject, 3000,
+     1000, "invalid", "validation-failure", "starttls", 0, 1000),
+    ("STARTTLS refused with 454", refuse, 3000, 1000, "notfound",
+     "starttls-not-supported", "starttls", 0, 1000),
+    ("EHLO without STARTTLS", noext, 3000, 1000, "notfound",
+     "starttls-not-supported", "starttls", 0, 1000),
+    ("EHLO reply over the line-count cap", many, 3000, 1000, "tempfail", "none",
+     "ehlo", 0, 1000),
+    ("silent after EHLO: cut at the 400 ms step deadline", stall, 3000,
+     400, "tempfail", "none", "ehlo", 350, 900),
+    ("drip-fed banner: cut at the 800 ms overall deadline", drip, 800,
+     3000, "tempfail", "none", "banner", 750, 1300),
+]
+for name, beh, tmo, step, wst, wrpt, wstep, lo, hi in fakes:
+    port = serve(beh)
+    p = subprocess.run([probe, env["LAB_UNBOUND_CONF"], env["LAB_CA"],
+                        "localhost", str(port), str(tmo), str(step)],
+                       capture_output=True, text=True, timeout=30)
+    f = p.stdout.split(" ", 5)
+    good = (len(f) == 6 and f[0] == wst and f[1] == wrpt and f[2] == wstep
+            and lo <= int(f[3]) <= hi and f[4] == "127.0.0.1:%d" % port)
+    tap(good, "probe: %s (%s, %s, at %s)" % (name, wst, wrpt, wstep),
+        p.stdout + p.stderr)
 
 # text mode: the last line is the verdict
 p = subprocess.run([check, "example-enforce.test"] +

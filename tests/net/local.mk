@@ -9,7 +9,10 @@ tests_net_test_http_SOURCES = tests/net/test_http.c tests/tap.h
 tests_net_test_http_LDADD = $(LIBMTASTS)
 tests_net_test_smtp_SOURCES = tests/net/test_smtp.c tests/tap.h
 tests_net_test_smtp_LDADD = $(LIBMTASTS)
-# lab helper run by lab-net.sh (not a test by itself)
+# lab helpers run by lab-net.sh (not tests by themselves)
 check_PROGRAMS += tests/net/resolver_mt
 tests_net_resolver_mt_SOURCES = tests/net/resolver_mt.c
 tests_net_resolver_mt_LDADD = $(LIBMTASTS)
+check_PROGRAMS += tests/net/probe_fake
+tests_net_probe_fake_SOURCES = tests/net/probe_fake.c
+tests_net_probe_fake_LDADD = $(LIBMTASTS)
