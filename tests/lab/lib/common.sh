@@ -35,7 +35,7 @@ now_ms() {
 }
 
 # Per-phase timings: phase NAME starts a phase and ends the previous one.
-_PH_NAME= _PH_T0= _PH_START=
+_PH_NAME='' _PH_T0='' _PH_START=''
 phase() {
 	local t
 	t=$(now_ms)
