@@ -187,8 +187,12 @@ parse_header(struct sts_http *h, const char *l, size_t n, bool trailer)
 	size_t i, vs, ve;
 	uint64_t v;
 
-	if (n == 0)
-		return trailer ? (h->st = H_DONE, STS_OK) : headers_end(h);
+	if (n == 0 && !trailer)
+		return headers_end(h);
+	if (n == 0) {
+		h->st = H_DONE; /* end of the trailer section */
+		return STS_OK;
+	}
 	if (++h->n_headers > STS_MAX_HTTP_HEADERS)
 		return fail(h, STS_INVALID, "too many header fields");
 	if (l[0] == ' ' || l[0] == '\t')
