@@ -53,6 +53,12 @@
 
 struct conn {
 	int fd;
+	/* Ownership passes from thread to thread through EPOLLONESHOT
+	 * re-arming, which the kernel orders; ThreadSanitizer does not model
+	 * epoll_ctl(EPOLL_CTL_MOD), so the owner also holds this
+	 * (uncontended) lock until it has re-armed, which makes the
+	 * hand-off visible to it and to the compiler alike. */
+	pthread_mutex_t mu;
 	size_t len; /* bytes in buf */
 	struct conn *prev, *next;
 	char buf[MAPD_INBUF];
@@ -266,6 +272,7 @@ conn_close(struct mapd *m, struct conn *c)
 			m->listen_armed = true;
 	}
 	pthread_mutex_unlock(&m->mu);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
@@ -318,13 +325,13 @@ conn_serve(struct worker *w, struct conn *c)
 	unsigned burst = 0;
 	ssize_t r;
 
+	pthread_mutex_lock(&c->mu);
 	while (burst < MAPD_BURST && !atomic_load(&m->stop)) {
 		r = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 		if (r > 0) {
 			c->len += (size_t)r;
 			if (!conn_drain(w, c, &burst)) {
-				conn_close(m, c);
-				return;
+				goto close;
 			}
 			continue;
 		}
@@ -333,11 +340,16 @@ conn_serve(struct worker *w, struct conn *c)
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		/* EOF (maybe mid-request) or an error: just close. */
-		conn_close(m, c);
+		goto close;
+	}
+	if (arm(m, c->fd, c, EPOLL_CTL_MOD) == 0) {
+		pthread_mutex_unlock(&c->mu);
 		return;
 	}
-	if (arm(m, c->fd, c, EPOLL_CTL_MOD) != 0)
-		conn_close(m, c);
+close:
+	/* Not armed: no other thread can reach c now. */
+	pthread_mutex_unlock(&c->mu);
+	conn_close(m, c);
 }
 
 static void
@@ -379,6 +391,7 @@ accept_some(struct mapd *m)
 			break;
 		}
 		c->fd = fd;
+		pthread_mutex_init(&c->mu, NULL);
 		pthread_mutex_lock(&m->mu);
 		c->next = m->conns;
 		if (m->conns != NULL)
@@ -497,6 +510,7 @@ mapd_free(struct mapd *m)
 	for (c = m->conns; c != NULL; c = next) {
 		next = c->next;
 		close(c->fd);
+		pthread_mutex_destroy(&c->mu);
 		free(c);
 	}
 	if (m->lfd >= 0)

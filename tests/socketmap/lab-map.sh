@@ -77,7 +77,7 @@ else
 	lab_started=1
 fi
 # shellcheck disable=SC1090
-. "/tmp/mtalab-$MTALAB_NAME/env" 2>/dev/null || . "${MTALAB_DIR:-/nonexistent}/env"
+. "${MTALAB_DIR:-/tmp/mtalab-$MTALAB_NAME}/env"
 W=$LABDIR/ours-map
 mkdir -p "$W"
 cat >"$W/mta-sts-milter.conf" <<EOC
