@@ -26,3 +26,5 @@ dist_check_SCRIPTS += tests/milter/lab-milter.sh
 # The documentation follows the option table.
 TESTS += tests/milter/docs.sh
 dist_check_SCRIPTS += tests/milter/docs.sh
+# The one-command demo (root): lab up, Postfix + milter, a table, lab down.
+dist_noinst_SCRIPTS += tests/demo
