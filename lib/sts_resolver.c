@@ -375,13 +375,14 @@ classify(struct sts_resolver *r, struct query *q, const char *name,
 
 /* One lookup of one type; *qp must be released by the caller. */
 static struct ub_result *
-lookup1(struct sts_resolver *r, const char *name, int type,
+lookup1(struct sts_resolver *r, const char *name, int type, int64_t deadline,
 	struct sts_dns_meta *m, struct query **qp)
 {
 	const char *names[1] = {name};
 	int types[1] = {type};
 
-	run_queries(r, names, types, qp, 1, sts_now_ms() + r->timeout_ms);
+	run_queries(r, names, types, qp, 1,
+		    sts_deadline_min(deadline, r->timeout_ms));
 	return classify(r, *qp, name, m);
 }
 
@@ -389,12 +390,19 @@ enum sts_status
 sts_resolver_txt(struct sts_resolver *r, const char *name,
 		 struct sts_resolver_txt *out)
 {
+	return sts_resolver_txt_until(r, name, 0, out);
+}
+
+enum sts_status
+sts_resolver_txt_until(struct sts_resolver *r, const char *name,
+		       int64_t deadline_ms, struct sts_resolver_txt *out)
+{
 	struct query *q;
 	struct ub_result *res;
 	size_t n = 0, i;
 
 	memset(out, 0, sizeof(*out));
-	res = lookup1(r, name, RR_TYPE_TXT, &out->meta, &q);
+	res = lookup1(r, name, RR_TYPE_TXT, deadline_ms, &out->meta, &q);
 	if (res != NULL) {
 		while (res->data[n] != NULL)
 			n++;
@@ -504,12 +512,19 @@ enum sts_status
 sts_resolver_mx(struct sts_resolver *r, const char *domain,
 		struct sts_resolver_mx *out)
 {
+	return sts_resolver_mx_until(r, domain, 0, out);
+}
+
+enum sts_status
+sts_resolver_mx_until(struct sts_resolver *r, const char *domain,
+		      int64_t deadline_ms, struct sts_resolver_mx *out)
+{
 	struct query *q;
 	struct ub_result *res;
 	size_t n = 0, i, roots = 0;
 
 	memset(out, 0, sizeof(*out));
-	res = lookup1(r, domain, RR_TYPE_MX, &out->meta, &q);
+	res = lookup1(r, domain, RR_TYPE_MX, deadline_ms, &out->meta, &q);
 	if (res == NULL && out->meta.status == STS_NOTFOUND &&
 	    out->meta.rcode == 0) {
 		/* NODATA: RFC 5321 section 5.1 implicit MX */
@@ -663,6 +678,13 @@ enum sts_status
 sts_resolver_tlsa(struct sts_resolver *r, const char *host, uint16_t port,
 		  struct sts_resolver_tlsa *out)
 {
+	return sts_resolver_tlsa_until(r, host, port, 0, out);
+}
+
+enum sts_status
+sts_resolver_tlsa_until(struct sts_resolver *r, const char *host, uint16_t port,
+			int64_t deadline_ms, struct sts_resolver_tlsa *out)
+{
 	char name[STS_DOMAIN_BUFSZ + 16];
 	struct query *q;
 	struct ub_result *res;
@@ -670,7 +692,7 @@ sts_resolver_tlsa(struct sts_resolver *r, const char *host, uint16_t port,
 
 	memset(out, 0, sizeof(*out));
 	snprintf(name, sizeof(name), "_%u._tcp.%s", (unsigned)port, host);
-	res = lookup1(r, name, RR_TYPE_TLSA, &out->meta, &q);
+	res = lookup1(r, name, RR_TYPE_TLSA, deadline_ms, &out->meta, &q);
 	if (res != NULL) {
 		while (res->data[n] != NULL)
 			n++;

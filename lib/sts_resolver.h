@@ -201,17 +201,30 @@ enum sts_status sts_resolver_mx(struct sts_resolver *r, const char *domain,
 enum sts_status sts_resolver_addrs(struct sts_resolver *r, const char *host,
 				   uint16_t port,
 				   struct sts_resolver_addrs *out);
-/* The same, but also giving up at deadline_ms (absolute, sts_now_ms()
+/* Queries _port._tcp.host. */
+enum sts_status sts_resolver_tlsa(struct sts_resolver *r, const char *host,
+				  uint16_t port, struct sts_resolver_tlsa *out);
+
+/*
+ * The *_until() forms also give up at deadline_ms (absolute, sts_now_ms()
  * of sts_sock.h; 0 = none) when that comes before the resolver's own
- * per-query deadline: lets the fetcher and prober keep ONE overall
- * deadline that includes DNS. */
+ * per-query deadline: callers with a budget (the fetcher, the prober, the
+ * engine at RCPT time) keep ONE overall deadline that includes DNS.
+ */
+enum sts_status sts_resolver_txt_until(struct sts_resolver *r, const char *name,
+				       int64_t deadline_ms,
+				       struct sts_resolver_txt *out);
+enum sts_status sts_resolver_mx_until(struct sts_resolver *r,
+				      const char *domain, int64_t deadline_ms,
+				      struct sts_resolver_mx *out);
 enum sts_status sts_resolver_addrs_until(struct sts_resolver *r,
 					 const char *host, uint16_t port,
 					 int64_t deadline_ms,
 					 struct sts_resolver_addrs *out);
-/* Queries _port._tcp.host. */
-enum sts_status sts_resolver_tlsa(struct sts_resolver *r, const char *host,
-				  uint16_t port, struct sts_resolver_tlsa *out);
+enum sts_status sts_resolver_tlsa_until(struct sts_resolver *r,
+					const char *host, uint16_t port,
+					int64_t deadline_ms,
+					struct sts_resolver_tlsa *out);
 
 void sts_resolver_txt_clear(struct sts_resolver_txt *a);
 void sts_resolver_mx_clear(struct sts_resolver_mx *a);
