@@ -12,6 +12,8 @@
 #   - the STARTTLS prober against scripted fake SMTP servers: pipelined
 #     bytes after the 220 to STARTTLS refused, STARTTLS refused/absent,
 #     reply caps, per-step and overall deadlines, IPv6-then-IPv4 fallback;
+#   - DANE-TA / DANE-EE matching (RFC 7672) against the MX farm with TLSA
+#     records made from the lab's certificates;
 #   - the text output ends with the verdict line.
 # Skipped (TAP SKIP, never counted as passed) when not root or when the
 # lab cannot come up.
@@ -227,6 +229,53 @@ for name, beh, tmo, step, wst, wrpt, wstep, lo, hi in fakes:
             and lo <= int(f[3]) <= hi and f[4] == "127.0.0.1:%d" % port)
     tap(good, "probe: %s (%s, %s, at %s)" % (name, wst, wrpt, wstep),
         p.stdout + p.stderr)
+
+# DANE (RFC 7672) against the lab MX farm, with TLSA records made here
+# from the lab's certificates and handed to the prober as secure answers
+pki = os.path.dirname(env["LAB_CA"])
+def digest(pem, spki, alg):
+    der = subprocess.run(["openssl", "x509", "-in", pem, "-outform", "DER"]
+                         + (["-pubkey", "-noout"] if spki else []),
+                         capture_output=True, check=True).stdout
+    if spki:
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"],
+                             input=der, capture_output=True, check=True).stdout
+    return subprocess.run(["openssl", "dgst", "-" + alg, "-r"], input=der,
+                          capture_output=True, check=True).stdout.split()[0].decode()
+ca_c = digest(env["LAB_CA"], False, "sha256")
+ca_k = digest(env["LAB_CA"], True, "sha512")
+ss_k = digest(pki + "/mx-selfsigned.pem", True, "sha256")
+ex_c = digest(pki + "/mx-expired.pem", False, "sha256")
+danes = [
+    # name, mx domain, tlsa args, status, rpt
+    ("DANE-TA 2 0 1 (lab CA cert) verifies the chain", "example-enforce",
+     ["2", "0", "1", ca_c], "ok", "none"),
+    ("DANE-TA 2 1 2 (lab CA SPKI, SHA-512)", "example-enforce",
+     ["2", "1", "2", ca_k], "ok", "none"),
+    ("DANE-TA still checks the name", "example-mxwrongname",
+     ["2", "0", "1", ca_c], "invalid", "certificate-host-mismatch"),
+    ("DANE-TA still checks the dates", "example-mxexpired",
+     ["2", "0", "1", ca_c], "invalid", "certificate-expired"),
+    ("DANE-EE 3 1 1 accepts a self-signed cert", "example-mxselfsigned",
+     ["3", "1", "1", ss_k], "ok", "none"),
+    ("DANE-EE 3 0 1 ignores expiry", "example-mxexpired",
+     ["3", "0", "1", ex_c], "ok", "none"),
+    ("DANE-EE with a hash that matches nothing", "example-enforce",
+     ["3", "1", "1", "00" * 32], "invalid", "tlsa-invalid"),
+    ("DANE usable but no STARTTLS", "example-mxnotls",
+     ["3", "1", "1", ss_k], "invalid", "dane-required"),
+    ("bogus TLSA answer", "example-enforce", ["bogus"], "bogus",
+     "dnssec-invalid"),
+]
+for name, dom, targs, wst, wrpt in danes:
+    p = subprocess.run([probe, env["LAB_UNBOUND_CONF"], env["LAB_CA"],
+                        "mx.%s.test" % dom, "25", "3000", "2000"] + targs,
+                       capture_output=True, text=True, timeout=30)
+    f = p.stdout.split(" ", 5)
+    good = len(f) == 6 and f[0] == wst and f[1] == wrpt
+    if wst == "ok":
+        good = good and f[5].startswith("[dane]")
+    tap(good, "probe: %s (%s, %s)" % (name, wst, wrpt), p.stdout + p.stderr)
 
 # text mode: the last line is the verdict
 p = subprocess.run([check, "example-enforce.test"] +
