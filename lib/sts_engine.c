@@ -618,7 +618,11 @@ sts_engine_lookup(struct sts_engine *e, const char *domain,
 		n_mx = pin->n_mx;
 		max_age = pin->max_age;
 		src = "pinned";
-	} else if (v->state == STS_CS_NONE || v->state == STS_CS_POLICY) {
+	} else if (v->state == STS_CS_NONE || v->state == STS_CS_POLICY ||
+		   (v->state == STS_CS_FAILED && v->status != STS_BOGUS)) {
+		/* RFC 8461 5.1 / checklist B7: a policy that cannot be
+		 * fetched (and none cached) means "deliver as without one";
+		 * only DNSSEC-bogus data and "still unknown" are TEMPFAIL */
 		sts_why(out->why, sizeof(out->why), STS_OK, "no policy%s%s",
 			v->why[0] ? ": " : "", v->why);
 		goto done;

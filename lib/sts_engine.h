@@ -75,8 +75,11 @@ struct sts_answer {
 
 /* The delivery-time view: what the socketmap server needs. */
 struct sts_lookup {
-	enum sts_status status;		/* OK: policy set; NOTFOUND: none applies;
-					   TEMPFAIL: unknown / pending */
+	enum sts_status status;		/* OK: policy set; NOTFOUND: none applies
+					   (also: policy unfetchable and nothing
+					   cached, RFC 8461 5.1); TEMPFAIL: fetch
+					   pending, DNSSEC-bogus TXT, override
+					   defer/reject */
 	struct sts_policy *policy;	/* owned by the caller: sts_policy_free() */
 	bool enforce;			/* policy (after overrides) is enforced */
 	bool dane;			/* next hop has DNSSEC-secure TLSA: leave it to DANE */

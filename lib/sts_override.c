@@ -274,10 +274,12 @@ parse_pin(struct parser *p, int ntok, char **tok, struct sts_policy **out)
 					    s + 5);
 			have_mode = 1;
 		} else if (strncmp(s, "mx=", 3) == 0) {
-			for (s += 3; *s != '\0'; s = end) {
+			for (s += 3; s != NULL; s = end) {
 				end = s + strcspn(s, ",");
 				if (*end == ',')
 					*end++ = '\0';
+				else
+					end = NULL;
 				if (*s == '\0')
 					return perr(p, STS_INVALID,
 						    "policy: empty mx pattern");

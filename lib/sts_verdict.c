@@ -110,7 +110,7 @@ apply_policy(const struct sts_verdict_in *in, enum sts_mode mode,
 	const struct sts_source_mx *m = in->mxset;
 	enum sts_verdict fail;
 	enum sts_rpt rpt = STS_RPT_NONE;
-	size_t i, matched = 0, passed = 0;
+	size_t i, matched = 0, passed = 0, tempfailed = 0;
 	const char *bad = NULL;
 
 	if (!in->have_mx || m == NULL) {
@@ -164,6 +164,14 @@ apply_policy(const struct sts_verdict_in *in, enum sts_mode mode,
 		if (!matches(mx, n_mx, h->name))
 			continue;
 		matched++;
+		if (m->dnssec == STS_SRC_SECURE &&
+		    h->dane == STS_DANE_TEMPFAIL) {
+			/* RFC 7672 2.2.1: unknown TLSA state, not usable */
+			tempfailed++;
+			if (bad == NULL)
+				bad = h->name;
+			continue;
+		}
 		if (h->probe == STS_PROBE_FAILED) {
 			if (bad == NULL) {
 				bad = h->name;
@@ -180,6 +188,11 @@ apply_policy(const struct sts_verdict_in *in, enum sts_mode mode,
 		say(out, STS_VERDICT_PASS, STS_REASON_SATISFIED, STS_RPT_NONE,
 		    "%s policy (%s) satisfied by %zu of %zu MX",
 		    sts_mode_str(mode), src, passed, m->n);
+		return;
+	}
+	if (tempfailed == matched && matched > 0) {
+		say(out, re->temp_error, STS_REASON_TEMPFAIL, STS_RPT_NONE,
+		    "TLSA lookup failed for %s (RFC 7672 2.2.1)", bad);
 		return;
 	}
 	if (mode == STS_MODE_ENFORCE) {

@@ -29,7 +29,9 @@
  *   5. DANE first (RFC 8461 section 2, checklist G): if the MX RRset is
  *      DNSSEC-secure, a bogus TLSA answer for any MX -> react.dnssec_bogus;
  *      a usable secure TLSA RRset for any MX -> PASS reason dane (DANE
- *      decides; MTA-STS must not override it).
+ *      decides; MTA-STS must not override it).  A failed TLSA lookup
+ *      makes that MX unusable (RFC 7672 2.2.1); if that leaves no
+ *      matching MX -> react.temp_error.
  *   6. MTA-STS (section 4, 5): candidates are the MX hosts that match the
  *      policy (implicit MX: the domain itself must match); with probe
  *      results, candidates whose probe FAILED are removed (a TEMPFAIL

@@ -1,0 +1,27 @@
+# tests/engine: unit tests of the policy engine ([cache]) with a scripted
+# source and an injected clock, and the lab test with the real source.
+engine_unit_tests = tests/engine/test_verdict tests/engine/test_override \
+	tests/engine/test_cache tests/engine/test_persist \
+	tests/engine/test_concurrency
+check_PROGRAMS += $(engine_unit_tests)
+TESTS += $(engine_unit_tests) tests/engine/lab-engine.sh
+dist_check_SCRIPTS += tests/engine/lab-engine.sh
+EXTRA_DIST += tests/engine/verdict.tsv
+tests_engine_test_verdict_SOURCES = tests/engine/test_verdict.c tests/tap.h
+tests_engine_test_verdict_LDADD = $(LIBMTASTS)
+tests_engine_test_override_SOURCES = tests/engine/test_override.c tests/tap.h
+tests_engine_test_override_LDADD = $(LIBMTASTS)
+tests_engine_test_cache_SOURCES = tests/engine/test_cache.c \
+	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h
+tests_engine_test_cache_LDADD = $(LIBMTASTS)
+tests_engine_test_persist_SOURCES = tests/engine/test_persist.c \
+	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h
+tests_engine_test_persist_LDADD = $(LIBMTASTS)
+tests_engine_test_concurrency_SOURCES = tests/engine/test_concurrency.c \
+	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h
+tests_engine_test_concurrency_LDADD = $(LIBMTASTS)
+# the lab test drives the engine with the real source through this tool
+check_PROGRAMS += tests/engine/engine-probe
+tests_engine_engine_probe_SOURCES = tests/engine/engine-probe.c
+tests_engine_engine_probe_LDADD = $(LIBMTASTS)
+EXTRA_DIST += etc/overrides.sample
