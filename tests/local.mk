@@ -1,1 +1,12 @@
 # tests: build rules (see the top Makefile.am)
+
+# [lead] The lab, the demo and the CI scripts ship in the tarball too.
+EXTRA_DIST += \
+	tests/lab/README.md tests/lab/down tests/lab/inlab tests/lab/peer \
+	tests/lab/postconf-out tests/lab/scenarios tests/lab/scenarios.tsv \
+	tests/lab/selftest tests/lab/sendmail tests/lab/status tests/lab/up \
+	tests/lab/lib/blackhole.py tests/lab/lib/common.sh tests/lab/lib/gen.py \
+	tests/lab/lib/sm-init.sh tests/lab/lib/smq.py tests/lab/lib/syslogd.py \
+	tests/lab/lib/ubcheck.c tests/lab/lib/wait.py \
+	tests/demo tests/install-deps tests/run-all demo autogen.sh \
+	etc/examples/postfix-main.cf etc/examples/sendmail.mc
