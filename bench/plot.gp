@@ -14,6 +14,6 @@ set ylabel "queries/s (median)"
 set title "Policy map (socketmap): ours vs postfix-mta-sts-resolver vs trivial server"
 plot mapdat using 2:xtic(1), '' using 3, '' using 4
 set ylabel "messages/s (median)"
-set title "Milter, 4 sessions: ours (tagging) vs no-op libmilter milter (plain / adding a header)"
-plot milterdat using 2:xtic(1), '' using 3, '' using 4
+set title "Milter, 4 sessions: ours (tagging; default / Probe no) vs no-op libmilter milter (plain / adding a header)"
+plot milterdat using 2:xtic(1), '' using 3, '' using 4, '' using 5
 unset multiplot
