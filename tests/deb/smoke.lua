@@ -1,7 +1,9 @@
 -- tests/deb/smoke.lua - one miltertest session against the installed
 -- daemon (driven by tests/deb/test-deb.sh).  Globals from miltertest -D:
 --   SOCKET  the milter socket spec of the shipped configuration
---   HEADER  (optional) the name of the header the milter adds at EOM
+--   HEADER  (optional) the name of the milter's header (HeaderName): a
+--           copy from outside must be removed; none is added, as no
+--           recipient domain here has a policy
 -- Prints "PASS what" / "FAIL what" lines; the caller turns them into TAP.
 -- Only recipients without any policy are used (an address literal, and
 -- localhost, which the resolver answers itself): the daemon runs in a
@@ -44,6 +46,10 @@ check(mt.getreply(conn) == SMFIR_CONTINUE, "rcpt postmaster@localhost -> continu
 
 if not mt.test_option(conn, SMFIP_NOHDRS) then
 	check(mt.header(conn, "Subject", "mta-sts-milter package smoke test") == nil, "header")
+	if HEADER ~= nil and HEADER ~= "" then
+		check(mt.header(conn, HEADER, "example.com; mode=enforce; result=pass (spoofed)") == nil,
+			"spoofed " .. HEADER .. " header")
+	end
 end
 if not mt.test_option(conn, SMFIP_NOEOH) then
 	check(mt.eoh(conn) == nil, "end of headers")
@@ -54,8 +60,9 @@ end
 check(mt.eom(conn) == nil, "end of message sent")
 local r = mt.getreply(conn)
 check(r == SMFIR_CONTINUE or r == SMFIR_ACCEPT, "end of message -> accepted")
-if HEADER ~= nil and HEADER ~= "" then
-	check(mt.eom_check(conn, MT_HDRADD, HEADER), "end of message adds " .. HEADER)
+if HEADER ~= nil and HEADER ~= "" and not mt.test_option(conn, SMFIP_NOHDRS) then
+	check(mt.eom_check(conn, MT_HDRDELETE, HEADER), "end of message removes the spoofed " .. HEADER)
+	check(not mt.eom_check(conn, MT_HDRADD, HEADER), "no " .. HEADER .. " added (no domain has a policy)")
 end
 mt.disconnect(conn)
 

@@ -223,12 +223,23 @@ wait_listen() { # wait_listen SPEC: up to 10 s
 smq() { # smq SPEC NAME KEY: one socketmap request, prints the reply
 	nsenter -t "$daemon_pid" -n /usr/bin/python3 "$here/smq.py" "$@"
 }
-stop() { # stop: SIGTERM, then the exit status must be 0
+stop() { # stop: SIGTERM; it must exit 0 within 20 s (systemd's default is 90)
 	kill -TERM "$daemon_pid"
+	i=0
+	while kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$daemon_pid" 2>/dev/null; then
+		notok "SIGTERM: the daemon did not exit within 20 s"
+		tail -n 20 "$work/daemon.log" | diag
+		stop_daemon
+		return
+	fi
 	wait "$daemon_pid"
 	rc=$?
 	daemon_pid=
-	if [ $rc -eq 0 ]; then ok "SIGTERM: the daemon exited 0"; else
+	if [ $rc -eq 0 ]; then ok "SIGTERM: the daemon exited 0 after $((i / 10)).$((i % 10)) s"; else
 		notok "SIGTERM: the daemon exited $rc"
 		tail -n 20 "$work/daemon.log" | diag
 	fi
@@ -283,6 +294,10 @@ sleep 0.5
 check "the daemon still runs after reload" kill -0 "$daemon_pid"
 check "the daemon still listens after reload" listening "$milter_sock"
 stop
+state=$(confval $CONF StateFile)
+if [ -n "$state" ]; then
+	check "state file $state saved at stop" test -f "$state"
+fi
 
 # The shipped configuration leaves the policy map off: one extra line
 # turns it on (the state directory is reused, as after a restart).
