@@ -145,7 +145,7 @@ p = subprocess.run([helper, env["LAB_UNBOUND_CONF"], cf.name],
                    capture_output=True, text=True, timeout=60)
 os.unlink(cf.name)
 lines = [l for l in p.stdout.splitlines() if l[:5] in ("PASS ", "FAIL ")]
-if len(lines) != 2:
+if len(lines) != 2 or p.returncode != 0:
     tap(False, "resolver helper output", p.stdout + p.stderr)
 for l in lines:
     tap(l.startswith("PASS "), "resolver: " + l[5:])
@@ -225,7 +225,7 @@ for name, beh, tmo, step, wst, wrpt, wstep, lo, hi in fakes:
                         "localhost", str(port), str(tmo), str(step)],
                        capture_output=True, text=True, timeout=30)
     f = p.stdout.split(" ", 5)
-    good = (len(f) == 6 and f[0] == wst and f[1] == wrpt and f[2] == wstep
+    good = (p.returncode == 0 and len(f) == 6 and f[0] == wst and f[1] == wrpt and f[2] == wstep
             and lo <= int(f[3]) <= hi and f[4] == "127.0.0.1:%d" % port)
     tap(good, "probe: %s (%s, %s, at %s)" % (name, wst, wrpt, wstep),
         p.stdout + p.stderr)
@@ -272,7 +272,7 @@ for name, dom, targs, wst, wrpt in danes:
                         "mx.%s.test" % dom, "25", "3000", "2000"] + targs,
                        capture_output=True, text=True, timeout=30)
     f = p.stdout.split(" ", 5)
-    good = len(f) == 6 and f[0] == wst and f[1] == wrpt
+    good = p.returncode == 0 and len(f) == 6 and f[0] == wst and f[1] == wrpt
     if wst == "ok":
         good = good and f[5].startswith("[dane]")
     tap(good, "probe: %s (%s, %s)" % (name, wst, wrpt), p.stdout + p.stderr)
