@@ -1,1 +1,52 @@
-# fuzz: build rules (see the top Makefile.am)
+# fuzz: libFuzzer targets, built by `make fuzz` with $(FUZZ_CC) (clang)
+# and -fsanitize=fuzzer,address,undefined, directly from the lib/*.c they
+# need (not from the gcc-built lib/libmtasts.a); run by fuzz/smoke.sh.
+#
+# To add a target fuzz/fuzz_foo.c, add ONE line (nothing else to edit):
+#   FUZZ_TARGETS += fuzz_foo:lib/sts_foo.c,lib/sts_status.c
+# i.e. the target name, ":", and the lib/*.c it needs, comma-separated
+# (every target also links $(FUZZ_LIBS)); then list fuzz/fuzz_foo.c and
+# its seed directory fuzz/corpus/fuzz_foo in EXTRA_DIST.  fuzz/smoke.sh
+# runs every built fuzz/fuzz_* with the seeds in fuzz/corpus/<target>/
+# (a missing corpus directory is fine).  One list variable rather than
+# per-target variables because automake (-Wall -Werror) rejects GNU
+# make's $(foreach) and computed variable names.
+FUZZ_TARGETS = fuzz_record:lib/sts_record.c,lib/sts_status.c
+FUZZ_TARGETS += fuzz_policy:lib/sts_policy.c,lib/sts_mx.c,lib/sts_domain.c,lib/sts_status.c
+FUZZ_TARGETS += fuzz_tlsrpt:lib/sts_tlsrpt.c,lib/sts_record.c,lib/sts_status.c
+FUZZ_TARGETS += fuzz_mx:lib/sts_mx.c,lib/sts_domain.c,lib/sts_status.c
+FUZZ_TARGETS += fuzz_domain:lib/sts_domain.c,lib/sts_status.c
+# Targets written by other areas ([net], [socketmap], [milter]).
+FUZZ_TARGETS += fuzz_http:lib/sts_http.c,lib/sts_status.c
+FUZZ_TARGETS += fuzz_smtp:lib/sts_smtp.c,lib/sts_status.c
+FUZZ_TARGETS += fuzz_netstring:lib/sts_netstring.c,lib/sts_mapreply.c,lib/sts_status.c
+FUZZ_TARGETS += fuzz_addr:lib/sts_addr.c,lib/sts_status.c
+
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/lib \
+	$(CJSON_CFLAGS) $(IDN2_CFLAGS) $(UNBOUND_CFLAGS) $(MBEDTLS_CFLAGS)
+FUZZ_LIBS = $(IDN2_LIBS) $(CJSON_LIBS)
+
+fuzz:
+	@test -n "$(FUZZ_CC)" || { echo "make fuzz: no clang found; set FUZZ_CC" >&2; exit 1; }
+	@$(MKDIR_P) fuzz
+	@set -e; for spec in $(FUZZ_TARGETS); do \
+	  t=$${spec%%:*}; srcs=; \
+	  for s in `echo "$${spec#*:}" | tr ',' ' '`; do srcs="$$srcs $(top_srcdir)/$$s"; done; \
+	  echo "  FUZZ     fuzz/$$t"; \
+	  $(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) -o fuzz/$$t \
+	    $(top_srcdir)/fuzz/$$t.c $$srcs $(FUZZ_LIBS); \
+	done
+.PHONY: fuzz
+
+fuzz-clean:
+	@for spec in $(FUZZ_TARGETS); do rm -f "fuzz/$${spec%%:*}"; done
+	rm -rf fuzz/smoke-out
+clean-local: fuzz-clean
+.PHONY: fuzz-clean
+
+dist_noinst_SCRIPTS += fuzz/smoke.sh
+EXTRA_DIST += fuzz/fuzz_record.c fuzz/fuzz_policy.c fuzz/fuzz_tlsrpt.c \
+	fuzz/fuzz_mx.c fuzz/fuzz_domain.c fuzz/corpus \
+	fuzz/fuzz_http.c fuzz/fuzz_smtp.c fuzz/fuzz_netstring.c fuzz/fuzz_addr.c

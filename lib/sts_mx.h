@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sts_limits.h"
 #include "sts_status.h"
 
 /*

@@ -1,0 +1,74 @@
+/*
+ * fuzz/fuzz_tlsrpt.c - libFuzzer target for the _smtp._tls TXT record
+ * (lib/sts_tlsrpt.h), as one RR and as an RR set split at NUL bytes.
+ * Invariants: an accepted record has 1..STS_MAX_RUA URIs, each mailto:
+ * or https:, with no byte outside printable ASCII and no ',' ';' '!'.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sts_tlsrpt.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check(const struct sts_tlsrpt *r)
+{
+	size_t i, j;
+
+	if (r->n_rua == 0 || r->n_rua > STS_MAX_RUA)
+		abort();
+	for (i = 0; i < r->n_rua; i++) {
+		const char *u = r->rua[i];
+
+		if (strncasecmp(u, "mailto:", 7) != 0 &&
+		    strncasecmp(u, "https://", 8) != 0)
+			abort();
+		for (j = 0; u[j] != '\0'; j++)
+			if (u[j] <= ' ' || u[j] > '~' || u[j] == ',' ||
+			    u[j] == ';' || u[j] == '!')
+				abort();
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sts_txt rrs[8];
+	struct sts_tlsrpt *r = NULL;
+	char why[STS_WHY_MAX];
+	const char *p = (const char *)data, *end = p + size;
+	enum sts_status st;
+	size_t n = 0;
+
+	st = sts_tlsrpt_parse(p, size, &r, why, sizeof(why));
+	if (st == STS_OK)
+		check(r);
+	else if (st != STS_INVALID || r != NULL)
+		abort();
+	sts_tlsrpt_free(r);
+
+	while (n < 8) {
+		const char *z = memchr(p, '\0', (size_t)(end - p));
+		const char *e = z != NULL ? z : end;
+
+		rrs[n].data = p;
+		rrs[n].len = (size_t)(e - p);
+		n++;
+		if (z == NULL)
+			break;
+		p = z + 1;
+	}
+	r = NULL;
+	st = sts_tlsrpt_discover(rrs, n, &r, why, sizeof(why));
+	if (st == STS_OK)
+		check(r);
+	else if ((st != STS_INVALID && st != STS_NOTFOUND) || r != NULL)
+		abort();
+	sts_tlsrpt_free(r);
+	return 0;
+}

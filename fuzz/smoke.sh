@@ -1,0 +1,58 @@
+#!/bin/sh
+# fuzz/smoke.sh [SECONDS] - run every built libFuzzer target for SECONDS
+# (default 30) each, with leak detection, and fail on any crash, leak,
+# timeout or sanitizer report.  Run from the build directory after
+# `make fuzz`.  Generic: it runs whatever fuzz/fuzz_* executables exist,
+# seeded from $top_srcdir/fuzz/corpus/<target>/ when that exists.
+# Environment: top_srcdir (default: this script's parent directory),
+# FUZZ_BINDIR (default: fuzz), FUZZ_OUT (default: fuzz/smoke-out; new
+# corpus entries, logs and crash artifacts are kept there).
+# Prints one line per target with its executions per second, and a
+# final "N passed, N failed".
+set -u
+secs=${1:-30}
+case $secs in '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 64 ;; esac
+here=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$here/..}"
+bindir=${FUZZ_BINDIR:-fuzz}
+out=${FUZZ_OUT:-fuzz/smoke-out}
+pass=0
+fail=0
+found=0
+for bin in "$bindir"/fuzz_*; do
+	name=${bin##*/}
+	case $name in *.*) continue ;; esac
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
+	found=$((found + 1))
+	work="$out/$name"
+	rm -rf "$work"
+	mkdir -p "$work/corpus" || exit 70
+	seeds="$top_srcdir/fuzz/corpus/$name"
+	[ -d "$seeds" ] || seeds=""
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		"$bin" -max_total_time="$secs" -detect_leaks=1 -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$work/" "$work/corpus" $seeds \
+		>"$work/log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
+	eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log")
+	if [ "$rc" -eq 0 ] && ! grep -Eq \
+	    'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|SUMMARY: (Address|Leak|Undefined)' \
+	    "$work/log"; then
+		echo "PASS $name: ${execs:-?} executions in ${secs}s (${eps:-?}/s)"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name (exit $rc): see $work/log"
+		grep -E 'ERROR|runtime error|SUMMARY|Test unit written' "$work/log" |
+			head -n 5 | sed 's/^/    /'
+		fail=$((fail + 1))
+	fi
+done
+if [ "$found" -eq 0 ]; then
+	echo "no fuzz targets in $bindir (run 'make fuzz' first)" >&2
+	exit 1
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
