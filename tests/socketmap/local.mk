@@ -26,5 +26,4 @@ tests_socketmap_t_protocol_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 TESTS += tests/socketmap/lab-map.sh
 dist_check_SCRIPTS += tests/socketmap/lab-map.sh
 EXTRA_DIST += tests/socketmap/smq-many.py
-# The fuzz target (built by `make fuzz` once fuzz/local.mk has the rules).
-EXTRA_DIST += fuzz/fuzz_netstring.c
+# fuzz/fuzz_netstring.c is built by `make fuzz` (listed in fuzz/local.mk).
