@@ -100,8 +100,19 @@ sts_addr_domain(const char *addr, char *out, size_t outlen, char *why,
 		if (end[-1] != ']')
 			return no_domain(out, outlen, why, whylen, STS_INVALID,
 					 "unterminated address literal");
-		return no_domain(out, outlen, why, whylen, STS_NOTFOUND,
-				 "address literal");
+		dlen = (size_t)(end - p);
+		if (dlen >= outlen || memchr(p + 1, '[', dlen - 1) != NULL ||
+		    memchr(p, ']', dlen - 1) != NULL)
+			return no_domain(out, outlen, why, whylen, STS_INVALID,
+					 "bad address literal");
+		for (i = 0; i < dlen; i++)
+			if ((unsigned char)p[i] <= 0x20 || p[i] == 0x7f)
+				return no_domain(out, outlen, why, whylen,
+						 STS_INVALID,
+						 "bad address literal");
+		memcpy(out, p, dlen);
+		out[dlen] = '\0';
+		return sts_why(why, whylen, STS_NOTFOUND, "address literal");
 	}
 	/* One trailing dot (an absolute name) is not part of the domain. */
 	if (end[-1] == '.')

@@ -36,11 +36,15 @@
  *   STS_OK        out holds the domain (ASCII lower case, no trailing
  *                 dot; may still contain UTF-8 bytes)
  *   STS_NOTFOUND  no domain to look up: "<>", no "@", an address
- *                 literal; why says which.  No policy applies.
+ *                 literal; why says which.  No policy applies to the
+ *                 recipient's own domain; for an address literal out
+ *                 holds it ("[192.0.2.1]"), because with a smart host
+ *                 (RFC 8461 section 3.4) the smart host's policy still
+ *                 applies and the engine wants to see it.
  *   STS_INVALID   malformed or overlong; why says why.  No policy can
  *                 be looked up either; callers must never reject mail
  *                 for this (the MTA has already accepted the syntax).
- * out is "" unless STS_OK.
+ * out is "" in every other case.
  */
 enum sts_status sts_addr_domain(const char *addr, char *out, size_t outlen,
 				char *why, size_t whylen);

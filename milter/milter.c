@@ -299,6 +299,11 @@ msess_envrcpt(struct msess *s, void *ctx, const char *rcpt)
 	update_qid(s, ctx);
 	memset(&a, 0, sizeof(a));
 	st = sts_addr_domain(rcpt, dom, sizeof(dom), why, sizeof(why));
+	/* An address literal has no policy of its own, but the engine
+	 * still sees it: with a Relayhost the smart host's policy applies
+	 * (RFC 8461 section 3.4). */
+	if (st != STS_OK && dom[0] == '[')
+		st = STS_OK;
 	if (st != STS_OK) {
 		/* Odd input never rejects: at worst "no policy". */
 		a.verdict = STS_VERDICT_PASS;

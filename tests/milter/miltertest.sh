@@ -164,6 +164,23 @@ ok $? "stop logged"
 [ -f "$T/state" ]; ok $? "state file written at stop"
 [ ! -e "$T/milter.pid" ]; ok $? "PID file removed"
 
+# Relayhost (RFC 8461 3.4): the smart host's domain is the policy domain.
+sed -e "s|^Socket.*|Socket unix:$T/relay.sock|" -e "s|^PidFile.*|PidFile $T/relay.pid|" \
+	-e "s|^StateFile.*|StateFile none|" "$T/good.conf" >"$T/relay.conf"
+echo "Relayhost [defer.test]:587" >>"$T/relay.conf"
+sed -i '/^bogus line here$/d' "$T/overrides"
+"$BIN" -f -c "$T/relay.conf" 2>"$T/relaylog" &
+RPID=$!
+PIDS="$PIDS $RPID"
+for i in $(seq 1 50); do grep -q "started: milter" "$T/relaylog" && break; sleep 0.1; done
+miltertest -D SOCKET="unix:$T/relay.sock" -s "$top_srcdir/tests/milter/mt_relay.lua" >"$T/relay.out" 2>&1
+grep '^PASS\|^FAIL' "$T/relay.out" >"$T/relay.res"
+[ -s "$T/relay.res" ]; ok $? "relayhost script ran"
+while read -r res what; do
+	[ "$res" = PASS ]; ok $? "miltertest: $what"
+done <"$T/relay.res"
+kill -TERM $RPID
+
 # Privilege drop (root only): UserID nobody, state directory owned by it.
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	NUID=$(id -u nobody)
@@ -174,7 +191,6 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 		"$T/good.conf" >"$T/drop.conf"
 	echo "UserID nobody" >>"$T/drop.conf"
 	chmod 644 "$T/drop.conf" "$T/overrides" "$T/unbound.conf"
-	sed -i '/^bogus line here$/d' "$T/overrides"
 	"$BIN" -f -c "$T/drop.conf" 2>"$T/droplog" &
 	DPID=$!
 	PIDS="$PIDS $DPID"

@@ -38,8 +38,10 @@ static const struct {
 	{"<@r1.example,@r2.example:user@example.com>", STS_OK, "example.com"},
 	{"<a@b@example.com>", STS_OK, "example.com"},
 	{"<user@xn--bcher-kva.example>", STS_OK, "xn--bcher-kva.example"},
-	{"<user@[192.0.2.1]>", STS_NOTFOUND, NULL},
-	{"<user@[IPv6:2001:db8::1]>", STS_NOTFOUND, NULL},
+	{"<user@[192.0.2.1]>", STS_NOTFOUND, "[192.0.2.1]"},
+	{"<user@[IPv6:2001:db8::1]>", STS_NOTFOUND, "[IPv6:2001:db8::1]"},
+	{"<user@[1.2]3]>", STS_INVALID, NULL},
+	{"<user@[1.2 3]>", STS_INVALID, NULL},
 	{"<>", STS_NOTFOUND, NULL},
 	{"", STS_NOTFOUND, NULL},
 	{"   ", STS_NOTFOUND, NULL},
@@ -76,7 +78,7 @@ main(void)
 				     sizeof(why));
 		is_str(sts_status_str(st), sts_status_str(cases[i].st),
 		       "status of '%s' (%s)", cases[i].in, why);
-		if (cases[i].st == STS_OK)
+		if (cases[i].domain != NULL)
 			is_str(out, cases[i].domain, "domain of '%s'",
 			       cases[i].in);
 		else

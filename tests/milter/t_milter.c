@@ -119,6 +119,10 @@ fake_check(void *arg, const char *domain, const char *from,
 	snprintf(out->domain, sizeof(out->domain), "%s", domain);
 	out->verdict = STS_VERDICT_PASS;
 	out->reason = STS_REASON_NO_POLICY;
+	if (domain[0] == '[') { /* as the engine: no policy of its own */
+		out->reason = STS_REASON_NOT_A_DOMAIN;
+		out->domain[0] = '\0';
+	}
 	for (i = 0; i < sizeof(script) / sizeof(script[0]); i++)
 		if (strcmp(script[i].domain, domain) == 0) {
 			out->verdict = script[i].v;
@@ -231,9 +235,11 @@ main(void)
 
 	/* Message 2 on the same connection: recipient forms. */
 	msess_envfrom(s, NULL, "<>");
-	rcpt_case(s, "<user@[192.0.2.1]>", MILTER_CONTINUE, NULL, NULL, NULL);
+	/* Literals reach the engine (a Relayhost may still apply). */
+	rcpt_case(s, "<user@[192.0.2.1]>", MILTER_CONTINUE, NULL, NULL,
+		  "[192.0.2.1]");
 	rcpt_case(s, "<user@[IPv6:2001:db8::1]>", MILTER_CONTINUE, NULL, NULL,
-		  NULL);
+		  "[IPv6:2001:db8::1]");
 	rcpt_case(s, "<>", MILTER_CONTINUE, NULL, NULL, NULL);
 	rcpt_case(s, "<postmaster>", MILTER_CONTINUE, NULL, NULL, NULL);
 	rcpt_case(s, "<\"a@bad.example\"@good.example>", MILTER_CONTINUE, NULL,
