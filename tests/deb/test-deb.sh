@@ -248,6 +248,7 @@ stop() { # stop: SIGTERM; it must exit 0 within 20 s (systemd's default is 90)
 milter_sock=$(confval $CONF Socket)
 map_sock=$(confval $CONF MapSocket)
 header=$(confval $CONF HeaderName)
+: "${header:=X-MTA-STS}" # its documented default
 : "${milter_sock:=inet:8891@127.0.0.1}"
 
 # shellcheck disable=SC2086
