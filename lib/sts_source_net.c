@@ -5,9 +5,10 @@
  * through sts_probe.h.  One resolver and one TLS configuration, shared
  * by every thread (both are documented as thread-safe).
  *
- * Deadlines: DNS lookups are bounded by the resolver's own per-query
- * deadline (conf->dns_timeout_ms); fetches and probes by the smaller of
- * their configured timeout and the time the engine can still afford.
+ * Deadlines: every call is bounded by the time the engine can still
+ * afford (timeout_ms, passed on as an absolute deadline to the
+ * resolver's *_until() forms) and by the configured per-query, fetch and
+ * probe timeouts, whichever comes first.
  */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 #include "sts_fetch.h"
 #include "sts_probe.h"
 #include "sts_resolver.h"
+#include "sts_sock.h"
 #include "sts_source.h"
 
 struct netsrc {
@@ -38,6 +40,14 @@ min_ms(unsigned a, unsigned b)
 	return a < b ? a : b;
 }
 
+/* An absolute deadline (sts_now_ms() clock) timeout_ms from now; 0 (no
+ * limit beyond the resolver's own) when timeout_ms is 0. */
+static int64_t
+until(unsigned timeout_ms)
+{
+	return timeout_ms == 0 ? 0 : sts_now_ms() + (int64_t)timeout_ms;
+}
+
 static enum sts_status
 net_discover(void *arg, const char *domain, unsigned timeout_ms,
 	     struct sts_record *rec, char *why, size_t whylen)
@@ -47,9 +57,8 @@ net_discover(void *arg, const char *domain, unsigned timeout_ms,
 	char name[STS_DOMAIN_BUFSZ + 16];
 	enum sts_status st;
 
-	(void)timeout_ms;
 	snprintf(name, sizeof(name), "_mta-sts.%s", domain);
-	st = sts_resolver_txt(n->r, name, &txt);
+	st = sts_resolver_txt_until(n->r, name, until(timeout_ms), &txt);
 	if (st == STS_OK)
 		st = sts_record_discover(txt.rr, txt.n, rec, why, whylen);
 	else if (st == STS_NOTFOUND)
@@ -92,8 +101,7 @@ net_mx(void *arg, const char *domain, unsigned timeout_ms,
 	struct sts_resolver_mx mx;
 	size_t i;
 
-	(void)timeout_ms;
-	sts_resolver_mx(n->r, domain, &mx);
+	sts_resolver_mx_until(n->r, domain, until(timeout_ms), &mx);
 	out->status = mx.meta.status;
 	out->dnssec = mx.meta.dnssec == STS_DNSSEC_SECURE  ? STS_SRC_SECURE
 		      : mx.meta.dnssec == STS_DNSSEC_BOGUS ? STS_SRC_BOGUS
@@ -120,8 +128,7 @@ net_tlsa(void *arg, const char *host, unsigned timeout_ms, char *why,
 	struct sts_resolver_tlsa t;
 	enum sts_dane_state d;
 
-	(void)timeout_ms;
-	sts_resolver_tlsa(n->r, host, 25, &t);
+	sts_resolver_tlsa_until(n->r, host, 25, until(timeout_ms), &t);
 	d = sts_dane_state(&t);
 	sts_why(why, whylen, t.meta.status, "%s", t.meta.why);
 	sts_resolver_tlsa_clear(&t);
