@@ -12,12 +12,12 @@ tests_socketmap_t_netstring_LDADD = $(LIBMTASTS)
 tests_socketmap_t_mapreply_SOURCES = tests/socketmap/t_mapreply.c tests/tap.h
 tests_socketmap_t_mapreply_LDADD = $(LIBMTASTS)
 
-# Only the objects the server needs, plus the fake engine in place of
-# lib/sts_engine.c: no archive, so no clash with the real engine.
+# The server and the real engine, fed by tests/engine's scripted source
+# (no DNS, HTTPS or lab needed).
 tests_socketmap_t_protocol_SOURCES = tests/socketmap/t_protocol.c \
-	tests/socketmap/fake_engine.c tests/socketmap/fake_engine.h \
-	tests/tap.h milter/mapd.c milter/sockspec.c milter/log.c \
-	lib/sts_netstring.c lib/sts_mapreply.c lib/sts_status.c
+	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h \
+	milter/mapd.c milter/sockspec.c milter/log.c
+tests_socketmap_t_protocol_LDADD = $(LIBMTASTS)
 tests_socketmap_t_protocol_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 
 # End to end in the loopback lab (root; SKIPs otherwise): every scenario row
