@@ -24,16 +24,23 @@
  *        (fail-closed even where the global level is only "may").
  *        With opts->dane_notfound the answer is NOTFOUND instead,
  *        leaving the choice to Postfix's own smtp_tls_security_level.
- *   NOTFOUND  (with the trailing space: a netstring reply cannot be
- *        empty after the status word in sendmail's reader) no policy
- *        applies: none, mode testing or none (RFC 8461 section 5:
- *        testing never blocks), nothing known yet (the engine fetches
- *        in the background; checklist B7: never defer for that), an
- *        address literal, a [host]:port next hop, a parent-domain
- *        probe (".example.com": RFC 8461 section 3.4, no fallback to
- *        the parent), a bad name.
- *   TEMP reason   a DNSSEC-bogus answer on the path (checklist G1:
- *        defer), or an internal error.
+ *   NOTFOUND  (status word, space, empty data: socketmap_table(5), as
+ *        the peer writes it) no policy applies: none, mode testing or
+ *        none (RFC 8461 section 5: testing never blocks), a policy that
+ *        cannot be fetched with nothing cached (section 5.1), nothing
+ *        known yet (lookup status TEMPFAIL: the engine fetches in the
+ *        background and the issue says "answer within the deadline from
+ *        whatever is known"; checklist B7: never defer for that), an
+ *        address literal, a [host]:port or host:port next hop, a
+ *        parent-domain probe (".example.com": section 3.4, no fallback
+ *        to the parent), a bad name.
+ *   TEMP reason   lookup status BOGUS: DNSSEC validation failed on the
+ *        path (checklist G1: defer, never "no policy"); or an internal
+ *        error.  NOTE: sts_engine.h (today) also folds DNSSEC-bogus and
+ *        override defer/reject into TEMPFAIL together with "pending";
+ *        the map cannot tell them apart and answers NOTFOUND for all
+ *        three (the milter defers such recipients at RCPT time).  The
+ *        engine returning STS_BOGUS for bogus data fixes the first.
  *   PERM reason   only for bad requests (made by mapd).
  *
  * Pure: no I/O, no clock, no globals.  Thread-safe.

@@ -135,7 +135,7 @@ while IFS=$'\t' read -r dom ours peer; do
 	todo=
 	# The engine reports DNSSEC-bogus discovery as TEMPFAIL ("policy unavailable"),
 	# which the map must read as "nothing known" (NOTFOUND); see the report.
-	[ "$want" = temp ] && [ "$oc" = notfound ] && todo="# TODO engine: bogus reported as TEMPFAIL, not BOGUS"
+	[ "$want" = temp ] && [ "$oc" = notfound ] && todo="# TODO engine: DNSSEC-bogus comes as TEMPFAIL (= pending), not BOGUS"
 	if [ "$oc" = "$want" ]; then tap OK "ours $dom: $want"; else
 		tap FAIL "ours $dom: $want (got '$ours')" "$todo"
 	fi
