@@ -98,7 +98,9 @@ struct sts_reactions {
 						   bounces it, we do not defer) */
 };
 
-/* Background events the daemon may log (never called with a lock held). */
+/* Background events the daemon may log (never called with a lock held;
+ * called from worker and maintenance threads, concurrently: the
+ * callback must be thread-safe).  domain may be NULL. */
 enum sts_event_level { STS_EV_DEBUG, STS_EV_INFO, STS_EV_WARNING, STS_EV_ERROR };
 typedef void sts_event_fn(void *arg, enum sts_event_level lvl,
 			  const char *domain, const char *msg);
@@ -166,7 +168,11 @@ void sts_engine_free(struct sts_engine *e);
  * RCPT-time verdict for a recipient domain (raw, as in the address: any
  * case, trailing dot, UTF-8, address literal), for sender `from` (raw
  * envelope sender, may be "" or NULL; used for exemptions).  Never
- * blocks longer than deadline_ms.  Always fills *out.
+ * blocks longer than deadline_ms (plus scheduling jitter): the deadline
+ * covers waiting for an in-flight policy fetch AND the MX/TLSA (and
+ * probe) lookups that a testing/enforce policy needs; with deadline_ms
+ * 0 nothing is waited for, so such a policy yields react.temp_error.
+ * Always fills *out.  Decision order: lib/sts_verdict.h.
  */
 void sts_engine_check(struct sts_engine *e, const char *domain,
 		      const char *from, unsigned deadline_ms,

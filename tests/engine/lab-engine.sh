@@ -55,9 +55,11 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-if ! "$LAB/up" --force >"$WORK/up.log" 2>&1; then
-	sed 's/^/# /' "$WORK/up.log" | tail -20
-	skip "lab did not come up"
+# no --force: never take down an instance someone else is using
+if ! "$LAB/up" >"$WORK/up.log" 2>&1; then
+	sed 's/^/# /' "$WORK/up.log" | tail -5
+	trap 'rm -rf "$WORK"' EXIT
+	skip "lab instance $MTALAB_NAME did not come up"
 fi
 inlab() { "$LAB/inlab" "$@"; }
 

@@ -306,6 +306,34 @@ expiry_refresh(void)
 	scripted_free(s);
 }
 
+/* C8: a configured backoff below 300 s is raised to 300 s */
+static void
+backoff_floor(void)
+{
+	struct scripted *s = scripted_new();
+	struct sts_source src = scripted_source(s);
+	struct sts_engine_conf c;
+	struct sts_engine *e;
+	char why[STS_WHY_MAX];
+
+	sts_engine_conf_defaults(&c);
+	c.failure_backoff = 5;
+	c.save_interval = c.sweep_interval = 0;
+	c.now = clock_fn;
+	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	scripted_set(s, "bf.test", STS_OK, "1", STS_TEMPFAIL, NULL);
+	chk(e, "bf.test", 3000);
+	advance(299);
+	chk(e, "bf.test", 3000);
+	is_int(scripted_fetches(s, "bf.test"), 1,
+	       "backoff 5 s configured: still no retry after 299 s");
+	advance(2);
+	chk(e, "bf.test", 3000);
+	is_int(scripted_fetches(s, "bf.test"), 2, "retry after 300 s");
+	sts_engine_free(e);
+	scripted_free(s);
+}
+
 static void
 lru(void)
 {
@@ -412,6 +440,7 @@ main(void)
 {
 	rfc_rules();
 	expiry_refresh();
+	backoff_floor();
 	lru();
 	relay_and_overrides();
 	return tap_done();

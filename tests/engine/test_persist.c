@@ -368,6 +368,17 @@ restart(void)
 	   "after restart: a hit, no discovery");
 	sts_engine_free(e);
 
+	/* periodic save by the maintenance thread */
+	unlink(path);
+	c.save_interval = 1;
+	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	sts_engine_check(e, "keep.test", NULL, 1000, &a);
+	for (int i = 0; i < 40 && !exists(path); i++)
+		usleep(100000);
+	ok(exists(path), "saved periodically (save_interval 1 s)");
+	sts_engine_free(e);
+	c.save_interval = 0;
+
 	c.state_file = "/nonexistent/dir/state";
 	events = 0;
 	e = sts_engine_new_source(&c, &src, why, sizeof(why));
