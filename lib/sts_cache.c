@@ -245,7 +245,7 @@ evictable(const struct entry *e)
  * are skipped (a short bounded walk: the bound may be exceeded briefly
  * when everything at the tail is busy). */
 static void
-evict(struct sts_cache *c)
+evict(struct sts_cache *c, const struct entry *keep)
 {
 	struct entry *e, *prev;
 	int steps = 64;
@@ -253,7 +253,7 @@ evict(struct sts_cache *c)
 	for (e = c->lru_tail;
 	     e != NULL && c->count > c->conf.max && steps-- > 0; e = prev) {
 		prev = e->lprev;
-		if (!evictable(e))
+		if (!evictable(e) || e == keep)
 			continue;
 		remove_entry(c, e);
 		c->st.evictions++;
@@ -278,7 +278,7 @@ create(struct sts_cache *c, const char *domain, uint32_t h)
 	lru_front(c, e);
 	c->count++;
 	if (c->count > c->conf.max)
-		evict(c);
+		evict(c, e); /* never the entry being created */
 	return e;
 }
 

@@ -339,6 +339,7 @@ lru(void)
 {
 	struct scripted *s = scripted_new();
 	struct sts_engine *e = mk(s, 3, NULL, NULL);
+	struct sts_answer a;
 	char d[32];
 	int i;
 
@@ -354,6 +355,18 @@ lru(void)
 	chk(e, "d1.test", 3000);
 	is_int(scripted_discovers(s, "d1.test"), 2,
 	       "LRU: oldest evicted, queried again");
+	sts_engine_free(e);
+
+	/* bound 1, the only other entry busy: the new one must survive
+	 * its own creation (the bound is exceeded briefly instead) */
+	e = mk(s, 1, NULL, NULL);
+	scripted_delay(s, 200);
+	sts_engine_check(e, "busy.test", NULL, 0, &a);
+	sts_engine_check(e, "other.test", NULL, 3000, &a);
+	is_str(sts_reason_str(a.reason), "no-policy",
+	       "bound 1, other entry in flight: new entry answered");
+	scripted_delay(s, 0);
+	sts_engine_idle_wait(e, 5000);
 	sts_engine_free(e);
 	scripted_free(s);
 }
