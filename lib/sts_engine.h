@@ -142,7 +142,12 @@ struct sts_engine_conf {
 	void *now_arg;
 };
 
-/* Fill *c with the documented defaults. */
+/* Fill *c with the defaults: timeouts dns 5 s, fetch 5 s, probe 10 s
+ * (probe off); cache_max 100000, negative_ttl 300, failure_backoff 300,
+ * workers 4, recheck 900, refresh_max 86400, save_interval 300,
+ * sweep_interval 60; reactions enforce_failure DEFER, testing_failure
+ * TAG, temp_error TAG, dnssec_bogus DEFER, null_mx PASS; every string
+ * NULL (library defaults), no event callback, clock time(NULL). */
 void sts_engine_conf_defaults(struct sts_engine_conf *c);
 
 struct sts_engine;
