@@ -141,8 +141,8 @@ write_report() {
 		echo
 		echo "## Cold path"
 		echo
-		echo "First lookup of a domain nobody asked for before (daemon just started, lab resolver cache" \
-			"flushed; a different domain each run), latency in ms:"
+		echo "First lookup of a domain nobody asked for before (daemon started 1 s earlier with an empty cache," \
+			"lab resolver cache flushed; a different domain each run), latency in ms:"
 		echo
 		echo "| figure | runs | min | median | max | p50 ms | p99 ms | max ms |"
 		echo "|---|---|---|---|---|---|---|---|"
@@ -217,6 +217,6 @@ write_report() {
 			done
 		done
 	} >"$W/milter.dat"
-	gnuplot -e "mapdat='$W/map.dat'; milterdat='$W/milter.dat'; out='$png'" "$SRC/bench/plot.gp" 2>>"$W/gnuplot.err" ||
+	gnuplot -e "mapdat='$W/map.dat'; milterdat='$W/milter.dat'; out='$png'" "$SRC/bench/plot.gp" 2>"$W/gnuplot.err" ||
 		fail "gnuplot: $(tail -n 3 "$W/gnuplot.err")"
 }
