@@ -733,6 +733,36 @@ test_sockspec(void)
 	unlink(path + 5);
 }
 
+/* mapd_new refuses bad specs and live sockets, and never unlinks a
+ * socket it did not create. */
+static void
+test_new_errors(void)
+{
+	char spec[128], why[256] = "", path[128];
+	struct mapd_conf conf;
+	struct mapd *m;
+	int fd;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.socket = "tcp:8461";
+	m = mapd_new(&conf, why, sizeof(why));
+	ok(m == NULL && why[0] != '\0', "mapd_new: bad spec refused (%s)", why);
+	mapd_free(m);
+	snprintf(spec, sizeof(spec), "unix:%s/taken.sock", dir);
+	fd = sockspec_listen(spec, 0600, why, sizeof(why));
+	conf.socket = spec;
+	why[0] = '\0';
+	m = mapd_new(&conf, why, sizeof(why));
+	ok(m == NULL && strstr(why, "in use") != NULL,
+	   "mapd_new: live socket refused (%s)", why);
+	mapd_free(m);
+	path_of(path, sizeof(path), "taken.sock");
+	ok(access(path, F_OK) == 0, "the other server's socket is still there");
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -746,6 +776,7 @@ main(void)
 		return 1;
 	}
 	test_sockspec();
+	test_new_errors();
 	if (ok(start(&v, "map.sock", NULL, false, 0, 0, 3000), "server up")) {
 		path_of(sock, sizeof(sock), "map.sock");
 		test_answers(sock);
