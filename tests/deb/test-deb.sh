@@ -157,6 +157,22 @@ for f in $CONFFILES; do
 done
 unit=/lib/systemd/system/$PKG.service
 check "unit $unit installed" test -f "$unit"
+if command -v systemd-analyze >/dev/null; then
+	# the unit as installed: no complaint about it, and the sandbox
+	# rated at most 2.0 ("OK")
+	v=$(systemd-analyze verify "$unit" 2>&1 | grep "$PKG")
+	if [ -z "$v" ]; then ok "systemd-analyze verify $unit"; else
+		notok "systemd-analyze verify $unit"
+		echo "$v" | diag
+	fi
+	exp=$(systemd-analyze security --offline=yes "$unit" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+	if awk -v e="$exp" 'BEGIN { exit !(e != "" && e + 0 <= 2.0) }'; then
+		ok "systemd-analyze security: exposure $exp (at most 2.0)"
+	else
+		notok "systemd-analyze security: exposure '$exp' (want at most 2.0)"
+	fi
+fi
 for f in /usr/sbin/mta-sts-milter /usr/bin/mta-sts-check; do
 	check "$f installed" test -x "$f"
 done
@@ -314,6 +330,35 @@ if [ -z "$map_sock" ]; then
 		tail -n 20 "$work/daemon.log" | diag
 	fi
 	mapcheck "$map_sock"
+	stop
+fi
+# README.Debian's recipe for Postfix's chroot: a unix socket inside
+# /var/spool/postfix/mta-sts-milter (purge must remove that directory).
+spool=/var/spool/postfix/mta-sts-milter
+if [ -d /var/spool/postfix ]; then
+	install -d -o "$user" -g "$group" -m 0750 "$spool"
+	sed "s|^Socket[[:space:]].*|Socket unix:$spool/milter.sock|" $CONF >"$work/unix.conf"
+	chmod 0644 "$work/unix.conf"
+	echo "# chroot recipe: Socket unix:$spool/milter.sock"
+	# shellcheck disable=SC2086
+	start $(echo "$start" | sed "s| -c $CONF| -c $work/unix.conf|")
+	if wait_listen "unix:$spool/milter.sock"; then
+		ok "the daemon listens on unix:$spool/milter.sock"
+		m=$(stat -c '%a %G' "$spool/milter.sock")
+		if [ "$m" = "660 $group" ]; then ok "socket mode and group: $m"; else
+			notok "socket mode and group: $m (want 660 $group)"
+		fi
+		if miltertest -s "$here/smoke.lua" -D SOCKET="unix:$spool/milter.sock" \
+			-D HEADER="$header" >"$work/miltertest-unix.log" 2>&1; then
+			ok "miltertest session over the unix socket"
+		else
+			notok "miltertest session over the unix socket"
+			diag <"$work/miltertest-unix.log"
+		fi
+	else
+		notok "the daemon listens on unix:$spool/milter.sock"
+		tail -n 20 "$work/daemon.log" | diag
+	fi
 	stop
 fi
 echo "# daemon log:"
