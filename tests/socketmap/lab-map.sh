@@ -59,7 +59,11 @@ cleanup() {
 		kill "$dpid"
 		for _ in $(seq 1 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
 	fi
-	[ "$lab_started" = 1 ] && "$LAB/down" >/dev/null 2>&1
+	# keep the lab's logs only when something failed
+	if [ "$lab_started" = 1 ]; then
+		if [ "$fails" = 0 ]; then "$LAB/down" --purge >/dev/null 2>&1
+		else "$LAB/down" >/dev/null 2>&1; echo "# logs kept in $LABDIR"; fi
+	fi
 }
 trap cleanup EXIT
 
