@@ -370,6 +370,9 @@ if apt-get purge $apt_opts "$PKG" >"$work/purge.log" 2>&1; then ok "apt-get purg
 	notok "apt-get purge $PKG"
 	tail -n 30 "$work/purge.log" | diag
 fi
+# `systemd-analyze verify` ran man(1) on the unit's Documentation=, and
+# man-db cached formatted pages: that cache is this test's doing.
+rm -f /var/cache/man/cat*/mta-sts-milter.* /var/cache/man/cat*/mta-sts-check.*
 # /usr/local is not the package's (a `make install` may have put files there)
 left=$(find /etc /var /run /usr /lib \( -path /usr/local -o -path /var/cache/apt \
 	-o -path /var/lib/apt \) -prune -o \
