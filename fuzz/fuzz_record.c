@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_txt.h"
 #include "sts_record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sts_txt rrs[8];
 	struct sts_record r;
 	char why[STS_WHY_MAX];
-	const char *p = (const char *)data, *end = p + size;
+	const char *p = (const char *)data;
 	enum sts_status st;
 	size_t n = 0;
 
@@ -44,17 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (st != STS_INVALID || memchr(why, '\0', sizeof(why)) == NULL)
 		abort();
 
-	while (p <= end && n < 8) {
-		const char *z = memchr(p, '\0', (size_t)(end - p));
-		const char *e = z != NULL ? z : end;
-
-		rrs[n].data = p;
-		rrs[n].len = (size_t)(e - p);
-		n++;
-		if (z == NULL)
-			break;
-		p = z + 1;
-	}
+	n = fuzz_txt_split((const char *)data, size, rrs, 8);
 	st = sts_record_discover(rrs, n, &r, why, sizeof(why));
 	if (st == STS_OK)
 		check_id(&r);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fuzz_txt.h"
 #include "sts_tlsrpt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sts_txt rrs[8];
 	struct sts_tlsrpt *r = NULL;
 	char why[STS_WHY_MAX];
-	const char *p = (const char *)data, *end = p + size;
+	const char *p = (const char *)data;
 	enum sts_status st;
 	size_t n = 0;
 
@@ -52,17 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	sts_tlsrpt_free(r);
 
-	while (n < 8) {
-		const char *z = memchr(p, '\0', (size_t)(end - p));
-		const char *e = z != NULL ? z : end;
-
-		rrs[n].data = p;
-		rrs[n].len = (size_t)(e - p);
-		n++;
-		if (z == NULL)
-			break;
-		p = z + 1;
-	}
+	n = fuzz_txt_split((const char *)data, size, rrs, 8);
 	r = NULL;
 	st = sts_tlsrpt_discover(rrs, n, &r, why, sizeof(why));
 	if (st == STS_OK)

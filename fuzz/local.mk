@@ -48,5 +48,5 @@ clean-local: fuzz-clean
 
 dist_noinst_SCRIPTS += fuzz/smoke.sh
 EXTRA_DIST += fuzz/fuzz_record.c fuzz/fuzz_policy.c fuzz/fuzz_tlsrpt.c \
-	fuzz/fuzz_mx.c fuzz/fuzz_domain.c fuzz/corpus \
+	fuzz/fuzz_mx.c fuzz/fuzz_domain.c fuzz/fuzz_txt.h fuzz/corpus \
 	fuzz/fuzz_http.c fuzz/fuzz_smtp.c fuzz/fuzz_netstring.c fuzz/fuzz_addr.c

@@ -19,7 +19,9 @@
  * out[STS_DOMAIN_BUFSZ]: lower case, one trailing dot removed, U-labels
  * converted to A-labels (IDNA2008 via libidn2), then checked as a host
  * name (labels 1..63 of letters, digits and hyphens, not starting or
- * ending with a hyphen; whole name <= 253).
+ * ending with a hyphen; the last label not all digits, so an IPv4
+ * address is not a name; whole name <= 253).  Pure-ASCII names without
+ * an "xn--" label do not go through libidn2.
  *   STS_OK        out holds the name
  *   STS_NOTFOUND  an address literal ("[192.0.2.1]", "[IPv6:...]"):
  *                 no policy applies (checklist A3)

@@ -5,8 +5,11 @@
  * globals.  It is strict (checklist D): keys and values are
  * case-sensitive, lines end in LF or CRLF (erratum 6253), the first
  * occurrence of a repeated single-valued key wins, unknown keys are
- * ignored, every mx line is kept (in file order), and any byte that is
- * not printable ASCII, TAB, CR or LF makes the body invalid.
+ * ignored, every mx line is kept (in file order, at most
+ * STS_MAX_POLICY_MX: more is invalid), blank lines are skipped, and a
+ * BOM, NUL, any other control character or malformed UTF-8 makes the
+ * body invalid; well-formed UTF-8 is allowed only inside extension
+ * values, as the section 3.2 ABNF says (decisions: lib/sts_policy.c).
  *
  * Ownership: a struct sts_policy returned by these functions belongs to
  * the caller, who frees it with sts_policy_free() (NULL is accepted).
