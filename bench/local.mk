@@ -1,10 +1,14 @@
 # bench: benchmarks against the peer and the limit (issue 9).
-# The programs are EXTRA_PROGRAMS: a normal build does not pay for them;
-# `make bench-programs` builds them and `make bench` runs bench/run
-# (which needs root and the loopback lab, tests/lab/).
-BENCH_PROGS = bench/smload bench/smtrivial bench/miload bench/noop_milter \
-	bench/dnscount bench/stateload
-EXTRA_PROGRAMS += $(BENCH_PROGS)
+# The load clients and the two limits are check programs (bench/selftest.sh
+# tests them in `make check`); the wire counter and the state-file program
+# are EXTRA_PROGRAMS.  `make bench-programs` builds all of them and
+# `make bench` runs bench/run (root and the loopback lab, tests/lab/).
+BENCH_CHECK_PROGS = bench/smload bench/smtrivial bench/miload bench/noop_milter
+BENCH_EXTRA_PROGS = bench/dnscount bench/stateload
+BENCH_PROGS = $(BENCH_CHECK_PROGS) $(BENCH_EXTRA_PROGS)
+check_PROGRAMS += $(BENCH_CHECK_PROGS)
+EXTRA_PROGRAMS += $(BENCH_EXTRA_PROGS)
+TESTS += bench/selftest.sh
 BENCH_UTIL = bench/benchutil.c bench/benchutil.h
 
 bench_smload_SOURCES = bench/smload.c $(BENCH_UTIL)
@@ -17,8 +21,8 @@ bench_noop_milter_SOURCES = bench/noop_milter.c
 bench_noop_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 bench_noop_milter_LDADD = $(MILTER_LIBS)
 
-EXTRA_DIST += bench/run bench/report.sh bench/plot.gp bench/RESULTS.md bench/results.png
-CLEANFILES += $(BENCH_PROGS)
+EXTRA_DIST += bench/selftest.sh bench/run bench/report.sh bench/plot.gp bench/RESULTS.md bench/results.png
+CLEANFILES += $(BENCH_EXTRA_PROGS)
 
 bench-programs: $(BENCH_PROGS)
 
