@@ -21,13 +21,14 @@ bench_noop_milter_SOURCES = bench/noop_milter.c
 bench_noop_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 bench_noop_milter_LDADD = $(MILTER_LIBS)
 
-EXTRA_DIST += bench/selftest.sh bench/run bench/report.sh bench/plot.gp bench/RESULTS.md bench/results.png
+EXTRA_DIST += bench/selftest.sh bench/run bench/report.sh bench/plot.gp bench/analysis.md \
+	bench/RESULTS.md bench/results.png
 CLEANFILES += $(BENCH_EXTRA_PROGS)
 
 bench-programs: $(BENCH_PROGS)
 
 # BENCH_ARGS=--quick for the CI version.
-bench: bench-programs
+bench: all bench-programs
 	BENCH_BUILDDIR='$(abs_top_builddir)' $(top_srcdir)/bench/run $(BENCH_ARGS)
 
 .PHONY: bench bench-programs

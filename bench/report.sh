@@ -90,6 +90,8 @@ write_report() {
 		echo "(The concurrent-lookup counts must be exactly 1: a 0 would mean the lookup never reached the" \
 			"servers; see the raw figures below.)"
 		echo
+		# hand-written: what bounds each missed target (profiles)
+		[ -f "$SRC/bench/analysis.md" ] && { cat "$SRC/bench/analysis.md"; echo; }
 		echo "## Policy map throughput (queries/s)"
 		echo
 		echo "Keys: \`enforce\` = $ENFORCE (policy cached), \`nopolicy\` = $NOPOLICY (no _mta-sts record)." \
