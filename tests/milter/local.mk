@@ -19,7 +19,7 @@ tests_milter_t_milter_LDADD = $(LIBMTASTS)
 TESTS += tests/milter/miltertest.sh
 dist_check_SCRIPTS += tests/milter/miltertest.sh
 EXTRA_DIST += tests/milter/mt_session.lua tests/milter/mt_deadline.lua \
-	tests/milter/mt_relay.lua
+	tests/milter/mt_relay.lua tests/milter/mt_load.lua
 # End to end in the loopback lab (root; SKIPs otherwise): every scenario
 # row through out-Postfix and sendmail, reload, restart, outages.
 TESTS += tests/milter/lab-milter.sh

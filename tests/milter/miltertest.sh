@@ -117,6 +117,21 @@ ok $? "decision logged as key=value with the queue id"
 ok $? "each decision logged once"
 grep -q '^.*warning: qid=QID0001 .*verdict=defer' "$T/log"; ok $? "deferral logged at warning"
 
+# Many concurrent sessions (each held open ~1 s, all overlapping).
+NLOAD=${MT_LOAD:-100}
+t0=$(date +%s%N)
+LPIDS=""
+for i in $(seq 1 $NLOAD); do
+	miltertest -D SOCKET="$SOCK" -D HEADER=X-MTA-STS -s "$top_srcdir/tests/milter/mt_load.lua" >"$T/load.$i" 2>&1 &
+	LPIDS="$LPIDS $!"
+done
+wait $LPIDS
+t1=$(date +%s%N)
+good=$(cat "$T"/load.* | grep -c '^PASS')
+[ "$good" = "$NLOAD" ]; ok $? "$NLOAD concurrent sessions all answered correctly ($good) in $(((t1 - t0) / 1000000)) ms"
+kill -0 $MPID 2>/dev/null; ok $? "daemon alive after the concurrent sessions"
+rm -f "$T"/load.*
+
 # Deadline: the lookup can never finish; the reply comes at ~1 s.
 t0=$(date +%s%N)
 miltertest -D SOCKET="$SOCK" -s "$top_srcdir/tests/milter/mt_deadline.lua" >"$T/dl.out" 2>&1
