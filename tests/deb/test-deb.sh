@@ -6,8 +6,9 @@
 #  1. A clean copy of the source (`git archive HEAD`, or the tarball named
 #     by $MTS_DEB_TARBALL, e.g. from `make dist`) is built with
 #     `dpkg-buildpackage -us -uc -b` as an unprivileged user inside a
-#     network namespace with nothing but loopback: the build, including
-#     dh_auto_test (`make check`), needs neither root nor the network.
+#     network namespace with nothing but loopback (up, as on a buildd):
+#     the build, including dh_auto_test (`make check`), needs neither
+#     root nor the network.
 #  2. lintian on the result: any E: or W: line fails.
 #  3. `apt-get install ./mta-sts-milter_*.deb`; the user, the conffiles.
 #  4. The daemon is started the way the systemd unit would start it (CI has
@@ -104,8 +105,9 @@ else
 fi
 [ -f "$src/debian/control" ] || bail "no debian/ in the $what"
 chown -R "$builder:" "$out" "$work/home"
-echo "# building $what as $builder, without network"
-if unshare -n setpriv --reuid="$builder" --regid="$(id -g "$builder")" \
+echo "# building $what as $builder, without network (loopback only, as on a buildd)"
+if unshare -n sh -c 'ip link set lo up && exec "$@"' sh \
+	setpriv --reuid="$builder" --regid="$(id -g "$builder")" \
 	--clear-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME="$work/home" LANG=C.UTF-8 DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-}" \
 	sh -c 'cd "$1" && dpkg-buildpackage -us -uc -b' sh "$src" \
