@@ -178,6 +178,19 @@ fi
 for f in /usr/sbin/mta-sts-milter /usr/bin/mta-sts-check; do
 	check "$f installed" test -x "$f"
 done
+ver=$(dpkg-query -W -f='${Version}' "$PKG")
+v=$(/usr/sbin/mta-sts-milter -V 2>&1)
+if [ "$v" = "mta-sts-milter ${ver%-*}" ]; then ok "mta-sts-milter -V: $v"; else
+	notok "mta-sts-milter -V: '$v' (want mta-sts-milter ${ver%-*})"
+fi
+# the installed CLI works (an offline verb: RFC 8461 section 4.1 wildcards)
+check "mta-sts-check match '*.example.com' mail.example.com" \
+	/usr/bin/mta-sts-check match '*.example.com' mail.example.com
+/usr/bin/mta-sts-check match '*.example.com' a.b.example.com >/dev/null 2>&1
+rc=$?
+if [ $rc -eq 1 ]; then ok "mta-sts-check: *.example.com does not match a.b.example.com"; else
+	notok "mta-sts-check: *.example.com does not match a.b.example.com (exit $rc, want 1)"
+fi
 for m in mta-sts-milter.8 mta-sts-milter.conf.5 mta-sts-check.1; do
 	check "man page $m installed" test -f "/usr/share/man/man${m##*.}/$m.gz"
 done
