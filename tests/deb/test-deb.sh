@@ -338,7 +338,7 @@ if [ -z "$map_sock" ]; then
 	{ cat $CONF; echo "MapSocket $map_sock"; } >"$work/map.conf"
 	chmod 0644 "$work/map.conf"
 	echo "# socketmap: the shipped config plus 'MapSocket $map_sock'"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2046 # split the unit's command line
 	start $(echo "$start" | sed "s| -c $CONF| -c $work/map.conf|")
 	if wait_listen "$map_sock"; then ok "the daemon listens on $map_sock"; else
 		notok "the daemon listens on $map_sock"
@@ -355,7 +355,7 @@ if [ -d /var/spool/postfix ]; then
 	sed "s|^Socket[[:space:]].*|Socket unix:$spool/milter.sock|" $CONF >"$work/unix.conf"
 	chmod 0644 "$work/unix.conf"
 	echo "# chroot recipe: Socket unix:$spool/milter.sock"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2046 # split the unit's command line
 	start $(echo "$start" | sed "s| -c $CONF| -c $work/unix.conf|")
 	if wait_listen "unix:$spool/milter.sock"; then
 		ok "the daemon listens on unix:$spool/milter.sock"
