@@ -57,6 +57,9 @@
 static const char *conf_file = CONF_DEFAULT_FILE;
 static volatile int milter_exited, milter_failed, stopping;
 static int ready_fd = -1; /* pipe to the waiting parent */
+/* Before the fork a daemon's errors must reach the terminal too: its
+ * log goes to syslog, which the admin may not be looking at. */
+static bool tell_terminal;
 
 static void
 usage(FILE *f)
@@ -96,6 +99,8 @@ fail(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_msg(LOG_ERR, "%s", msg);
+	if (tell_terminal)
+		fprintf(stderr, "%s: %s\n", IDENT, msg);
 	notify_parent(msg);
 	exit(1);
 }
@@ -177,6 +182,7 @@ daemonize(void)
 	}
 	close(p[0]);
 	ready_fd = p[1];
+	tell_terminal = false; /* the parent prints what we send */
 	(void)fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
 	if (setsid() < 0)
 		fail("setsid: %s", strerror(errno));
@@ -345,6 +351,7 @@ main(int argc, char **argv)
 		return rc;
 	}
 	log_init(IDENT, foreground, c->log_level);
+	tell_terminal = !foreground;
 	umask(c->umask);
 
 	if (c->user != NULL) {

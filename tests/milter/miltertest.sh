@@ -179,11 +179,26 @@ ok $? "stop logged"
 [ -f "$T/state" ]; ok $? "state file written at stop"
 [ ! -e "$T/milter.pid" ]; ok $? "PID file removed"
 
+# Background mode (no -f): the parent returns once the child is ready.
+sed -i '/^bogus line here$/d' "$T/overrides"
+sed -e "s|^Socket.*|Socket local:$T/bg.sock|" -e "s|^PidFile.*|PidFile $T/bg.pid|" \
+	-e "s|^StateFile.*|StateFile none|" "$T/good.conf" >"$T/bg.conf"
+"$BIN" -c "$T/bg.conf" >"$T/bg.out" 2>&1
+rc=$?
+BGPID=$(cat "$T/bg.pid" 2>/dev/null)
+[ -n "$BGPID" ] && PIDS="$PIDS $BGPID"
+[ $rc = 0 ] && [ -S "$T/bg.sock" ] && [ -n "$BGPID" ] && kill -0 "$BGPID" 2>/dev/null
+ok $? "without -f: parent exits 0 when the daemon is ready (pid ${BGPID:-?}, local: socket)"
+"$BIN" -c "$T/bg.conf" >"$T/bg2.out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "in use" "$T/bg2.out"
+ok $? "without -f: a failed start is reported by the parent, exit 1: $(head -c 100 "$T/bg2.out")"
+[ -n "$BGPID" ] && kill -TERM "$BGPID"
+
 # Relayhost (RFC 8461 3.4): the smart host's domain is the policy domain.
 sed -e "s|^Socket.*|Socket unix:$T/relay.sock|" -e "s|^PidFile.*|PidFile $T/relay.pid|" \
 	-e "s|^StateFile.*|StateFile none|" "$T/good.conf" >"$T/relay.conf"
 echo "Relayhost [defer.test]:587" >>"$T/relay.conf"
-sed -i '/^bogus line here$/d' "$T/overrides"
 "$BIN" -f -c "$T/relay.conf" 2>"$T/relaylog" &
 RPID=$!
 PIDS="$PIDS $RPID"
