@@ -143,6 +143,14 @@ if [ "$nerr" -eq 0 ] && [ "$nwarn" -eq 0 ]; then ok "lintian: 0 errors, 0 warnin
 fi
 
 # --- 3. install ------------------------------------------------------------------
+ours() { # every path named like ours; /usr/local is not the package's
+	find /etc /var /run /usr /lib \( -path /usr/local -o -path /var/cache/apt \
+		-o -path /var/lib/apt \) -prune -o \
+		\( -name "*$PKG*" -o -name 'mta-sts-check*' \) -print 2>/dev/null
+}
+# what is there before (not the package's doing; purge must not leave more)
+ours_before=$(ours)
+[ -z "$ours_before" ] || { echo "# already there before the install:"; echo "$ours_before" | diag; }
 # shellcheck disable=SC2086
 if (cd "$out" && apt-get install $apt_opts "./$(basename "$deb")") >"$work/install.log" 2>&1; then
 	ok "apt-get install ./$(basename "$deb")"
@@ -151,6 +159,8 @@ else
 	tail -n 30 "$work/install.log" | diag
 	bail "the package did not install"
 fi
+# the upgrade path of the maintainer scripts (the user exists already)
+check "dpkg -i again (upgrade path)" dpkg -i "$deb"
 check "system user $PKG exists" getent passwd "$PKG"
 check "system group $PKG exists" getent group "$PKG"
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' "$PKG")
@@ -388,10 +398,7 @@ fi
 # `systemd-analyze verify` ran man(1) on the unit's Documentation=, and
 # man-db cached formatted pages: that cache is this test's doing.
 rm -f /var/cache/man/cat*/mta-sts-milter.* /var/cache/man/cat*/mta-sts-check.*
-# /usr/local is not the package's (a `make install` may have put files there)
-left=$(find /etc /var /run /usr /lib \( -path /usr/local -o -path /var/cache/apt \
-	-o -path /var/lib/apt \) -prune -o \
-	\( -name "*$PKG*" -o -name 'mta-sts-check*' \) -print 2>/dev/null)
+left=$(ours | grep -vxF -e "$ours_before")
 if [ -z "$left" ]; then ok "nothing of $PKG left in /etc /var /run /usr /lib"; else
 	notok "nothing of $PKG left in /etc /var /run /usr /lib"
 	echo "$left" | diag
