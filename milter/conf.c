@@ -93,6 +93,7 @@ static const struct opt opts[] = {
 	{"On-TempError", O_ACTION, F(react.temp_error), "tag", 0, 0, RESTART},
 	{"On-DNSSECBogus", O_ACTION, F(react.dnssec_bogus), "tempfail", 0, 0,
 	 RESTART},
+	{"On-NullMX", O_ACTION, F(react.null_mx), "accept", 0, 0, RESTART},
 	{"HeaderName", O_HEADER, F(header_name), "X-MTA-STS", 0, 0, 0},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
