@@ -221,6 +221,8 @@ milter_reply(const struct sts_answer *a, char *rcode, size_t rlen, char *xcode,
 		snprintf(raw, sizeof(raw),
 			 "MTA-STS policy of %s cannot be checked: %s (%s)", dom,
 			 sts_reason_str(a->reason), why);
+	if (tlen > MILTER_MAX_REPLY_TEXT + 1)
+		tlen = MILTER_MAX_REPLY_TEXT + 1;
 	/* smfi_setreply(3): a single '%' makes the MTA drop the text. */
 	for (i = j = 0; raw[i] != '\0' && j + 2 < tlen; i++) {
 		if (raw[i] == '%')

@@ -59,6 +59,10 @@ enum milter_rc {
 	MILTER_REJECT,	 /* a reply was set with setreply (5xx) */
 };
 
+/* RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with its code
+ * and CRLF; the text part is kept well inside that. */
+#define MILTER_MAX_REPLY_TEXT 400
+
 /* Most distinct recipient domains remembered for the header. */
 #define MILTER_MAX_DOMAINS 256
 

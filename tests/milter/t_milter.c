@@ -279,7 +279,7 @@ main(void)
 	is_int(n_addheader, 1, "message 2 tagged (good + exempt)");
 	ok(strstr(rec_hvalue, "domain=exempt.example mode=enforce "
 			      "result=none reason=exempt") != NULL,
-	   "exempt recipient listed: %s", rec_hvalue);
+	   "exempt recipient listed");
 	is_int(n_chgheader, 0, "nothing to delete in message 2");
 
 	/* Message 3: no policy anywhere -> no header, but spoofs go. */
@@ -316,7 +316,7 @@ main(void)
 	a.why[6] = '\n';
 	milter_reply(&a, rc, sizeof(rc), xc, sizeof(xc), text, sizeof(text));
 	ok(strchr(text, '\r') == NULL && strchr(text, '\n') == NULL &&
-		   strlen(text) < sizeof(text),
+		   strlen(text) <= MILTER_MAX_REPLY_TEXT,
 	   "no CR/LF in reply text, bounded (%zu bytes)", strlen(text));
 	conf_unref(test_conf);
 	return tap_done();
