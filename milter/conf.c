@@ -88,9 +88,12 @@ static const struct opt opts[] = {
 	{"Relayhost", O_STR, F(relayhost), "", 0, 0, RESTART | EMPTY_OK},
 	{"On-EnforceFailure", O_ACTION, F(react.enforce_failure), "tempfail", 0,
 	 0, RESTART},
-	{"On-TestingFailure", O_ACTION, F(react.testing_failure), "tag", 0, 0,
-	 RESTART},
-	{"On-TempError", O_ACTION, F(react.temp_error), "tag", 0, 0, RESTART},
+	/* RFC 8461 5: a testing policy never stops delivery. */
+	{"On-TestingFailure", O_ACTION, F(react.testing_failure), "tag", 0,
+	 STS_VERDICT_TAG, RESTART},
+	/* Checklist B7: not knowing is never a reason for a 5xx. */
+	{"On-TempError", O_ACTION, F(react.temp_error), "tag", 0,
+	 STS_VERDICT_DEFER, RESTART},
 	{"On-DNSSECBogus", O_ACTION, F(react.dnssec_bogus), "tempfail", 0, 0,
 	 RESTART},
 	{"On-NullMX", O_ACTION, F(react.null_mx), "accept", 0, 0, RESTART},
@@ -337,11 +340,18 @@ set_option(struct conf *c, const struct opt *o, const char *s, char *why,
 		*(unsigned *)field = (unsigned)v;
 		return 0;
 	case O_ACTION:
-		for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-			if (strcasecmp(s, actions[i].name) == 0) {
-				*(enum sts_verdict *)field = actions[i].v;
-				return 0;
-			}
+		for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+			if (strcasecmp(s, actions[i].name) != 0)
+				continue;
+			if (o->max != 0 && actions[i].v > o->max)
+				return bad(why, whylen,
+					   "%s: %s is not allowed here (at "
+					   "most %s)",
+					   o->name, actions[i].name,
+					   conf_action_str(o->max));
+			*(enum sts_verdict *)field = actions[i].v;
+			return 0;
+		}
 		return bad(why, whylen,
 			   "%s: expected accept, tag, tempfail or reject, not "
 			   "\"%s\"",
