@@ -12,7 +12,8 @@ top_builddir=${top_builddir:-.}
 SRC=$(cd "$top_srcdir" && pwd)
 BIN=$(cd "$top_builddir" && pwd)/milter/mta-sts-milter
 LAB=$SRC/tests/lab
-export MTALAB_NAME=${MTALAB_NAME:-milter-e2e}
+# A name of its own per run, so parallel runs (make check, distcheck) never meet.
+export MTALAB_NAME=${MTALAB_NAME:-milter-e2e-$$}
 n=0
 fails=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
