@@ -12,4 +12,5 @@ EXTRA_DIST += LICENSE \
 	doc/sendmail.md \
 	tests/deb/smoke.lua \
 	tests/deb/smq.py \
+	tests/deb/syscalls.py \
 	tests/deb/test-deb.sh

@@ -55,10 +55,11 @@ fi
 work=$(mktemp -d /tmp/test-deb.XXXXXX)
 chmod 0755 "$work"
 daemon_pid=
+wait_pid=
 stop_daemon() {
 	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
 		kill -KILL "$daemon_pid" 2>/dev/null
-		wait "$daemon_pid" 2>/dev/null
+		wait "$wait_pid" 2>/dev/null
 	fi
 	daemon_pid=
 }
@@ -234,11 +235,26 @@ if [ -n "$startpre" ]; then
 fi
 
 # start CMDLINE...: run the daemon in a new network namespace with only lo
+# With TRACE set, under strace (as the user, after setpriv), so that the
+# system calls can be checked against the unit's SystemCallFilter=.
 start() {
+	tracer=
+	[ -n "${TRACE:-}" ] && tracer="strace -f -qq -o $TRACE"
 	# shellcheck disable=SC2086
-	unshare -n sh -c 'ip link set lo up && exec "$@"' sh $asuser "$@" \
+	unshare -n sh -c 'ip link set lo up && exec "$@"' sh $asuser $tracer "$@" \
 		>>"$work/daemon.log" 2>&1 &
 	daemon_pid=$!
+	wait_pid=$!
+	if [ -n "$tracer" ]; then # the daemon is strace's child
+		i=0
+		while [ $i -lt 50 ]; do
+			c=$(pgrep -P "$wait_pid" | head -n 1)
+			[ -n "$c" ] && [ "$(readlink "/proc/$c/exe")" != "$(command -v strace)" ] && break
+			sleep 0.1
+			i=$((i + 1))
+		done
+		[ -n "$c" ] && daemon_pid=$c
+	fi
 }
 sockpath() { # a unix socket spec as a path; "" for inet
 	case $1 in unix:* | local:*) echo "${1#*:}" ;; /*) echo "$1" ;; esac
@@ -277,7 +293,7 @@ stop() { # stop: SIGTERM; it must exit 0 within 20 s (systemd's default is 90)
 		stop_daemon
 		return
 	fi
-	wait "$daemon_pid"
+	wait "$wait_pid" # strace exits with its tracee's status
 	rc=$?
 	daemon_pid=
 	if [ $rc -eq 0 ]; then ok "SIGTERM: the daemon exited 0 after $((i / 10)).$((i % 10)) s"; else
@@ -292,6 +308,11 @@ header=$(confval $CONF HeaderName)
 : "${header:=X-MTA-STS}" # its documented default
 : "${milter_sock:=inet:8891@127.0.0.1}"
 
+TRACE=
+if command -v strace >/dev/null; then
+	install -d -o "$user" -g "$group" -m 0700 "$work/trace"
+	TRACE=$work/trace/strace.txt
+fi
 # shellcheck disable=SC2086
 start $start
 if wait_listen "$milter_sock"; then ok "the daemon listens on $milter_sock"; else
@@ -336,6 +357,15 @@ sleep 0.5
 check "the daemon still runs after reload" kill -0 "$daemon_pid"
 check "the daemon still listens after reload" listening "$milter_sock"
 stop
+if [ -n "$TRACE" ]; then
+	# everything it did: start, milter session, map queries, reload, stop
+	check "the unit's SystemCallFilter= admits every system call made" \
+		/usr/bin/python3 "$here/syscalls.py" "$unit" "$TRACE"
+	tail -n 1 "$work/last.log" | diag
+	TRACE=
+else
+	echo "# strace not installed: system calls not checked against the unit"
+fi
 state=$(confval $CONF StateFile)
 if [ -n "$state" ]; then
 	check "state file $state saved at stop" test -f "$state"
