@@ -30,7 +30,7 @@ if ! "$LAB/status" >/dev/null 2>&1; then
 	"$LAB/up" >/tmp/lab-milter-up.$$ 2>&1 || {
 		cat /tmp/lab-milter-up.$$ | sed 's/^/# /'
 		rm -f /tmp/lab-milter-up.$$
-		"$LAB/down" >/dev/null 2>&1
+		"$LAB/down" --purge >/dev/null 2>&1
 		skip_all "lab did not come up"
 	}
 	rm -f /tmp/lab-milter-up.$$
@@ -56,7 +56,7 @@ stop_milter() {
 cleanup() {
 	stop_milter
 	"$LAB/sendmail" stop >/dev/null 2>&1
-	[ $OWN_LAB = 1 ] && "$LAB/down" >/dev/null 2>&1
+	[ $OWN_LAB = 1 ] && "$LAB/down" --purge >/dev/null 2>&1
 }
 trap cleanup EXIT INT TERM
 
