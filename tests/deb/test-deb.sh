@@ -235,8 +235,8 @@ if [ -n "$startpre" ]; then
 fi
 
 # start CMDLINE...: run the daemon in a new network namespace with only lo
-# With TRACE set, under strace (as the user, after setpriv), so that the
-# system calls can be checked against the unit's SystemCallFilter=.
+# up; with TRACE set, under strace (as the user, after setpriv), so that
+# its system calls can be checked against the unit's SystemCallFilter=.
 start() {
 	tracer=
 	[ -n "${TRACE:-}" ] && tracer="strace -f -qq -o $TRACE"
