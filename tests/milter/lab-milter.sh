@@ -100,8 +100,8 @@ reply_to() {
 # expect_milter -> the reply class: accept/tag = 250, defer = 451.
 want_code() { case $1 in defer) echo 451 ;; *) echo 250 ;; esac; }
 
-# "domain expect_milter mx" per row
-ROWS=$(grep -v '^#' "$LAB_SCENARIOS" | awk -F'\t' 'NR > 1 && $1 != "" { print $1 " " $10 " " $6 }')
+# "domain expect_milter mx expect_policy" per row
+ROWS=$(grep -v '^#' "$LAB_SCENARIOS" | awk -F'\t' 'NR > 1 && $1 != "" { print $1 " " $10 " " $6 " " $8 }')
 write_conf "$W/state"
 start_milter
 alive; ok $? "milter started in the lab (TCP_NODELAY: $(grep -c 'TCP_NODELAY set' "$W/milter.log"))"
@@ -111,7 +111,7 @@ TAG=pf$$
 rcpts=$(echo "$ROWS" | awk -v t=$TAG '{ printf "%s%s@%s", (NR > 1 ? "," : ""), t, $1 }')
 send "$LAB_OUT_ADDR" "$rcpts" "$W/swaks-postfix.txt"
 grep -q "queued as" "$W/swaks-postfix.txt"; ok $? "postfix: message queued"
-while read -r dom exp mx; do
+while read -r dom exp mx pol; do
 	r=$(reply_to "$W/swaks-postfix.txt" "$TAG@$dom")
 	case "$r" in "$(want_code "$exp") "*) rc=0 ;; *) rc=1 ;; esac
 	if [ "$exp" = defer ]; then
@@ -122,36 +122,49 @@ done <<<"$ROWS"
 # Delivered copies: tag rows carry a failing entry for their domain,
 # accepted enforce rows a passing one; none carries a spoofable copy.
 deliv() { grep -l "^Delivered-To: $TAG@$1\$" "$LAB_MAILDIR"/new/* 2>/dev/null | head -1; }
-# Delivered: every accepted row except a null MX (Postfix bounces it) and
-# a TLSA mismatch (Postfix's DANE check defers it): neither is ours.
-expect_delivered() { [ "$2" != defer ] && [ "$3" != null ] && [ "$3" != dane-mismatch ]; }
-for i in $(seq 1 60); do
-	missing=0
-	while read -r dom exp mx; do
-		expect_delivered "$dom" "$exp" "$mx" && [ -z "$(deliv "$dom")" ] && missing=1
-	done <<<"$ROWS"
-	[ $missing = 0 ] && break
-	sleep 0.5
-done
+# Delivered: every accepted row except a null MX (the MTA bounces it) and,
+# through Postfix, a TLSA mismatch (its DANE check defers it; the lab's
+# sendmail does no DANE and delivers): neither is ours to decide.
+expect_delivered() {
+	[ "$2" != defer ] && [ "$3" != null ] &&
+		{ [ "$3" != dane-mismatch ] || [ "$MTA" = sendmail ]; }
+}
 hdr() { sed -n '/^X-MTA-STS:/,/^[^\t]/p' "$1" | tr -d '\n'; }
-while read -r dom exp mx; do
-	[ "$exp" = defer ] && continue
-	f=$(deliv "$dom")
-	if ! expect_delivered "$dom" "$exp" "$mx"; then
-		[ -z "$f" ]; ok $? "$dom ($mx MX): accepted by us, not delivered by the MTA"
-		continue
-	fi
-	if [ -z "$f" ]; then
-		ok 1 "$dom delivered ($exp)"
-		continue
-	fi
-	e=$(hdr "$f" | grep -o "domain=$dom [^;]*" | head -1)
-	case $exp in
-	tag) case "$e" in *" result=fail"* | *" result=temperror"*) rc=0 ;; *) rc=1 ;; esac ;;
-	*) case "$e" in *" result=fail"* | *" result=temperror"*) rc=1 ;; *) rc=0 ;; esac ;;
-	esac
-	ok $rc "$dom delivered, header entry as expected ($exp): ${e:-no entry}"
-done <<<"$ROWS"
+# check_delivered MTA: wait for the copies of $TAG, then per row: tag
+# rows carry a fail/temperror entry for their domain; accepted rows with
+# a policy a pass (or none: mode none, DANE) entry; others no failure.
+check_delivered() {
+	local i missing f e rc
+	MTA=$1
+	for i in $(seq 1 60); do
+		missing=0
+		while read -r dom exp mx pol; do
+			expect_delivered "$dom" "$exp" "$mx" && [ -z "$(deliv "$dom")" ] && missing=1
+		done <<<"$ROWS"
+		[ $missing = 0 ] && break
+		sleep 0.5
+	done
+	while read -r dom exp mx pol; do
+		[ "$exp" = defer ] && continue
+		f=$(deliv "$dom")
+		if ! expect_delivered "$dom" "$exp" "$mx"; then
+			[ -z "$f" ]; ok $? "$1: $dom ($mx MX): accepted by us, not delivered by the MTA"
+			continue
+		fi
+		if [ -z "$f" ]; then
+			ok 1 "$1: $dom delivered ($exp)"
+			continue
+		fi
+		e=$(hdr "$f" | grep -o "domain=$dom [^;]*" | head -1)
+		case $exp/$pol in
+		tag/*) case "$e" in *" result=fail"* | *" result=temperror"*) rc=0 ;; *) rc=1 ;; esac ;;
+		accept/ok) case "$e" in *" result=pass"* | *" result=none"*) rc=0 ;; *) rc=1 ;; esac ;;
+		*) case "$e" in *" result=fail"* | *" result=temperror"*) rc=1 ;; *) rc=0 ;; esac ;;
+		esac
+		ok $rc "$1: $dom delivered, header entry as expected ($exp, policy $pol): ${e:-no entry}"
+	done <<<"$ROWS"
+}
+check_delivered postfix
 f=$(deliv example-enforce.test)
 [ -n "$f" ] && [ "$(grep -c '^X-MTA-STS:' "$f")" = 1 ]; ok $? "exactly one X-MTA-STS header in a delivered copy"
 grep -q "Verified TLS connection established to mx.example-enforce.test" "$LAB_OUT_LOG"
@@ -171,19 +184,12 @@ if "$LAB/sendmail" start >"$W/sendmail-start.txt" 2>&1; then
 	TAG=sm$$
 	rcpts_sm=$(echo "$ROWS" | awk -v t=$TAG '{ printf "%s%s@%s", (NR > 1 ? "," : ""), t, $1 }')
 	send "$LAB_SM_ADDR" "$rcpts_sm" "$W/swaks-sendmail.txt"
-	while read -r dom exp mx; do
+	while read -r dom exp mx pol; do
 		r=$(reply_to "$W/swaks-sendmail.txt" "$TAG@$dom")
 		case "$r" in "$(want_code "$exp") "*) rc=0 ;; *) rc=1 ;; esac
 		ok $rc "sendmail RCPT $dom: expect $exp, got: $r"
 	done <<<"$ROWS"
-	for i in $(seq 1 40); do
-		[ -n "$(deliv example-testing-bad.test)" ] && break
-		sleep 0.5
-	done
-	f=$(deliv example-testing-bad.test)
-	e=$( [ -n "$f" ] && hdr "$f" | grep -o "domain=example-testing-bad.test [^;]*" | head -1)
-	case "$e" in *" result=fail"*) rc=0 ;; *) rc=1 ;; esac
-	ok $rc "sendmail: testing-mode failure delivered and tagged: ${e:-not delivered}"
+	check_delivered sendmail
 	"$LAB/sendmail" stop >/dev/null 2>&1
 else
 	echo "# sendmail did not start: $(tail -1 "$W/sendmail-start.txt")"
