@@ -10,14 +10,20 @@
 #     the build, including dh_auto_test (`make check`), needs neither
 #     root nor the network.
 #  2. lintian on the result: any E: or W: line fails.
-#  3. `apt-get install ./mta-sts-milter_*.deb`; the user, the conffiles.
+#  3. `apt-get install ./mta-sts-milter_*.deb` (and once more: the upgrade
+#     path); the user, the conffiles, the man pages; systemd-analyze verify
+#     and security (exposure at most 2.0) on the installed unit.
 #  4. The daemon is started the way the systemd unit would start it (CI has
 #     no systemd): the unit's ExecStartPre and ExecStart lines, as the
 #     unit's User/Group, with the unit's RuntimeDirectory/StateDirectory
 #     created first, inside a fresh network namespace with only lo up, so
 #     no DNS query or fetch can leave the machine (they fail at once).
 #     A miltertest session (tests/deb/smoke.lua) and socketmap queries are
-#     made; ExecReload is sent; SIGTERM stops it.
+#     made; ExecReload is sent; SIGTERM stops it.  Under strace, so that
+#     tests/deb/syscalls.py can check every system call against the unit's
+#     SystemCallFilter= (which nothing enforces here).  Then README.Debian's
+#     Postfix-chroot recipe: a unix socket in /var/spool/postfix, used by
+#     the postfix user as a member of the daemon's group.
 #  5. `apt-get purge`, then nothing of ours may remain: files in /etc,
 #     /var, /run, /usr, /lib, the enablement symlinks, the user and group.
 #
