@@ -6,7 +6,8 @@
 #   FUZZ_TARGETS += fuzz_foo:lib/sts_foo.c,lib/sts_status.c
 # i.e. the target name, ":", and the lib/*.c it needs, comma-separated
 # (every target also links $(FUZZ_LIBS)); then list fuzz/fuzz_foo.c and
-# its seed directory fuzz/corpus/fuzz_foo in EXTRA_DIST.  fuzz/smoke.sh
+# its seed directory fuzz/corpus/fuzz_foo (and an optional libFuzzer
+# dictionary fuzz/fuzz_foo.dict) in EXTRA_DIST.  fuzz/smoke.sh
 # runs every built fuzz/fuzz_* with the seeds in fuzz/corpus/<target>/
 # (a missing corpus directory is fine).  One list variable rather than
 # per-target variables because automake (-Wall -Werror) rejects GNU
@@ -49,4 +50,5 @@ clean-local: fuzz-clean
 dist_noinst_SCRIPTS += fuzz/smoke.sh
 EXTRA_DIST += fuzz/fuzz_record.c fuzz/fuzz_policy.c fuzz/fuzz_tlsrpt.c \
 	fuzz/fuzz_mx.c fuzz/fuzz_domain.c fuzz/fuzz_txt.h fuzz/corpus \
+	fuzz/fuzz_policy.dict fuzz/fuzz_record.dict fuzz/fuzz_tlsrpt.dict \
 	fuzz/fuzz_http.c fuzz/fuzz_smtp.c fuzz/fuzz_netstring.c fuzz/fuzz_addr.c

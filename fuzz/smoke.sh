@@ -3,7 +3,8 @@
 # (default 30) each, with leak detection, and fail on any crash, leak,
 # timeout or sanitizer report.  Run from the build directory after
 # `make fuzz`.  Generic: it runs whatever fuzz/fuzz_* executables exist,
-# seeded from $top_srcdir/fuzz/corpus/<target>/ when that exists.
+# seeded from $top_srcdir/fuzz/corpus/<target>/ and given the libFuzzer
+# dictionary $top_srcdir/fuzz/<target>.dict, each when it exists.
 # Environment: top_srcdir (default: this script's parent directory),
 # FUZZ_BINDIR (default: fuzz), FUZZ_OUT (default: fuzz/smoke-out; new
 # corpus entries, logs and crash artifacts are kept there).
@@ -29,10 +30,12 @@ for bin in "$bindir"/fuzz_*; do
 	mkdir -p "$work/corpus" || exit 70
 	seeds="$top_srcdir/fuzz/corpus/$name"
 	[ -d "$seeds" ] || seeds=""
+	dict="$top_srcdir/fuzz/$name.dict"
+	if [ -f "$dict" ]; then dict="-dict=$dict"; else dict=""; fi
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		"$bin" -max_total_time="$secs" -detect_leaks=1 -timeout=10 \
-		-rss_limit_mb=2048 -print_final_stats=1 \
+		-rss_limit_mb=2048 -print_final_stats=1 $dict \
 		-artifact_prefix="$work/" "$work/corpus" $seeds \
 		>"$work/log" 2>&1
 	rc=$?
