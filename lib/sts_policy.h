@@ -37,9 +37,9 @@ const char *sts_mode_str(enum sts_mode m);
 
 struct sts_policy {
 	enum sts_mode mode;
-	uint32_t max_age;	/* seconds, 0..STS_MAX_MAX_AGE */
-	size_t n_mx;		/* 0..STS_MAX_POLICY_MX */
-	char **mx;		/* n_mx lower-case patterns, owned */
+	uint32_t max_age; /* seconds, 0..STS_MAX_MAX_AGE */
+	size_t n_mx;	  /* 0..STS_MAX_POLICY_MX */
+	char **mx;	  /* n_mx lower-case patterns, owned */
 };
 
 /*

@@ -14,7 +14,7 @@
 
 struct sts_tlsrpt {
 	size_t n_rua;
-	char **rua;	/* "mailto:..." / "https://..." URIs, in order */
+	char **rua; /* "mailto:..." / "https://..." URIs, in order */
 };
 
 /* One RR: "v=TLSRPTv1" first, rua= required.  STS_OK or STS_INVALID. */
