@@ -94,6 +94,19 @@ ms_since(const struct timespec *t0)
 	return ms < 0 ? 0 : (unsigned)ms;
 }
 
+/* Has `secs` seconds passed since t0 (CLOCK_MONOTONIC)? */
+static bool
+due(const struct timespec *t0, unsigned secs)
+{
+	struct timespec t;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (long long)(t.tv_sec - t0->tv_sec) * 1000 +
+	     (t.tv_nsec - t0->tv_nsec) / 1000000;
+	return ms >= (long long)secs * 1000;
+}
+
 /* --- background workers ---------------------------------------------- */
 
 static void *
@@ -146,35 +159,36 @@ static void *
 maint_main(void *arg)
 {
 	struct sts_engine *e = arg;
-	struct timespec t0, dl;
-	unsigned since_save = 0, since_sweep = 0;
+	struct timespec last_save, last_sweep, dl;
 	char why[STS_WHY_MAX];
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Intervals are measured on CLOCK_MONOTONIC (maint_cond waits on
+	 * that clock too), never by counting wake-ups: a spurious or early
+	 * wake-up must not make a sweep or a save come sooner. */
+	clock_gettime(CLOCK_MONOTONIC, &last_save);
+	last_sweep = last_save;
 	pthread_mutex_lock(&e->maint_lock);
 	while (!e->maint_stop) {
 		clock_gettime(CLOCK_MONOTONIC, &dl);
 		dl.tv_sec += 1;
-		pthread_cond_timedwait(&e->maint_cond, &e->maint_lock, &dl);
+		(void)pthread_cond_timedwait(&e->maint_cond, &e->maint_lock,
+					     &dl);
 		if (e->maint_stop)
 			break;
 		pthread_mutex_unlock(&e->maint_lock);
-		since_save++;
-		since_sweep++;
 		if (e->conf.sweep_interval > 0 &&
-		    since_sweep >= e->conf.sweep_interval) {
-			since_sweep = 0;
+		    due(&last_sweep, e->conf.sweep_interval)) {
+			clock_gettime(CLOCK_MONOTONIC, &last_sweep);
 			sts_cache_sweep(e->cache);
 		}
 		if (e->state_file != NULL && e->conf.save_interval > 0 &&
-		    since_save >= e->conf.save_interval) {
-			since_save = 0;
+		    due(&last_save, e->conf.save_interval)) {
+			clock_gettime(CLOCK_MONOTONIC, &last_save);
 			(void)sts_engine_save(e, why, sizeof(why));
 		}
 		pthread_mutex_lock(&e->maint_lock);
 	}
 	pthread_mutex_unlock(&e->maint_lock);
-	(void)t0;
 	return NULL;
 }
 
@@ -239,6 +253,7 @@ sts_engine_new_source(const struct sts_engine_conf *c,
 	struct sts_engine *e;
 	struct sts_cache_conf cc;
 	struct sts_persist_report rep;
+	pthread_condattr_t ca;
 	bool fail = false;
 	enum sts_status st;
 	char msg[STS_WHY_MAX];
@@ -256,7 +271,11 @@ sts_engine_new_source(const struct sts_engine_conf *c,
 	pthread_mutex_init(&e->ov_lock, NULL);
 	pthread_mutex_init(&e->save_lock, NULL);
 	pthread_mutex_init(&e->maint_lock, NULL);
-	pthread_cond_init(&e->maint_cond, NULL);
+	/* the maintenance thread's deadlines are CLOCK_MONOTONIC */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->maint_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	e->state_file = dup_opt(c->state_file, &fail);
 	e->override_file = dup_opt(c->override_file, &fail);
 	/* the conf's other strings belong to the resolver/fetcher set-up */
