@@ -7,6 +7,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
+set offsets 0.6, 0.6, 0, 0
 set key top right autotitle columnheader
 set grid ytics
 set xtics rotate by -20 noenhanced
