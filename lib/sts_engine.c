@@ -610,6 +610,7 @@ sts_engine_lookup(struct sts_engine *e, const char *domain,
 	case STS_OV_DEFER:
 	case STS_OV_REJECT:
 		/* delivery time never bounces: both mean "not now" */
+		out->defer = true;
 		out->status =
 			sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
 				"override: %s", sts_override_action_str(act));
@@ -637,20 +638,24 @@ sts_engine_lookup(struct sts_engine *e, const char *domain,
 		n_mx = pin->n_mx;
 		max_age = pin->max_age;
 		src = "pinned";
-	} else if (v->state == STS_CS_NONE || v->state == STS_CS_POLICY ||
-		   (v->state == STS_CS_FAILED && v->status != STS_BOGUS)) {
+	} else if (v->state == STS_CS_FAILED && v->status == STS_BOGUS) {
+		/* checklist G1: DNSSEC-bogus data is never "no policy" */
+		out->status = sts_why(out->why, sizeof(out->why), STS_BOGUS,
+				      "DNSSEC validation failed%s%s",
+				      v->why[0] ? ": " : "", v->why);
+		goto done;
+	} else if (v->state != STS_CS_PENDING) {
 		/* RFC 8461 5.1 / checklist B7: a policy that cannot be
-		 * fetched (and none cached) means "deliver as without one";
-		 * only DNSSEC-bogus data and "still unknown" are TEMPFAIL */
+		 * fetched (and none cached) means "deliver as without one" */
 		sts_why(out->why, sizeof(out->why), STS_OK, "no policy%s%s",
 			v->why[0] ? ": " : "", v->why);
 		goto done;
 	} else {
-		out->status = sts_why(
-			out->why, sizeof(out->why), STS_TEMPFAIL, "%s%s%s",
-			v->state == STS_CS_PENDING ? "fetch pending"
-						   : "policy unavailable",
-			v->why[0] ? ": " : "", v->why);
+		/* still unknown: TEMPFAIL, which the map answers as "no
+		 * policy yet" (a new domain is not deferred) */
+		out->status = sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
+				      "fetch pending%s%s",
+				      v->why[0] ? ": " : "", v->why);
 		goto done;
 	}
 	if (mode != STS_MODE_NONE && act == STS_OV_TESTING)

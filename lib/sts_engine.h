@@ -75,11 +75,19 @@ struct sts_answer {
 
 /* The delivery-time view: what the socketmap server needs. */
 struct sts_lookup {
-	enum sts_status status;		/* OK: policy set; NOTFOUND: none applies
-					   (also: policy unfetchable and nothing
-					   cached, RFC 8461 5.1); TEMPFAIL: fetch
-					   pending, DNSSEC-bogus TXT, override
-					   defer/reject */
+	/*
+	 * OK: policy set; NOTFOUND: none applies (also: policy unfetchable
+	 * and nothing cached, RFC 8461 5.1); TEMPFAIL: nothing known yet
+	 * (fetch pending) or an internal error -- the map must not defer a
+	 * new domain for that (checklist B7); BOGUS: DNSSEC validation
+	 * failed for the TXT record (checklist G1: defer, never "no
+	 * policy").  Three kinds of "not OK" stay apart: bogus (status
+	 * BOGUS), pending (status TEMPFAIL) and an override (defer below).
+	 */
+	enum sts_status status;
+	bool defer;			/* override defer/reject: delivery must
+					   wait (status is TEMPFAIL; delivery
+					   time never bounces) */
 	struct sts_policy *policy;	/* owned by the caller: sts_policy_free() */
 	bool enforce;			/* policy (after overrides) is enforced */
 	bool dane;			/* next hop has DNSSEC-secure TLSA: leave it to DANE */

@@ -152,6 +152,11 @@ sts_mapreply_format(const struct sts_lookup *lk,
 
 	if (opts == NULL)
 		opts = &defaults;
+	if (lk->defer) /* an override says "not now" */
+		return sts_mapreply_error(
+			"TEMP",
+			lk->why[0] != '\0' ? lk->why : "override: defer", buf,
+			buflen);
 	switch (lk->status) {
 	case STS_OK:
 		break;

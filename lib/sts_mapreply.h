@@ -35,12 +35,11 @@
  *        parent-domain probe (".example.com": section 3.4, no fallback
  *        to the parent), a bad name.
  *   TEMP reason   lookup status BOGUS: DNSSEC validation failed on the
- *        path (checklist G1: defer, never "no policy"); or an internal
- *        error.  NOTE: sts_engine.h (today) also folds DNSSEC-bogus and
- *        override defer/reject into TEMPFAIL together with "pending";
- *        the map cannot tell them apart and answers NOTFOUND for all
- *        three (the milter defers such recipients at RCPT time).  The
- *        engine returning STS_BOGUS for bogus data fixes the first.
+ *        path (checklist G1: defer, never "no policy"); lookup flag
+ *        defer: an override says defer/reject (delivery time never
+ *        bounces, so both mean "not now"; the reason is the lookup's);
+ *        or an internal error.  "Pending" (status TEMPFAIL without the
+ *        defer flag) stays NOTFOUND, as above.
  *   PERM reason   only for bad requests (made by mapd).
  *
  * Pure: no I/O, no clock, no globals.  Thread-safe.

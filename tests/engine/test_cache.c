@@ -295,7 +295,8 @@ expiry_refresh(void)
 	sts_engine_lookup(e, "f.test", 3000, &l);
 	ok(l.status == STS_NOTFOUND, "lookup: fetch failed: no policy");
 	sts_engine_lookup(e, "g.test", 3000, &l);
-	ok(l.status == STS_TEMPFAIL, "lookup: bogus TXT: tempfail");
+	ok(l.status == STS_BOGUS && !l.defer,
+	   "lookup: bogus TXT: BOGUS, not pending (%s)", l.why);
 	sts_engine_lookup(e, "[192.0.2.1]", 3000, &l);
 	ok(l.status == STS_NOTFOUND, "lookup: address literal, none");
 	sts_engine_check(e, "[192.0.2.1]", NULL, 10, &a);
@@ -377,6 +378,7 @@ relay_and_overrides(void)
 	struct scripted *s = scripted_new();
 	struct sts_engine *e;
 	struct sts_answer a;
+	struct sts_lookup l;
 	char path[] = "/tmp/engine-ov-XXXXXX", why[STS_WHY_MAX];
 	FILE *f;
 	int fd;
@@ -418,6 +420,11 @@ relay_and_overrides(void)
 	a = chk(e, "forced.test", 3000);
 	ok(a.verdict == STS_VERDICT_DEFER && a.reason == STS_REASON_FORCED,
 	   "override defer");
+	sts_engine_lookup(e, "forced.test", 10, &l);
+	ok(l.defer && l.status == STS_TEMPFAIL && l.policy == NULL,
+	   "lookup: override defer sets the defer flag (%s)", l.why);
+	sts_engine_lookup(e, "skip.test", 10, &l);
+	ok(!l.defer && l.status == STS_NOTFOUND, "lookup: skip: no defer");
 	scripted_set(s, "x.lax.test", STS_OK, "1", STS_OK,
 		     POL("enforce", "nomatch.test", "86400"));
 	a = chk(e, "x.lax.test", 3000);

@@ -136,12 +136,10 @@ while IFS=$'\t' read -r dom ours peer; do
 	oc=$(class "$ours")
 	pc=$(class "$peer")
 	case $peer in "(error:"*) pc=error ;; esac
-	todo=
-	# The engine reports DNSSEC-bogus discovery as TEMPFAIL ("policy unavailable"),
-	# which the map must read as "nothing known" (NOTFOUND); see the report.
-	[ "$want" = temp ] && [ "$oc" = notfound ] && todo="# TODO engine: DNSSEC-bogus comes as TEMPFAIL (= pending), not BOGUS"
+	# DNSSEC-bogus discovery comes from the engine as BOGUS, which the map
+	# answers TEMP (checklist G1); "pending" stays NOTFOUND.
 	if [ "$oc" = "$want" ]; then tap OK "ours $dom: $want"; else
-		tap FAIL "ours $dom: $want (got '$ours')" "$todo"
+		tap FAIL "ours $dom: $want (got '$ours')"
 	fi
 	dev=$(printf '%s\n' "$DEVIATIONS" | awk -F'\t' -v d="$dom" '$1 == d')
 	if [ -n "$dev" ] && [ "$oc" != "$pc" ]; then

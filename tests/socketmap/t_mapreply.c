@@ -111,6 +111,29 @@ test_format(void)
 	}
 }
 
+/* The three kinds of "not OK" stay apart: override defer -> TEMP with
+ * the reason, bogus -> TEMP, pending -> NOTFOUND (a new domain is not
+ * deferred). */
+static void
+test_defer(void)
+{
+	struct sts_lookup lk;
+	char buf[256];
+
+	memset(&lk, 0, sizeof(lk));
+	lk.status = STS_TEMPFAIL;
+	lk.defer = true;
+	snprintf(lk.why, sizeof(lk.why), "override: reject");
+	sts_mapreply_format(&lk, NULL, buf, sizeof(buf));
+	is_str(buf, "TEMP override: reject", "format: override defer/reject");
+	lk.why[0] = '\0';
+	sts_mapreply_format(&lk, NULL, buf, sizeof(buf));
+	is_str(buf, "TEMP override: defer", "format: override, no reason");
+	lk.defer = false;
+	sts_mapreply_format(&lk, NULL, buf, sizeof(buf));
+	is_str(buf, "NOTFOUND ", "format: pending without defer flag");
+}
+
 /* snprintf semantics: the size is right and the buffer is terminated. */
 static void
 test_truncation(void)
@@ -217,6 +240,7 @@ int
 main(void)
 {
 	test_format();
+	test_defer();
 	test_truncation();
 	test_largest();
 	test_keys();
