@@ -411,6 +411,13 @@ policy_domain(struct sts_engine *e, const char *raw, char *dom, char *why,
 		sts_why(why, whylen, STS_NOTFOUND, "no domain");
 		return false;
 	}
+	if (e->relay[0] != '\0') {
+		/* RFC 8461 3.4: with a smart host every message goes there,
+		 * so the smart host's domain is the policy domain for every
+		 * recipient, address literals included */
+		memcpy(dom, e->relay, strlen(e->relay) + 1);
+		return true;
+	}
 	if (strlen(raw) > STS_MAX_DOMAIN_INPUT) {
 		sts_why(why, whylen, STS_INVALID, "domain too long");
 		return false;
@@ -420,11 +427,7 @@ policy_domain(struct sts_engine *e, const char *raw, char *dom, char *why,
 		sts_why(why, whylen, st, "address literal: no policy");
 		return false;
 	}
-	if (st != STS_OK)
-		return false;
-	if (e->relay[0] != '\0')
-		memcpy(dom, e->relay, strlen(e->relay) + 1);
-	return true;
+	return st == STS_OK;
 }
 
 /* The time left of a deadline that started at t0. */

@@ -393,6 +393,17 @@ relay_and_overrides(void)
 	       "[relayhost]: the host itself matches");
 	is_int(scripted_discovers(s, "anything.example"), 0,
 	       "relayhost: recipient domain not queried");
+	a = chk(e, "[192.0.2.1]", 3000);
+	ok(strcmp(a.domain, "relay.test") == 0 &&
+		   a.reason == STS_REASON_SATISFIED,
+	   "relayhost + address literal: the smart host's policy applies "
+	   "(RFC 8461 3.4; %s, %s)",
+	   a.domain, sts_reason_str(a.reason));
+	sts_engine_lookup(e, "[IPv6:2001:db8::1]", 3000, &l);
+	ok(l.status == STS_OK && strcmp(l.domain, "relay.test") == 0,
+	   "relayhost + address literal: lookup answers the smart host's "
+	   "policy");
+	sts_policy_free(l.policy);
 	sts_engine_free(e);
 
 	fd = mkstemp(path);
