@@ -4,12 +4,17 @@
  * checking milter needs (envfrom, envrcpt, eom, abort, close) so that
  * libmilter negotiates the same protocol steps as ours.
  *
- *   noop_milter -p SPEC [-H] [-N] [-T timeout_s]
+ *   noop_milter -p SPEC [-H] [-N] [-R [-n]] [-T timeout_s]
  *
  * -H  add a header at end of message (smfi_addheader), like a tagging
  *     milter.  Over TCP libmilter writes that modification and the final
  *     reply as two packets; without TCP_NODELAY the second waits for the
  *     MTA's delayed ACK (about 40 ms per message: the Nagle trap).
+ * -R  also register a header callback (libmilter then asks for every
+ *     header, each with a reply: what a milter that inspects headers pays)
+ * -n  with -R: negotiate SMFIP_NR_HDR (xxfi_negotiate), so headers need
+ *     no reply and Postfix sends them in one batch: the cheap way to see
+ *     headers
  * -N  set TCP_NODELAY on libmilter's listening socket (accepted sockets
  *     inherit it on Linux), which removes the stall.  libmilter has no
  *     API for its socket, so after smfi_opensocket() the listening socket
@@ -30,7 +35,7 @@
 
 #include <libmilter/mfapi.h>
 
-static bool add_header;
+static bool add_header, no_reply_hdr;
 
 static sfsistat
 nm_envfrom(SMFICTX *ctx, char **argv)
@@ -45,6 +50,35 @@ nm_envrcpt(SMFICTX *ctx, char **argv)
 {
 	(void)ctx;
 	(void)argv;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+nm_header(SMFICTX *ctx, char *name, char *value)
+{
+	(void)ctx;
+	(void)name;
+	(void)value;
+	return no_reply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* Ask for what a header-watching recipient milter needs, and no reply
+ * to headers when the MTA offers that. */
+static sfsistat
+nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+	     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+	     unsigned long *pf2, unsigned long *pf3)
+{
+	(void)ctx;
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & SMFIF_ADDHDRS;
+	*pf1 = f1 &
+	       (SMFIP_NR_HDR | SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOBODY |
+		SMFIP_NOEOH | SMFIP_NODATA | SMFIP_NOUNKNOWN);
+	no_reply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+	*pf2 = 0;
+	*pf3 = 0;
 	return SMFIS_CONTINUE;
 }
 
@@ -123,7 +157,7 @@ main(int argc, char **argv)
 	bool nodelay = false;
 	int c, timeout = 10, n;
 
-	while ((c = getopt(argc, argv, "p:HNT:")) != -1) {
+	while ((c = getopt(argc, argv, "p:HNRnT:")) != -1) {
 		switch (c) {
 		case 'p':
 			spec = optarg;
@@ -133,6 +167,12 @@ main(int argc, char **argv)
 			break;
 		case 'N':
 			nodelay = true;
+			break;
+		case 'R':
+			desc.xxfi_header = nm_header;
+			break;
+		case 'n':
+			desc.xxfi_negotiate = nm_negotiate;
 			break;
 		case 'T':
 			timeout = (int)strtol(optarg, NULL, 10);
@@ -144,8 +184,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (spec == NULL) {
-		fprintf(stderr,
-			"usage: noop_milter -p SPEC [-H] [-N] [-T s]\n");
+		fprintf(stderr, "usage: noop_milter -p SPEC [-H] [-N] [-R "
+				"[-n]] [-T s]\n");
 		return 2;
 	}
 	if (smfi_setconn((char *)spec) != MI_SUCCESS ||

@@ -134,6 +134,20 @@ write_report() {
 		row milter/tcp/reuse/r1/ours
 		row milter/tcp/reuse/r1/ours-np
 		echo
+		echo "### What a header callback costs (unix socket, reused connections, 1 recipient)"
+		echo
+		echo "\`noop-hdr\` plus an \`xxfi_header\` callback: with a reply to each of the 5 headers" \
+			"(\`noop-hr\`, what libmilter negotiates by default), and with \`SMFIP_NR_HDR\` asked for in" \
+			"\`xxfi_negotiate\` and \`SMFIS_NOREPLY\` from the callback (\`noop-hrn\`; Postfix then sends the" \
+			"headers in one batch):"
+		echo
+		echo "| figure | runs | min | median | max | p50 ms | p99 ms | max ms |"
+		echo "|---|---|---|---|---|---|---|---|"
+		row milter/unix/reuse/r1/noop-hdr
+		row milter/unix/reuse/r1/noop-hr
+		row milter/unix/reuse/r1/noop-hrn
+		row milter/unix/reuse/r1/ours-np
+		echo
 		echo "Fix used by ours: TCP_NODELAY on libmilter's listening socket (found through /proc/self/fd" \
 			"after smfi_opensocket; accepted sockets inherit it on Linux), see milter/nodelay.c; bench/noop_milter" \
 			"-N does the same. Alternative: a unix socket (\`Socket unix:/run/mta-sts-milter/milter.sock\`," \
