@@ -35,6 +35,7 @@ struct msess {
 	bool overflow; /* more than MILTER_MAX_DOMAINS domains */
 	size_t n_dom, cap_dom;
 	struct dom *dom;
+	unsigned long proto; /* negotiated SMFIP_* bits (smfi.c) */
 };
 
 /* Copy untrusted text for a log line or an SMTP reply: printable ASCII
@@ -96,6 +97,18 @@ msess_abort(struct msess *s)
 {
 	if (s != NULL)
 		message_reset(s);
+}
+
+void
+msess_set_proto(struct msess *s, unsigned long pflags)
+{
+	s->proto = pflags;
+}
+
+unsigned long
+msess_proto(const struct msess *s)
+{
+	return s != NULL ? s->proto : MILTER_PROTO_UNKNOWN;
 }
 
 /* Postfix assigns the queue id at the first accepted RCPT, sendmail at

@@ -81,6 +81,17 @@ enum milter_rc msess_eom(struct msess *s, void *ctx);
 void msess_abort(struct msess *s);
 
 /*
+ * The protocol options negotiated for this connection (libmilter's
+ * SMFIP_* bits, opaque here; milter/smfi.c sets them in xxfi_negotiate
+ * and reads them in the header callback, which must return "no reply"
+ * exactly when SMFIP_NR_HDR was negotiated).  A session created after
+ * negotiation (out of memory then) reads MILTER_PROTO_UNKNOWN.
+ */
+#define MILTER_PROTO_UNKNOWN 0UL
+void msess_set_proto(struct msess *s, unsigned long pflags);
+unsigned long msess_proto(const struct msess *s);
+
+/*
  * The SMTP reply for a DEFER/REJECT answer: rcode ("451"/"550"/"556"),
  * the RFC 3463 enhanced code and the text, into caller buffers.
  * Exposed for tests and documentation (mta-sts-milter.8 lists them).

@@ -82,12 +82,77 @@ sess(SMFICTX *ctx)
 	return s;
 }
 
+/*
+ * Protocol negotiation (smfi_register(3), xxfi_negotiate(3)).  The MTA
+ * offers actions f0 and protocol options f1; we take only what we use,
+ * so that Postfix and sendmail skip every step we have no callback for
+ * and do not wait for a reply where we never have anything to say:
+ *   actions  ADDHDRS (our header) and CHGHDRS (delete spoofed copies);
+ *   NO*      connect, HELO, DATA, end of headers, body and unknown
+ *            commands are not sent at all;
+ *   NR_HDR   headers are sent without a round trip each (the callback
+ *            only counts spoofed copies and can never reject);
+ *   NR_MAIL  MAIL FROM likewise (it only records the sender).
+ * Each bit is asked for only if offered: libmilter refuses the
+ * connection if we ask for a step the MTA cannot skip.  libmilter itself
+ * offers the NR_* bits even to MTAs that lack them (old sendmail) and
+ * then answers "continue" in our place, so what we ask for is also what
+ * libmilter expects from the callbacks: it is kept in the session, and
+ * the MAIL and header callbacks return SMFIS_NOREPLY exactly when their
+ * bit is in it.  A session that lost it (out of memory at negotiation;
+ * a connection reused after SMFIC_QUIT_NC, whose xxfi_close freed the
+ * session) answers normally: libmilter then turns the answer into no
+ * reply and logs that, which is safe, whereas a wrong SMFIS_NOREPLY
+ * would leave the MTA waiting for a reply.
+ */
+#define WANT_ACTIONS ((unsigned long)(SMFIF_ADDHDRS | SMFIF_CHGHDRS))
+#define WANT_PROTO                                                             \
+	((unsigned long)(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NODATA |       \
+			 SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN |        \
+			 SMFIP_NR_HDR | SMFIP_NR_MAIL))
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+	     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+	     unsigned long *pf2, unsigned long *pf3)
+{
+	struct msess *s = sess(ctx);
+
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & WANT_ACTIONS;
+	*pf1 = f1 & WANT_PROTO;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (*pf0 != WANT_ACTIONS)
+		log_msg(LOG_WARNING,
+			"the MTA does not let milters add and change headers "
+			"(actions offered 0x%lx): no trace header, spoofed "
+			"copies stay",
+			f0);
+	if (s == NULL)
+		*pf1 &= ~(unsigned long)(SMFIP_NR_HDR | SMFIP_NR_MAIL);
+	else
+		msess_set_proto(s, *pf1);
+	return SMFIS_CONTINUE;
+}
+
+/* r, or "no reply" if the MTA was told not to wait for one (nr_bit). */
+static sfsistat
+rc_nr(SMFICTX *ctx, unsigned long nr_bit, sfsistat r)
+{
+	return (msess_proto(smfi_getpriv(ctx)) & nr_bit) != 0 ? SMFIS_NOREPLY
+							      : r;
+}
+
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct msess *s = sess(ctx);
 
-	return s == NULL ? SMFIS_TEMPFAIL : rc(msess_envfrom(s, ctx, argv[0]));
+	return rc_nr(ctx, SMFIP_NR_MAIL,
+		     s == NULL ? SMFIS_TEMPFAIL
+			       : rc(msess_envfrom(s, ctx, argv[0])));
 }
 
 static sfsistat
@@ -103,8 +168,9 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct msess *s = sess(ctx);
 
-	return s == NULL ? SMFIS_TEMPFAIL
-			 : rc(msess_header(s, ctx, name, value));
+	return rc_nr(ctx, SMFIP_NR_HDR,
+		     s == NULL ? SMFIS_TEMPFAIL
+			       : rc(msess_header(s, ctx, name, value)));
 }
 
 static sfsistat
@@ -144,6 +210,7 @@ smfi_glue_open(const char *socket, const struct milter_env *env, char *why,
 		.xxfi_eom = cb_eom,
 		.xxfi_abort = cb_abort,
 		.xxfi_close = cb_close,
+		.xxfi_negotiate = cb_negotiate,
 	};
 
 	glue_env = env;

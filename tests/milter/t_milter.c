@@ -302,6 +302,16 @@ main(void)
 	reset();
 	msess_eom(s, NULL);
 	is_int(n_addheader + n_chgheader, 0, "abort forgets the message");
+
+	/* The negotiated protocol bits outlive messages and aborts. */
+	ok(msess_proto(NULL) == MILTER_PROTO_UNKNOWN,
+	   "no session: protocol unknown");
+	ok(msess_proto(s) == MILTER_PROTO_UNKNOWN,
+	   "new session: protocol unknown");
+	msess_set_proto(s, 0x4080UL);
+	msess_envfrom(s, NULL, "<a@b.example>");
+	msess_abort(s);
+	ok(msess_proto(s) == 0x4080UL, "protocol kept across messages");
 	msess_free(s);
 
 	/* milter_reply directly: a long, hostile reason stays one line. */
