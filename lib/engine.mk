@@ -3,6 +3,7 @@
 lib_libmtasts_a_SOURCES += \
 	lib/sts_engine.h lib/sts_engine.c \
 	lib/sts_cache.h lib/sts_cache.c \
+	lib/sts_hopcache.h lib/sts_hopcache.c lib/sts_lru.h \
 	lib/sts_persist.h lib/sts_persist.c \
 	lib/sts_override.h lib/sts_override.c \
 	lib/sts_verdict.h lib/sts_verdict.c \

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "sts_cache.h"
+#include "sts_lru.h"
 
 enum {
 	F_POLICY = 1,	/* the policy fields are valid */
@@ -30,10 +31,10 @@ enum { NP_EMPTY = 0, NP_NONE, NP_FAILED };
 
 struct entry {
 	struct entry *hnext;
-	struct entry *lprev, *lnext; /* LRU: head is most recently used */
-	struct entry *qnext;	     /* job queue */
-	char *mx;		     /* packed patterns, n_mx of them */
-	char *err;		     /* last error text, or NULL */
+	struct sts_lru_node lru; /* head is most recently used */
+	struct entry *qnext;	 /* job queue */
+	char *mx;		 /* packed patterns, n_mx of them */
+	char *err;		 /* last error text, or NULL */
 	time_t fetched_at, expires_at, checked_at, refresh_at;
 	time_t next_try; /* no new attempt before this (backoff) */
 	time_t until;	 /* NP_NONE / NP_FAILED valid until */
@@ -53,7 +54,7 @@ struct sts_cache {
 	struct entry **tab;
 	size_t mask, count;
 	unsigned iterating; /* no resize while > 0 */
-	struct entry *lru_head, *lru_tail;
+	struct sts_lru lru;
 	struct entry *q_head, *q_tail;
 	size_t busy; /* entries queued or in flight */
 	bool stop;
@@ -73,18 +74,6 @@ sts_cache_state_str(enum sts_cache_state s)
 	if ((unsigned)s > STS_CS_PENDING)
 		return "unknown";
 	return state_names[s];
-}
-
-static uint32_t
-hash_name(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
 }
 
 time_t
@@ -188,41 +177,6 @@ grow(struct sts_cache *c)
 }
 
 static void
-lru_unlink(struct sts_cache *c, struct entry *e)
-{
-	if (e->lprev != NULL)
-		e->lprev->lnext = e->lnext;
-	else
-		c->lru_head = e->lnext;
-	if (e->lnext != NULL)
-		e->lnext->lprev = e->lprev;
-	else
-		c->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-}
-
-static void
-lru_front(struct sts_cache *c, struct entry *e)
-{
-	e->lprev = NULL;
-	e->lnext = c->lru_head;
-	if (c->lru_head != NULL)
-		c->lru_head->lprev = e;
-	c->lru_head = e;
-	if (c->lru_tail == NULL)
-		c->lru_tail = e;
-}
-
-static void
-lru_touch(struct sts_cache *c, struct entry *e)
-{
-	if (c->lru_head == e)
-		return;
-	lru_unlink(c, e);
-	lru_front(c, e);
-}
-
-static void
 remove_entry(struct sts_cache *c, struct entry *e)
 {
 	struct entry **pp = &c->tab[e->hash & c->mask];
@@ -230,7 +184,7 @@ remove_entry(struct sts_cache *c, struct entry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
-	lru_unlink(c, e);
+	sts_lru_unlink(&c->lru, &e->lru);
 	c->count--;
 	entry_free(e);
 }
@@ -247,12 +201,14 @@ evictable(const struct entry *e)
 static void
 evict(struct sts_cache *c, const struct entry *keep)
 {
-	struct entry *e, *prev;
+	struct sts_lru_node *n, *prev;
+	struct entry *e;
 	int steps = 64;
 
-	for (e = c->lru_tail;
-	     e != NULL && c->count > c->conf.max && steps-- > 0; e = prev) {
-		prev = e->lprev;
+	for (n = c->lru.tail;
+	     n != NULL && c->count > c->conf.max && steps-- > 0; n = prev) {
+		prev = n->prev;
+		e = STS_LRU_ENTRY(n, struct entry, lru);
 		if (!evictable(e) || e == keep)
 			continue;
 		remove_entry(c, e);
@@ -275,7 +231,7 @@ create(struct sts_cache *c, const char *domain, uint32_t h)
 		grow(c);
 	e->hnext = c->tab[h & c->mask];
 	c->tab[h & c->mask] = e;
-	lru_front(c, e);
+	sts_lru_front(&c->lru, &e->lru);
 	c->count++;
 	if (c->count > c->conf.max)
 		evict(c, e); /* never the entry being created */
@@ -426,26 +382,11 @@ fill_view(const struct entry *e, enum sts_cache_state state,
 	}
 }
 
-static struct timespec
-abs_deadline(unsigned ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 void
 sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 	      struct sts_cache_view *out)
 {
-	uint32_t h = hash_name(domain);
+	uint32_t h = sts_lru_hash(domain);
 	struct entry *e;
 	struct timespec dl;
 	bool waited = false, completed = false;
@@ -455,7 +396,7 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 	memset(out, 0, offsetof(struct sts_cache_view, mx));
 	out->why[0] = '\0';
 	if (deadline_ms > 0)
-		dl = abs_deadline(deadline_ms);
+		dl = sts_lru_deadline(deadline_ms);
 	pthread_mutex_lock(&c->lock);
 	c->st.lookups++;
 	e = find(c, domain, h);
@@ -470,7 +411,7 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 			return;
 		}
 	}
-	lru_touch(c, e);
+	sts_lru_touch(&c->lru, &e->lru);
 	for (;;) {
 		now = sts_cache_now(c);
 		if (policy_valid(e, now)) {
@@ -679,7 +620,7 @@ sts_cache_complete(struct sts_cache *c, const struct sts_cache_job *job,
 
 	ev[0] = '\0';
 	pthread_mutex_lock(&c->lock);
-	e = find(c, job->domain, hash_name(job->domain));
+	e = find(c, job->domain, sts_lru_hash(job->domain));
 	if (e != NULL && (e->flags & F_INFLIGHT) != 0) {
 		lvl = apply(c, e, res, sts_cache_now(c), ev, evlen);
 		e->flags &= ~F_INFLIGHT;
@@ -714,7 +655,7 @@ sts_cache_stop(struct sts_cache *c)
 bool
 sts_cache_idle_wait(struct sts_cache *c, unsigned timeout_ms)
 {
-	struct timespec dl = abs_deadline(timeout_ms);
+	struct timespec dl = sts_lru_deadline(timeout_ms);
 	bool idle;
 	int rc = 0;
 
@@ -818,7 +759,7 @@ sts_cache_foreach(struct sts_cache *c,
 enum sts_status
 sts_cache_insert(struct sts_cache *c, const struct sts_cache_record *r)
 {
-	uint32_t h = hash_name(r->domain);
+	uint32_t h = sts_lru_hash(r->domain);
 	struct entry *e;
 	time_t now;
 	enum sts_status st = STS_OK;

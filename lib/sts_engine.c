@@ -28,6 +28,7 @@
 #include "sts_cache.h"
 #include "sts_domain.h"
 #include "sts_engine.h"
+#include "sts_hopcache.h"
 #include "sts_mx.h"
 #include "sts_override.h"
 #include "sts_persist.h"
@@ -50,6 +51,22 @@ struct sts_engine {
 	pthread_cond_t maint_cond;
 	bool maint_stop, maint_started;
 	pthread_t maint;
+	struct sts_hopcache *hops; /* next-hop state and probe results */
+	pthread_mutex_t hlp_lock;  /* background next-hop gatherers */
+	pthread_cond_t hlp_cond;
+	unsigned helpers;
+	uint64_t n_mx, n_probe; /* statistics (atomic) */
+};
+
+/* Lifetimes of next-hop state (seconds): the MX answer's TTL within
+ * [NH_TTL_MIN, NH_TTL_MAX]; NH_TTL_UNKNOWN when the source gives no TTL;
+ * NH_TTL_FAIL for bogus or temporary failures (retried soon, but not
+ * per message). */
+enum {
+	NH_TTL_MIN = 60,
+	NH_TTL_MAX = 3600,
+	NH_TTL_UNKNOWN = 300,
+	NH_TTL_FAIL = 30,
 };
 
 void
@@ -59,6 +76,7 @@ sts_engine_conf_defaults(struct sts_engine_conf *c)
 	c->dns_timeout_ms = 5000;
 	c->fetch_timeout_ms = 5000;
 	c->probe_timeout_ms = 10000;
+	c->probe_cache_ttl = 600;
 	c->cache_max = 100000;
 	c->negative_ttl = 300;
 	c->failure_backoff = 300;
@@ -109,6 +127,81 @@ due(const struct timespec *t0, unsigned secs)
 
 /* --- background workers ---------------------------------------------- */
 
+static bool next_hop(struct sts_engine *e, const char *dom,
+		     const struct timespec *t0, unsigned deadline_ms,
+		     struct sts_source_mx *m, enum sts_dane_state *dane);
+
+struct prefetch {
+	struct sts_engine *e;
+	char domain[STS_DOMAIN_BUFSZ];
+};
+
+static void *
+prefetch_main(void *arg)
+{
+	struct prefetch *p = arg;
+	struct sts_engine *e = p->e;
+	struct sts_source_mx *m = malloc(sizeof(*m));
+	enum sts_dane_state dane[STS_MAX_MX];
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (m != NULL)
+		(void)next_hop(e, p->domain, &t0,
+			       2 * e->conf.dns_timeout_ms +
+				       e->conf.fetch_timeout_ms,
+			       m, dane);
+	free(m);
+	free(p);
+	pthread_mutex_lock(&e->hlp_lock);
+	e->helpers--;
+	pthread_cond_broadcast(&e->hlp_cond);
+	pthread_mutex_unlock(&e->hlp_lock);
+	return NULL;
+}
+
+/* Gather the next-hop state of a domain whose policy is being fetched,
+ * at the same time as the fetch, so that the first answer does not wait
+ * for TXT, HTTPS, MX and TLSA strictly in series (the caller waiting
+ * for the policy then finds the state cached or in flight).  At most
+ * `workers` such helpers at once; beyond that the caller looks it up
+ * itself, as without this. */
+static void
+prefetch_start(struct sts_engine *e, const char *domain)
+{
+	struct prefetch *p;
+	pthread_attr_t at;
+	pthread_t t;
+	bool go;
+
+	if (e->relay_literal)
+		return;
+	pthread_mutex_lock(&e->hlp_lock);
+	go = e->helpers < e->conf.workers;
+	if (go)
+		e->helpers++;
+	pthread_mutex_unlock(&e->hlp_lock);
+	if (!go)
+		return;
+	p = malloc(sizeof(*p));
+	if (p != NULL) {
+		p->e = e;
+		memcpy(p->domain, domain, strlen(domain) + 1);
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &at, prefetch_main, p) == 0) {
+			pthread_attr_destroy(&at);
+			return;
+		}
+		pthread_attr_destroy(&at);
+		free(p);
+	}
+	pthread_mutex_lock(&e->hlp_lock);
+	e->helpers--;
+	pthread_cond_broadcast(&e->hlp_cond);
+	pthread_mutex_unlock(&e->hlp_lock);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -134,6 +227,7 @@ worker_main(void *arg)
 			    strcmp(job.id, rec.id) != 0) {
 				res.fetched = true;
 				res.rpt = STS_RPT_NONE;
+				prefetch_start(e, job.domain);
 				res.fetch = e->src.fetch(
 					e->src.arg, job.domain,
 					e->conf.fetch_timeout_ms, &pol,
@@ -271,6 +365,8 @@ sts_engine_new_source(const struct sts_engine_conf *c,
 	pthread_mutex_init(&e->ov_lock, NULL);
 	pthread_mutex_init(&e->save_lock, NULL);
 	pthread_mutex_init(&e->maint_lock, NULL);
+	pthread_mutex_init(&e->hlp_lock, NULL);
+	pthread_cond_init(&e->hlp_cond, NULL);
 	/* the maintenance thread's deadlines are CLOCK_MONOTONIC */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -304,7 +400,10 @@ sts_engine_new_source(const struct sts_engine_conf *c,
 	cc.now = c->now;
 	cc.now_arg = c->now_arg;
 	e->cache = sts_cache_new(&cc);
-	if (e->cache == NULL) {
+	e->hops = sts_hopcache_new(c->cache_max);
+	if (e->conf.probe_cache_ttl == 0)
+		e->conf.probe_cache_ttl = 600;
+	if (e->cache == NULL || e->hops == NULL) {
 		sts_why(why, whylen, STS_NOMEM, "out of memory");
 		goto bad;
 	}
@@ -370,15 +469,23 @@ sts_engine_free(struct sts_engine *e)
 		sts_cache_stop(e->cache);
 	for (i = 0; i < e->nworkers; i++)
 		pthread_join(e->worker[i], NULL);
+	/* next-hop helpers end by their own DNS deadlines */
+	pthread_mutex_lock(&e->hlp_lock);
+	while (e->helpers > 0)
+		pthread_cond_wait(&e->hlp_cond, &e->hlp_lock);
+	pthread_mutex_unlock(&e->hlp_lock);
 	if (e->cache != NULL && e->state_file != NULL)
 		(void)sts_engine_save(e, why, sizeof(why));
 	free(e->worker);
 	sts_cache_free(e->cache);
+	sts_hopcache_free(e->hops);
 	sts_override_unref(e->ov);
 	if (e->src.free != NULL)
 		e->src.free(e->src.arg);
 	free(e->state_file);
 	free(e->override_file);
+	pthread_cond_destroy(&e->hlp_cond);
+	pthread_mutex_destroy(&e->hlp_lock);
 	pthread_cond_destroy(&e->maint_cond);
 	pthread_mutex_destroy(&e->maint_lock);
 	pthread_mutex_destroy(&e->save_lock);
@@ -439,55 +546,277 @@ left(const struct timespec *t0, unsigned deadline_ms)
 	return used >= deadline_ms ? 0 : deadline_ms - used;
 }
 
-/* MX set, then TLSA per host (only where it can count: the MX RRset is
- * secure), then probes of matching hosts if enabled. */
+/* --- next-hop state: MX set, DNSSEC, TLSA per MX, probes (cached) ---------
+ */
+
+/* The packed form of one domain's next-hop state in the hop cache:
+ * this header, then n host names and the reason, each NUL-terminated. */
+struct nh_hdr {
+	uint8_t status, dnssec, null_mx, implicit, n;
+	uint8_t dane[STS_MAX_MX];
+	uint16_t pref[STS_MAX_MX];
+};
+#define NH_BUFSZ                                                               \
+	(sizeof(struct nh_hdr) + STS_MAX_MX * STS_DOMAIN_BUFSZ + STS_WHY_MAX)
+
+static size_t
+nh_pack(const struct sts_source_mx *m, const enum sts_dane_state *dane,
+	char *buf)
+{
+	struct nh_hdr h;
+	size_t i, len = sizeof(h), l;
+
+	memset(&h, 0, sizeof(h));
+	h.status = (uint8_t)m->status;
+	h.dnssec = (uint8_t)m->dnssec;
+	h.null_mx = m->null_mx;
+	h.implicit = m->implicit;
+	h.n = (uint8_t)m->n;
+	for (i = 0; i < m->n; i++) {
+		h.dane[i] = (uint8_t)dane[i];
+		h.pref[i] = m->host[i].pref;
+		l = strnlen(m->host[i].name, STS_MAX_DOMAIN);
+		memcpy(buf + len, m->host[i].name, l);
+		buf[len + l] = '\0';
+		len += l + 1;
+	}
+	l = strnlen(m->why, STS_WHY_MAX - 1);
+	memcpy(buf + len, m->why, l);
+	buf[len + l] = '\0';
+	len += l + 1;
+	memcpy(buf, &h, sizeof(h));
+	return len;
+}
+
+/* false if buf is not a value nh_pack made (never expected) */
+static bool
+nh_unpack(const char *buf, size_t len, struct sts_source_mx *m,
+	  enum sts_dane_state *dane)
+{
+	struct nh_hdr h;
+	size_t i, off = sizeof(h), l;
+
+	if (len < sizeof(h))
+		return false;
+	memcpy(&h, buf, sizeof(h));
+	if (h.n > STS_MAX_MX)
+		return false;
+	memset(m, 0, offsetof(struct sts_source_mx, host));
+	m->status = (enum sts_status)h.status;
+	m->dnssec = (enum sts_source_dnssec)h.dnssec;
+	m->null_mx = h.null_mx;
+	m->implicit = h.implicit;
+	m->n = h.n;
+	for (i = 0; i <= h.n; i++) {
+		l = strnlen(buf + off, len - off);
+		if (off + l >= len ||
+		    l >= (i < h.n ? STS_DOMAIN_BUFSZ : STS_WHY_MAX))
+			return false;
+		memcpy(i < h.n ? m->host[i].name : m->why, buf + off, l + 1);
+		off += l + 1;
+		if (i < h.n) {
+			m->host[i].pref = h.pref[i];
+			dane[i] = (enum sts_dane_state)h.dane[i];
+		}
+	}
+	return true;
+}
+
+/* Did a lookup that started within the deadline run (nearly) into it?
+ * Then a temporary failure is our impatience, not the network's, and is
+ * not worth remembering. */
+static bool
+ran_out(const struct timespec *t0, unsigned deadline_ms)
+{
+	return left(t0, deadline_ms) < 50;
+}
+
+/* How long next-hop state may be reused (seconds). */
+static unsigned
+nh_lifetime(const struct sts_source_mx *m, const enum sts_dane_state *dane)
+{
+	size_t i;
+	unsigned ttl = m->ttl;
+
+	if ((m->status != STS_OK && m->status != STS_NOTFOUND) ||
+	    m->dnssec == STS_SRC_BOGUS)
+		return NH_TTL_FAIL;
+	for (i = 0; i < m->n; i++)
+		if (dane[i] == STS_DANE_BOGUS || dane[i] == STS_DANE_TEMPFAIL)
+			return NH_TTL_FAIL;
+	if (ttl == 0)
+		return NH_TTL_UNKNOWN;
+	return ttl < NH_TTL_MIN	  ? NH_TTL_MIN
+	       : ttl > NH_TTL_MAX ? NH_TTL_MAX
+				  : ttl;
+}
+
+/* Look the next-hop state up (MX set, then TLSA per host where it can
+ * count: the MX RRset is secure).  false: nothing complete (deadline).
+ * `cut` is set when the deadline, not the DNS, ended a lookup early. */
+static bool
+nh_lookup(struct sts_engine *e, const char *dom, const struct timespec *t0,
+	  unsigned deadline_ms, struct sts_source_mx *m,
+	  enum sts_dane_state *dane, bool *cut)
+{
+	size_t i;
+	unsigned l;
+	char w[STS_WHY_MAX];
+
+	*cut = false;
+	l = left(t0, deadline_ms);
+	if (l == 0)
+		return false;
+	__atomic_add_fetch(&e->n_mx, 1, __ATOMIC_RELAXED);
+	e->src.mx(e->src.arg, dom, l, m);
+	if (m->n > STS_MAX_MX)
+		m->n = STS_MAX_MX;
+	if (m->status == STS_TEMPFAIL && ran_out(t0, deadline_ms))
+		*cut = true;
+	for (i = 0; i < m->n; i++)
+		dane[i] = STS_DANE_NONE;
+	if (m->status != STS_OK || m->dnssec != STS_SRC_SECURE ||
+	    e->src.tlsa == NULL)
+		return true;
+	for (i = 0; i < m->n; i++) {
+		l = left(t0, deadline_ms);
+		if (l == 0) {
+			*cut = true;
+			return false;
+		}
+		dane[i] = e->src.tlsa(e->src.arg, m->host[i].name, l, w,
+				      sizeof(w));
+		if (dane[i] == STS_DANE_TEMPFAIL && ran_out(t0, deadline_ms))
+			*cut = true;
+	}
+	return true;
+}
+
+/* The next-hop state of dom, from the hop cache or looked up (single-
+ * flight).  false: not known within the deadline. */
+static bool
+next_hop(struct sts_engine *e, const char *dom, const struct timespec *t0,
+	 unsigned deadline_ms, struct sts_source_mx *m,
+	 enum sts_dane_state *dane)
+{
+	char key[STS_DOMAIN_BUFSZ + 2], *buf;
+	size_t len = NH_BUFSZ;
+	enum sts_hc_result r;
+	bool ok, cut;
+	time_t now;
+
+	if (e->relay_literal) {
+		/* "[host]": the host itself is the next hop, no DNS */
+		memset(m, 0, offsetof(struct sts_source_mx, host));
+		m->why[0] = '\0';
+		m->status = STS_OK;
+		m->implicit = true;
+		m->n = 1;
+		memcpy(m->host[0].name, dom, strlen(dom) + 1);
+		dane[0] = STS_DANE_NONE;
+		return true;
+	}
+	buf = malloc(NH_BUFSZ);
+	if (buf == NULL)
+		return false;
+	snprintf(key, sizeof(key), "m:%s", dom);
+	now = sts_cache_now(e->cache);
+	r = sts_hopcache_get(e->hops, key, now, left(t0, deadline_ms), buf,
+			     &len);
+	if (r == STS_HC_HIT && nh_unpack(buf, len, m, dane)) {
+		free(buf);
+		return true;
+	}
+	if (r == STS_HC_TIMEOUT) {
+		free(buf);
+		return false;
+	}
+	memset(m, 0, offsetof(struct sts_source_mx, host));
+	m->why[0] = '\0';
+	ok = nh_lookup(e, dom, t0, deadline_ms, m, dane, &cut);
+	if (r != STS_HC_NOMEM) {
+		if (ok && !cut)
+			sts_hopcache_put(e->hops, key, buf,
+					 nh_pack(m, dane, buf),
+					 sts_cache_now(e->cache) +
+						 (time_t)nh_lifetime(m, dane));
+		else
+			sts_hopcache_abandon(e->hops, key);
+	}
+	free(buf);
+	return ok;
+}
+
+/* The STARTTLS probe of one MX host, cached per host for
+ * probe_cache_ttl (NH_TTL_FAIL when it could not connect). */
+static enum sts_probe_state
+probe_host(struct sts_engine *e, const char *host, const struct timespec *t0,
+	   unsigned deadline_ms, enum sts_rpt *rpt)
+{
+	char key[STS_DOMAIN_BUFSZ + 2], w[STS_WHY_MAX];
+	uint8_t v[2];
+	size_t len = sizeof(v);
+	enum sts_hc_result r;
+	enum sts_probe_state p;
+	unsigned l, ttl = e->conf.probe_cache_ttl;
+
+	snprintf(key, sizeof(key), "p:%s", host);
+	r = sts_hopcache_get(e->hops, key, sts_cache_now(e->cache),
+			     left(t0, deadline_ms), v, &len);
+	if (r == STS_HC_HIT && len == sizeof(v)) {
+		*rpt = (enum sts_rpt)v[1];
+		return (enum sts_probe_state)v[0];
+	}
+	if (r == STS_HC_TIMEOUT)
+		return STS_PROBE_NOT_DONE;
+	l = left(t0, deadline_ms);
+	if (l > 0)
+		__atomic_add_fetch(&e->n_probe, 1, __ATOMIC_RELAXED);
+	p = l == 0 ? STS_PROBE_NOT_DONE
+		   : e->src.probe(e->src.arg, host, l, rpt, w, sizeof(w));
+	if (r == STS_HC_NOMEM)
+		return p;
+	if (p == STS_PROBE_TEMPFAIL && ttl > NH_TTL_FAIL)
+		ttl = NH_TTL_FAIL;
+	if (p == STS_PROBE_NOT_DONE ||
+	    (p == STS_PROBE_TEMPFAIL && ran_out(t0, deadline_ms))) {
+		sts_hopcache_abandon(e->hops, key); /* cut short: no result */
+		return p;
+	}
+	v[0] = (uint8_t)p;
+	v[1] = (uint8_t)*rpt;
+	sts_hopcache_put(e->hops, key, v, sizeof(v),
+			 sts_cache_now(e->cache) + (time_t)ttl);
+	return p;
+}
+
+/* Next-hop state, then probes of matching hosts if enabled. */
 static bool
 gather_mx(struct sts_engine *e, const char *dom, const char *const *mx,
 	  size_t n_mx, const struct timespec *t0, unsigned deadline_ms,
 	  struct sts_source_mx *m, struct sts_verdict_host *host)
 {
+	enum sts_dane_state dane[STS_MAX_MX];
 	size_t i, k;
-	char w[STS_WHY_MAX];
 	bool match;
 
-	memset(m, 0, offsetof(struct sts_source_mx, host));
-	m->why[0] = '\0';
-	if (e->relay_literal) {
-		/* "[host]": the host itself is the next hop */
-		m->status = STS_OK;
-		m->implicit = true;
-		m->n = 1;
-		memcpy(m->host[0].name, dom, strlen(dom) + 1);
-	} else {
-		if (left(t0, deadline_ms) == 0)
-			return false;
-		e->src.mx(e->src.arg, dom, left(t0, deadline_ms), m);
-	}
-	if (m->n > STS_MAX_MX)
-		m->n = STS_MAX_MX;
+	if (!next_hop(e, dom, t0, deadline_ms, m, dane))
+		return false;
 	for (i = 0; i < m->n; i++) {
 		host[i].name = m->host[i].name;
-		host[i].dane = STS_DANE_NONE;
+		host[i].dane = dane[i];
 		host[i].probe = STS_PROBE_NOT_DONE;
 		host[i].probe_rpt = STS_RPT_NONE;
 	}
-	if (m->status != STS_OK)
-		return true;
-	if (m->dnssec == STS_SRC_SECURE && e->src.tlsa != NULL)
-		for (i = 0; i < m->n && left(t0, deadline_ms) > 0; i++)
-			host[i].dane = e->src.tlsa(e->src.arg, host[i].name,
-						   left(t0, deadline_ms), w,
-						   sizeof(w));
-	if (!e->conf.probe || e->src.probe == NULL)
+	if (m->status != STS_OK || !e->conf.probe || e->src.probe == NULL)
 		return true;
 	for (i = 0; i < m->n && left(t0, deadline_ms) > 0; i++) {
 		for (match = false, k = 0; k < n_mx && !match; k++)
 			match = sts_mx_match(mx[k], host[i].name);
 		if (!match || host[i].dane == STS_DANE_USABLE)
 			continue;
-		host[i].probe = e->src.probe(e->src.arg, host[i].name,
-					     left(t0, deadline_ms),
-					     &host[i].probe_rpt, w, sizeof(w));
+		host[i].probe = probe_host(e, host[i].name, t0, deadline_ms,
+					   &host[i].probe_rpt);
 		if (host[i].probe == STS_PROBE_OK)
 			break; /* one good candidate is enough */
 	}
@@ -743,6 +1072,8 @@ sts_engine_stats(struct sts_engine *e, struct sts_engine_stats *out)
 	out->fetches = cs.fetches;
 	out->fetch_failures = cs.fetch_failures;
 	out->evictions = cs.evictions;
+	out->mx_queries = __atomic_load_n(&e->n_mx, __ATOMIC_RELAXED);
+	out->probes = __atomic_load_n(&e->n_probe, __ATOMIC_RELAXED);
 	out->entries = cs.entries;
 }
 

@@ -126,6 +126,9 @@ struct sts_engine_conf {
 	/* prober */
 	bool probe;			/* STARTTLS-probe matching MX hosts */
 	unsigned probe_timeout_ms;
+	unsigned probe_cache_ttl;	/* seconds a probe result per MX host
+					   is reused (0: 600; a probe that
+					   could not connect: 30 at most) */
 	/* cache */
 	size_t cache_max;		/* entries, LRU beyond */
 	unsigned negative_ttl;		/* seconds a "no policy" answer is kept */
@@ -151,7 +154,7 @@ struct sts_engine_conf {
 };
 
 /* Fill *c with the defaults: timeouts dns 5 s, fetch 5 s, probe 10 s
- * (probe off); cache_max 100000, negative_ttl 300, failure_backoff 300,
+ * (probe off), probe_cache_ttl 600; cache_max 100000, negative_ttl 300, failure_backoff 300,
  * workers 4, recheck 900, refresh_max 86400, save_interval 300,
  * sweep_interval 60; reactions enforce_failure DEFER, testing_failure
  * TAG, temp_error TAG, dnssec_bogus DEFER, null_mx PASS; every string
@@ -178,6 +181,16 @@ struct sts_engine *sts_engine_new_source(const struct sts_engine_conf *c,
 void sts_engine_free(struct sts_engine *e);
 
 /*
+ * Next-hop state (the MX set with its DNSSEC state and the TLSA/DANE
+ * state of every MX host) is kept per policy domain for the MX answer's
+ * TTL, at least 60 s and at most 1 h, and only 30 s when it holds a
+ * DNSSEC-bogus or temporary failure; probe results are kept per MX host
+ * for probe_cache_ttl.  So a warm _check/_lookup does no DNS and no
+ * network at all; a refresh is single-flight (one caller looks up,
+ * others wait for it within their deadline).  When a policy is being
+ * fetched, its next-hop state is gathered at the same time in the
+ * background.
+ *
  * RCPT-time verdict for a recipient domain (raw, as in the address: any
  * case, trailing dot, UTF-8, address literal), for sender `from` (raw
  * envelope sender, may be "" or NULL; used for exemptions).  Never
@@ -209,6 +222,8 @@ enum sts_status sts_engine_save(struct sts_engine *e, char *why,
 struct sts_engine_stats {
 	uint64_t lookups, hits, misses, negative_hits, txt_queries, fetches,
 		fetch_failures, evictions;
+	uint64_t mx_queries; /* next-hop (MX + TLSA) lookups made */
+	uint64_t probes;     /* STARTTLS probes made */
 	size_t entries;
 };
 void sts_engine_stats(struct sts_engine *e, struct sts_engine_stats *out);

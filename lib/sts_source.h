@@ -52,6 +52,8 @@ struct sts_source_mx {
 	enum sts_source_dnssec dnssec;
 	bool null_mx;  /* "MX 0 .": the domain takes no mail; n == 0 */
 	bool implicit; /* no MX RRs: n == 1, the domain itself */
+	uint32_t ttl;  /* TTL of the answer in seconds (0: unknown); bounds
+			  how long the engine keeps this next-hop state */
 	size_t n;      /* hosts in ascending preference */
 	struct {
 		uint16_t pref;

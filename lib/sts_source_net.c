@@ -108,6 +108,7 @@ net_mx(void *arg, const char *domain, unsigned timeout_ms,
 							   : STS_SRC_INSECURE;
 	out->null_mx = mx.null_mx;
 	out->implicit = mx.implicit;
+	out->ttl = mx.meta.ttl;
 	out->n = 0;
 	for (i = 0; i < mx.n && i < STS_MAX_MX; i++) {
 		out->host[i].pref = mx.mx[i].pref;

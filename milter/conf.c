@@ -79,6 +79,7 @@ static const struct opt opts[] = {
 	{"LookupDeadline", O_MS, F(lookup_deadline_ms), "3s", 0, 25000, 0},
 	{"Probe", O_BOOL, F(probe), "yes", 0, 0, RESTART},
 	{"ProbeTimeout", O_MS, F(probe_timeout_ms), "5s", 100, 60000, RESTART},
+	{"ProbeCacheTTL", O_SECS, F(probe_cache_ttl), "10m", 1, 86400, RESTART},
 	{"CacheSize", O_UINT, F(cache_size), "10000", 1, 10000000, RESTART},
 	{"NegativeTTL", O_SECS, F(negative_ttl), "5m", 0, 86400, RESTART},
 	/* RFC 8461 3.3 (checklist C8): at most one fetch per 5 minutes. */
@@ -603,6 +604,7 @@ conf_engine(const struct conf *c, struct sts_engine_conf *ec)
 	ec->fetch_timeout_ms = c->fetch_timeout_ms;
 	ec->probe = c->probe;
 	ec->probe_timeout_ms = c->probe_timeout_ms;
+	ec->probe_cache_ttl = c->probe_cache_ttl;
 	ec->cache_max = c->cache_size;
 	ec->negative_ttl = c->negative_ttl;
 	ec->failure_backoff = c->failure_backoff;

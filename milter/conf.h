@@ -48,6 +48,7 @@ struct conf {
 	char *trust_anchor_file, *unbound_conf, *resolv_conf, *forwarders;
 	char *ca_file;
 	unsigned dns_timeout_ms, fetch_timeout_ms, probe_timeout_ms;
+	unsigned probe_cache_ttl; /* seconds a probe result is reused */
 	bool probe;
 	size_t cache_size;
 	unsigned negative_ttl, failure_backoff, workers;

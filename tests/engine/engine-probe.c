@@ -13,7 +13,9 @@
  *        lookup:DOMAIN  "lookup DOMAIN STATUS enforce=0|1 dane=0|1"
  *        wait           wait until no background job runs
  *        stats          "stats lookups=... hits=... txt=... fetches=...
- *                       failures=..."
+ *                       failures=... mx=... probes=..." (mx: next-hop
+ *                       MX+TLSA lookups, probes: STARTTLS probes made)
+ * Each check also writes "time DOMAIN N us" (its latency) to stderr.
  * --offset shifts the engine's clock (to reach refresh/expiry times of
  * entries loaded from --state without waiting).
  */
@@ -49,14 +51,20 @@ event(void *arg, enum sts_event_level lvl, const char *domain, const char *msg)
 struct job {
 	const char *domain;
 	struct sts_answer a;
+	long us; /* time the check took */
 };
 
 static void *
 run(void *arg)
 {
 	struct job *j = arg;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	sts_engine_check(eng, j->domain, NULL, deadline, &j->a);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	j->us = (t1.tv_sec - t0.tv_sec) * 1000000L +
+		(t1.tv_nsec - t0.tv_nsec) / 1000L;
 	return NULL;
 }
 
@@ -67,6 +75,7 @@ print(const struct job *j)
 	       sts_verdict_str(j->a.verdict), sts_reason_str(j->a.reason),
 	       sts_rpt_str(j->a.rpt), sts_mode_str(j->a.mode));
 	fprintf(stderr, "why %s: %s\n", j->domain, j->a.why);
+	fprintf(stderr, "time %s %ld us\n", j->domain, j->us);
 }
 
 static void
@@ -173,12 +182,15 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "stats") == 0) {
 			sts_engine_stats(eng, &st);
 			printf("stats lookups=%llu hits=%llu txt=%llu "
-			       "fetches=%llu failures=%llu\n",
+			       "fetches=%llu failures=%llu mx=%llu "
+			       "probes=%llu\n",
 			       (unsigned long long)st.lookups,
 			       (unsigned long long)st.hits,
 			       (unsigned long long)st.txt_queries,
 			       (unsigned long long)st.fetches,
-			       (unsigned long long)st.fetch_failures);
+			       (unsigned long long)st.fetch_failures,
+			       (unsigned long long)st.mx_queries,
+			       (unsigned long long)st.probes);
 		} else {
 			fprintf(stderr, "engine-probe: bad command %s\n",
 				argv[i]);

@@ -104,6 +104,17 @@ is "$(echo "$out" | awk '$1 == "check" { print $3, $4 }')" "pass satisfied" \
 is "$(echo "$out" | grep -o 'txt=[0-9]* fetches=[0-9]*')" "txt=1 fetches=1" \
 	"cold domain: exactly one TXT query and one fetch"
 
+# --- 3b: warm lookups do no DNS and no network (next-hop + probe cache) -----
+out=$(inlab "$PROBE" --probe check:example-enforce.test wait stats \
+	check:example-enforce.test lookup:example-enforce.test \
+	check:example-enforce.test stats 2>/dev/null)
+first=$(echo "$out" | awk '$1 == "stats"' | head -1 | grep -o 'mx=[0-9]* probes=[0-9]*')
+last=$(echo "$out" | awk '$1 == "stats"' | tail -1 | grep -o 'mx=[0-9]* probes=[0-9]*')
+is "$first" "mx=1 probes=1" "cold check: one next-hop lookup, one probe"
+is "$last" "$first" "warm check, lookup, check: no next-hop lookup, no probe"
+is "$(echo "$out" | awk '$1 == "check" { print $3, $4 }' | sort -u)" "pass satisfied" \
+	"warm checks answered from the cache: satisfied"
+
 # --- 4: restart, then the policy host goes away ---------------------------
 S="$WORK/state"
 out=$(inlab "$PROBE" --state "$S" check:example-enforce.test wait 2>/dev/null)

@@ -2,7 +2,8 @@
 # source and an injected clock, and the lab test with the real source.
 engine_unit_tests = tests/engine/test_verdict tests/engine/test_override \
 	tests/engine/test_cache tests/engine/test_persist \
-	tests/engine/test_concurrency tests/engine/test_maint
+	tests/engine/test_concurrency tests/engine/test_maint \
+	tests/engine/test_nexthop
 check_PROGRAMS += $(engine_unit_tests)
 TESTS += $(engine_unit_tests) tests/engine/lab-engine.sh
 dist_check_SCRIPTS += tests/engine/lab-engine.sh
@@ -23,6 +24,9 @@ tests_engine_test_concurrency_LDADD = $(LIBMTASTS)
 tests_engine_test_maint_SOURCES = tests/engine/test_maint.c \
 	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h
 tests_engine_test_maint_LDADD = $(LIBMTASTS)
+tests_engine_test_nexthop_SOURCES = tests/engine/test_nexthop.c \
+	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h
+tests_engine_test_nexthop_LDADD = $(LIBMTASTS)
 # the lab test drives the engine with the real source through this tool
 check_PROGRAMS += tests/engine/engine-probe
 tests_engine_engine_probe_SOURCES = tests/engine/engine-probe.c

@@ -31,6 +31,7 @@ struct scripted {
 	pthread_mutex_t lock;
 	struct sdom *doms;
 	unsigned delay_ms;
+	unsigned mx_calls, tlsa_calls, probe_calls;
 };
 
 struct scripted *
@@ -264,7 +265,9 @@ s_mx(void *arg, const char *domain, unsigned timeout_ms,
 	struct sdom *d;
 
 	(void)timeout_ms;
+	nap(s);
 	pthread_mutex_lock(&s->lock);
+	s->mx_calls++;
 	d = dom(s, domain);
 	if (d->have_mx) {
 		*out = d->mx;
@@ -288,6 +291,7 @@ s_tlsa(void *arg, const char *host, unsigned timeout_ms, char *why,
 
 	(void)timeout_ms;
 	pthread_mutex_lock(&s->lock);
+	s->tlsa_calls++;
 	d = dom(s, host);
 	ds = d->have_tlsa ? d->dane : STS_DANE_NONE;
 	pthread_mutex_unlock(&s->lock);
@@ -305,12 +309,39 @@ s_probe(void *arg, const char *host, unsigned timeout_ms, enum sts_rpt *rpt,
 
 	(void)timeout_ms;
 	pthread_mutex_lock(&s->lock);
+	s->probe_calls++;
 	d = dom(s, host);
 	ps = d->have_probe ? d->probe : STS_PROBE_OK;
 	*rpt = d->have_probe ? d->probe_rpt : STS_RPT_NONE;
 	pthread_mutex_unlock(&s->lock);
 	sts_why(why, whylen, STS_OK, "scripted");
 	return ps;
+}
+
+void
+scripted_next_hop_calls(struct scripted *s, unsigned *mx, unsigned *tlsa,
+			unsigned *probe)
+{
+	pthread_mutex_lock(&s->lock);
+	*mx = s->mx_calls;
+	*tlsa = s->tlsa_calls;
+	*probe = s->probe_calls;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static time_t fake_now = 1700000000;
+
+time_t
+scripted_clock(void *arg)
+{
+	(void)arg;
+	return __atomic_load_n(&fake_now, __ATOMIC_SEQ_CST);
+}
+
+void
+scripted_advance(time_t s)
+{
+	__atomic_add_fetch(&fake_now, s, __ATOMIC_SEQ_CST);
 }
 
 struct sts_source

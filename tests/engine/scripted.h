@@ -37,4 +37,12 @@ void scripted_delay(struct scripted *s, unsigned ms);
 unsigned scripted_discovers(struct scripted *s, const char *domain);
 unsigned scripted_fetches(struct scripted *s, const char *domain);
 
+/* A fake clock for conf.now (starts at 1700000000), and moving it on. */
+time_t scripted_clock(void *arg);
+void scripted_advance(time_t s);
+
+/* MX, TLSA and probe calls seen so far (all domains and hosts). */
+void scripted_next_hop_calls(struct scripted *s, unsigned *mx, unsigned *tlsa,
+			     unsigned *probe);
+
 #endif

@@ -1,0 +1,196 @@
+/*
+ * test_nexthop.c - the engine's next-hop cache: a warm check or lookup
+ * makes no source call at all (no MX, TLSA or probe), next-hop state
+ * expires with its TTL (bogus and temporary failures after 30 s), probe
+ * results are kept per MX host for probe_cache_ttl, BOGUS / TEMPFAIL /
+ * NOTFOUND stay distinct when answered from the cache, and concurrent
+ * callers share one MX lookup (single-flight).
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tap.h"
+#include "scripted.h"
+#include "sts_engine.h"
+#include "sts_source.h"
+
+#define POL(mode, mx)                                                          \
+	"version: STSv1\r\nmode: " mode "\r\nmx: " mx "\r\nmax_age: "          \
+	"604800\r\n"
+
+/* all source calls so far */
+static unsigned
+calls(struct scripted *s, const char *dom)
+{
+	unsigned mx, tlsa, probe;
+
+	scripted_next_hop_calls(s, &mx, &tlsa, &probe);
+	return mx + tlsa + probe + scripted_discovers(s, dom) +
+	       scripted_fetches(s, dom);
+}
+
+static unsigned
+mx_calls(struct scripted *s)
+{
+	unsigned mx, tlsa, probe;
+
+	scripted_next_hop_calls(s, &mx, &tlsa, &probe);
+	return mx;
+}
+
+static unsigned
+probe_calls(struct scripted *s)
+{
+	unsigned mx, tlsa, probe;
+
+	scripted_next_hop_calls(s, &mx, &tlsa, &probe);
+	return probe;
+}
+
+static struct sts_answer
+chk(struct sts_engine *e, const char *d)
+{
+	struct sts_answer a;
+
+	sts_engine_check(e, d, NULL, 3000, &a);
+	sts_engine_idle_wait(e, 5000);
+	return a;
+}
+
+struct job {
+	struct sts_engine *e;
+	struct sts_answer a;
+};
+
+static void *
+run(void *arg)
+{
+	struct job *j = arg;
+
+	sts_engine_check(j->e, "sf.test", NULL, 5000, &j->a);
+	return NULL;
+}
+
+int
+main(void)
+{
+	struct scripted *s = scripted_new();
+	struct sts_source src = scripted_source(s);
+	struct sts_engine_conf c;
+	struct sts_engine *e;
+	struct sts_answer a, b;
+	struct sts_lookup l;
+	char why[STS_WHY_MAX];
+	unsigned n, i, agree;
+	pthread_t t[8];
+	struct job j[8];
+
+	sts_engine_conf_defaults(&c);
+	c.workers = 2;
+	c.probe = true;
+	c.probe_cache_ttl = 600;
+	c.save_interval = 0;
+	c.sweep_interval = 0;
+	c.now = scripted_clock;
+	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	ok(e != NULL, "engine, probing on (%s)", e ? "ok" : why);
+	if (e == NULL)
+		return tap_done();
+
+	/* warm path: no source call at all */
+	scripted_set(s, "w.test", STS_OK, "1", STS_OK,
+		     POL("enforce", "mx.w.test"));
+	scripted_mx(s, "w.test", STS_OK, STS_SRC_SECURE, "mx.w.test", false,
+		    false);
+	a = chk(e, "w.test");
+	is_str(sts_reason_str(a.reason), "satisfied", "cold: satisfied");
+	ok(probe_calls(s) == 1, "cold: the MX host was probed once");
+	n = calls(s, "w.test");
+	a = chk(e, "w.test");
+	is_str(sts_reason_str(a.reason), "satisfied", "warm: satisfied");
+	is_int(calls(s, "w.test") - n, 0,
+	       "warm check: no DNS, no fetch, no probe (zero source calls)");
+	sts_engine_lookup(e, "w.test", 3000, &l);
+	ok(l.status == STS_OK && l.enforce, "warm lookup: enforce policy");
+	sts_policy_free(l.policy);
+	is_int(calls(s, "w.test") - n, 0, "warm lookup: zero source calls");
+
+	/* next-hop state lives for its TTL (unknown: 300 s), probes 600 s */
+	scripted_advance(200);
+	(void)chk(e, "w.test");
+	is_int(mx_calls(s), 1, "200 s later: next-hop state still cached");
+	scripted_advance(101);
+	(void)chk(e, "w.test");
+	is_int(mx_calls(s), 2, "after the TTL: MX looked up again");
+	is_int(probe_calls(s), 1, "probe result still cached (600 s)");
+	scripted_advance(300);
+	(void)chk(e, "w.test");
+	is_int(probe_calls(s), 2, "after probe_cache_ttl: probed again");
+
+	/* BOGUS, TEMPFAIL, NOTFOUND kept apart, failures kept 30 s only */
+	scripted_set(s, "bog.test", STS_OK, "1", STS_OK,
+		     POL("enforce", "mx.bog.test"));
+	scripted_mx(s, "bog.test", STS_OK, STS_SRC_BOGUS, "mx.bog.test", false,
+		    false);
+	scripted_set(s, "tmp.test", STS_OK, "1", STS_OK,
+		     POL("enforce", "mx.tmp.test"));
+	scripted_mx(s, "tmp.test", STS_TEMPFAIL, STS_SRC_INSECURE, "", false,
+		    false);
+	scripted_set(s, "nx.test", STS_OK, "1", STS_OK,
+		     POL("enforce", "mx.nx.test"));
+	scripted_mx(s, "nx.test", STS_NOTFOUND, STS_SRC_INSECURE, "", false,
+		    false);
+	a = chk(e, "bog.test");
+	n = mx_calls(s);
+	b = chk(e, "bog.test");
+	ok(a.reason == STS_REASON_DNSSEC_BOGUS && b.reason == a.reason &&
+		   b.verdict == STS_VERDICT_DEFER,
+	   "bogus MX: dnssec-bogus, also from the cache (%s)",
+	   sts_reason_str(b.reason));
+	a = chk(e, "tmp.test");
+	b = chk(e, "tmp.test");
+	ok(a.reason == STS_REASON_TEMPFAIL && b.reason == a.reason,
+	   "tempfail MX: tempfail, also from the cache (%s)",
+	   sts_reason_str(b.reason));
+	a = chk(e, "nx.test");
+	b = chk(e, "nx.test");
+	ok(b.reason == a.reason && strstr(b.why, "notfound") != NULL,
+	   "NXDOMAIN MX: kept as NOTFOUND (%s)", b.why);
+	is_int(mx_calls(s) - n, 2,
+	       "second checks answered from the cache (one MX query each "
+	       "for tmp and nx)");
+	scripted_advance(31);
+	n = mx_calls(s);
+	(void)chk(e, "bog.test");
+	(void)chk(e, "tmp.test");
+	(void)chk(e, "nx.test");
+	is_int(mx_calls(s) - n, 2,
+	       "31 s later: bogus and tempfail looked up again, NXDOMAIN not");
+
+	/* single flight: 8 callers of a cold domain, one MX query */
+	scripted_set(s, "sf.test", STS_OK, "1", STS_OK,
+		     POL("enforce", "mx.sf.test"));
+	scripted_delay(s, 200);
+	n = mx_calls(s);
+	for (i = 0; i < 8; i++) {
+		j[i].e = e;
+		pthread_create(&t[i], NULL, run, &j[i]);
+	}
+	for (agree = 0, i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		agree += j[i].a.reason == STS_REASON_SATISFIED;
+	}
+	scripted_delay(s, 0);
+	sts_engine_idle_wait(e, 5000);
+	is_int(agree, 8, "8 concurrent cold checks: all satisfied");
+	is_int(mx_calls(s) - n, 1, "8 concurrent cold checks: one MX query");
+	is_int(scripted_fetches(s, "sf.test"), 1, "and one fetch");
+
+	sts_engine_free(e);
+	scripted_free(s);
+	return tap_done();
+}
