@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../tap.h"
 #include "scripted.h"
@@ -88,6 +89,8 @@ main(void)
 	unsigned n, i, agree;
 	pthread_t t[8];
 	struct job j[8];
+	struct timespec t0, t1;
+	long ms;
 
 	sts_engine_conf_defaults(&c);
 	c.workers = 2;
@@ -189,6 +192,25 @@ main(void)
 	is_int(agree, 8, "8 concurrent cold checks: all satisfied");
 	is_int(mx_calls(s) - n, 1, "8 concurrent cold checks: one MX query");
 	is_int(scripted_fetches(s, "sf.test"), 1, "and one fetch");
+
+	/* cold path: MX gathered while the policy is fetched.  With every
+	 * source call taking 100 ms, TXT -> fetch -> MX in series is 300 ms;
+	 * TXT -> (fetch || MX) is 200 ms. */
+	scripted_set(s, "lat.test", STS_OK, "1", STS_OK,
+		     POL("enforce", "mx.lat.test"));
+	scripted_probe(s, "mx.lat.test", STS_PROBE_OK, STS_RPT_NONE);
+	scripted_delay(s, 100);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sts_engine_check(e, "lat.test", NULL, 5000, &a);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	scripted_delay(s, 0);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ok(a.reason == STS_REASON_SATISFIED && ms < 280,
+	   "cold check, 100 ms per source call: %ld ms (MX looked up "
+	   "during the fetch: ~200 ms; in series: 300 ms)",
+	   ms);
+	sts_engine_idle_wait(e, 5000);
 
 	sts_engine_free(e);
 	scripted_free(s);
