@@ -22,6 +22,7 @@ FUZZ_TARGETS += fuzz_http:lib/sts_http.c,lib/sts_status.c
 FUZZ_TARGETS += fuzz_smtp:lib/sts_smtp.c,lib/sts_status.c
 FUZZ_TARGETS += fuzz_netstring:lib/sts_netstring.c,lib/sts_mapreply.c,lib/sts_status.c
 FUZZ_TARGETS += fuzz_addr:lib/sts_addr.c,lib/sts_status.c
+FUZZ_TARGETS += fuzz_persist:lib/sts_cache.c,lib/sts_policy.c,lib/sts_mx.c,lib/sts_domain.c,lib/sts_status.c
 
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -51,4 +52,5 @@ dist_noinst_SCRIPTS += fuzz/smoke.sh
 EXTRA_DIST += fuzz/fuzz_record.c fuzz/fuzz_policy.c fuzz/fuzz_tlsrpt.c \
 	fuzz/fuzz_mx.c fuzz/fuzz_domain.c fuzz/fuzz_txt.h fuzz/corpus \
 	fuzz/fuzz_policy.dict fuzz/fuzz_record.dict fuzz/fuzz_tlsrpt.dict \
-	fuzz/fuzz_http.c fuzz/fuzz_smtp.c fuzz/fuzz_netstring.c fuzz/fuzz_addr.c
+	fuzz/fuzz_http.c fuzz/fuzz_smtp.c fuzz/fuzz_netstring.c fuzz/fuzz_addr.c \
+	fuzz/fuzz_persist.c

@@ -756,40 +756,71 @@ sts_cache_foreach(struct sts_cache *c,
 	return n;
 }
 
-enum sts_status
-sts_cache_insert(struct sts_cache *c, const struct sts_cache_record *r)
+/* Insert one loaded policy (lock held). */
+static enum sts_status
+insert_locked(struct sts_cache *c, const struct sts_cache_record *r, time_t now)
 {
 	uint32_t h = sts_lru_hash(r->domain);
 	struct entry *e;
-	time_t now;
-	enum sts_status st = STS_OK;
 
-	pthread_mutex_lock(&c->lock);
-	now = sts_cache_now(c);
-	if (now >= r->fetched_at + (time_t)r->max_age) {
-		pthread_mutex_unlock(&c->lock);
+	if (now >= r->fetched_at + (time_t)r->max_age)
 		return STS_INVALID;
-	}
 	e = find(c, r->domain, h);
 	if (e != NULL && policy_valid(e, now) && e->fetched_at >= r->fetched_at)
-		goto out; /* a newer one is already here */
+		return STS_OK; /* a newer one is already here */
 	if (e == NULL)
 		e = create(c, r->domain, h);
-	if (e == NULL) {
-		st = STS_NOMEM;
-		goto out;
-	}
-	if (!set_policy(e, r->id, r->mode, r->max_age, r->mx, r->n_mx)) {
-		st = STS_NOMEM;
-		goto out;
-	}
+	if (e == NULL)
+		return STS_NOMEM;
+	if (!set_policy(e, r->id, r->mode, r->max_age, r->mx, r->n_mx))
+		return STS_NOMEM;
 	set_times(c, e, r->fetched_at);
 	e->checked_at = r->fetched_at;
 	e->status = STS_OK;
 	e->np = NP_EMPTY;
-out:
+	return STS_OK;
+}
+
+enum sts_status
+sts_cache_insert(struct sts_cache *c, const struct sts_cache_record *r)
+{
+	enum sts_status st;
+
+	pthread_mutex_lock(&c->lock);
+	st = insert_locked(c, r, sts_cache_now(c));
 	pthread_mutex_unlock(&c->lock);
 	return st;
+}
+
+void
+sts_cache_insert_many(struct sts_cache *c, const struct sts_cache_record *r,
+		      size_t n, enum sts_status *st)
+{
+	size_t i;
+	time_t now;
+
+	pthread_mutex_lock(&c->lock);
+	now = sts_cache_now(c);
+	for (i = 0; i < n; i++)
+		st[i] = insert_locked(c, &r[i], now);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+sts_cache_reserve(struct sts_cache *c, size_t n)
+{
+	if (n > c->conf.max)
+		n = c->conf.max;
+	pthread_mutex_lock(&c->lock);
+	while (c->mask + 1 < n && c->iterating == 0 &&
+	       c->mask < ((size_t)1 << 26) - 1) {
+		size_t before = c->mask;
+
+		grow(c);
+		if (c->mask == before)
+			break; /* out of memory: keep what we have */
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 void

@@ -205,6 +205,15 @@ size_t sts_cache_foreach(struct sts_cache *c,
  * STS_OK, STS_NOMEM, or STS_INVALID when already expired. */
 enum sts_status sts_cache_insert(struct sts_cache *c,
 				 const struct sts_cache_record *r);
+/* The same for n records under one lock hold (st[i]: each one's
+ * status).  For loading a state file: keep n small (hundreds), since
+ * lookups wait meanwhile. */
+void sts_cache_insert_many(struct sts_cache *c,
+			   const struct sts_cache_record *r, size_t n,
+			   enum sts_status *st);
+/* Size the hash table for about n entries (at most conf.max) at once,
+ * instead of doubling it step by step while loading. */
+void sts_cache_reserve(struct sts_cache *c, size_t n);
 
 void sts_cache_stats(struct sts_cache *c, struct sts_cache_stats *out);
 

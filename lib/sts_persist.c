@@ -60,47 +60,73 @@ puts_(struct saver *s, const char *p)
 }
 
 /* A JSON string.  Our values are validated ASCII names, but escape
- * anyway so that the writer can never produce an unreadable file. */
+ * anyway so that the writer can never produce an unreadable file.  Runs
+ * of plain characters are copied at once. */
 static void
 put_str(struct saver *s, const char *p)
 {
-	char esc[8];
+	static const char hex[] = "0123456789abcdef";
+	char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+	const char *run;
+	unsigned char c;
 
 	put(s, "\"", 1);
-	for (; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(s, esc, 6);
-		} else {
-			put(s, p, 1);
-		}
+	for (;;) {
+		for (run = p; (c = (unsigned char)*p) != '\0' && c != '"' &&
+			      c != '\\' && c >= 0x20 && c < 0x7f;
+		     p++)
+			;
+		if (p > run)
+			put(s, run, (size_t)(p - run));
+		if (c == '\0')
+			break;
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 15];
+		put(s, esc, 6);
+		p++;
 	}
 	put(s, "\"", 1);
 }
+
+/* Decimal digits of v (no snprintf per entry). */
+static void
+put_num(struct saver *s, unsigned long long v)
+{
+	char b[24], *q = b + sizeof(b);
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put(s, q, (size_t)(b + sizeof(b) - q));
+}
+
+#define PUTL(s, lit) put(s, lit, sizeof(lit) - 1)
 
 static void
 save_one(void *arg, const struct sts_cache_record *r)
 {
 	struct saver *s = arg;
-	char num[64];
 	size_t i;
 
-	puts_(s, "{\"d\":");
+	PUTL(s, "{\"d\":");
 	put_str(s, r->domain);
-	puts_(s, ",\"id\":");
+	PUTL(s, ",\"id\":");
 	put_str(s, r->id);
-	puts_(s, ",\"mode\":");
+	PUTL(s, ",\"mode\":");
 	put_str(s, sts_mode_str(r->mode));
-	snprintf(num, sizeof(num), ",\"max_age\":%u,\"fetched\":%lld,\"mx\":[",
-		 (unsigned)r->max_age, (long long)r->fetched_at);
-	puts_(s, num);
+	PUTL(s, ",\"max_age\":");
+	put_num(s, r->max_age);
+	PUTL(s, ",\"fetched\":");
+	/* fetched_at is never negative in the cache; clamp anyway */
+	put_num(s, r->fetched_at > 0 ? (unsigned long long)r->fetched_at : 0);
+	PUTL(s, ",\"mx\":[");
 	for (i = 0; i < r->n_mx; i++) {
 		if (i > 0)
 			put(s, ",", 1);
 		put_str(s, r->mx[i]);
 	}
-	puts_(s, "]}\n");
+	PUTL(s, "]}\n");
 }
 
 static bool
@@ -359,6 +385,220 @@ out:
 	cJSON_Delete(o);
 }
 
+/* --- the fast path: our own line format ------------------------------------
+ *
+ * The saver writes every entry as exactly
+ *   {"d":"NAME","id":"ID","mode":"MODE","max_age":N,"fetched":N,"mx":[...]}
+ * with lower-case LDH names and no escapes.  parse_fast() accepts only
+ * that shape, checking each value as strictly as the cJSON path does
+ * (same LDH rules, id alphabet and length, ranges); a line it does not
+ * accept goes to the cJSON path (load_line), which then decides and
+ * says why.  So a hand-edited or foreign line is judged exactly as
+ * before, and the common case costs no allocation.  Parsing is in
+ * place: the closing quotes become NULs.
+ */
+
+/* ldh_check()'s rules (sts_domain.c), lower case only; with star, an
+ * optional leading "*." as sts_mx_pattern_check() allows. */
+static bool
+fast_name_ok(const char *s, size_t len, bool star)
+{
+	size_t i, start = 0;
+	bool digits = true;
+
+	if (star && len >= 2 && s[0] == '*' && s[1] == '.') {
+		s += 2;
+		len -= 2;
+	}
+	if (len == 0 || len > STS_MAX_DOMAIN)
+		return false;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (i == start || i - start > STS_MAX_LABEL ||
+			    s[start] == '-' || s[i - 1] == '-' ||
+			    (i == len && digits))
+				return false;
+			start = i + 1;
+			digits = true;
+			continue;
+		}
+		if (s[i] >= 'a' && s[i] <= 'z')
+			digits = false;
+		else if (s[i] == '-')
+			digits = false;
+		else if (s[i] < '0' || s[i] > '9')
+			return false;
+	}
+	return true;
+}
+
+/* Match the literal lit at *p; advance past it. */
+static bool
+lit(char **p, const char *end, const char *l, size_t n)
+{
+	if ((size_t)(end - *p) < n || memcmp(*p, l, n) != 0)
+		return false;
+	*p += n;
+	return true;
+}
+#define LIT(p, end, s) lit(p, end, s, sizeof(s) - 1)
+
+/* A string with no quote or backslash inside; not terminated yet (the
+ * line must stay intact for the cJSON path until parse_fast succeeds). */
+static char *
+fast_str(char **p, const char *end, size_t *len)
+{
+	char *s, *q;
+
+	if (*p >= end || **p != '"')
+		return NULL;
+	s = *p + 1;
+	q = memchr(s, '"', (size_t)(end - s));
+	if (q == NULL || memchr(s, '\\', (size_t)(q - s)) != NULL)
+		return NULL;
+	*len = (size_t)(q - s);
+	*p = q + 1;
+	return s;
+}
+
+/* id_ok() for a string of known length */
+static bool
+fast_id_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > STS_MAX_ID)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+static bool
+is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && memcmp(s, word, n) == 0;
+}
+
+/* A non-negative integer without sign or leading zeros, <= hi. */
+static bool
+fast_uint(char **p, const char *end, unsigned long long hi,
+	  unsigned long long *out)
+{
+	unsigned long long v = 0;
+	char *s = *p;
+
+	if (s >= end || *s < '0' || *s > '9' ||
+	    (*s == '0' && s + 1 < end && s[1] >= '0' && s[1] <= '9'))
+		return false;
+	for (; s < end && *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > hi)
+			return false;
+	}
+	*p = s;
+	*out = v;
+	return true;
+}
+
+/* Parse line s[0..n) into *r and pat[]; false: not our exact format,
+ * or a value the cJSON path would refuse (s is then unchanged).  On
+ * success the strings are NUL-terminated in place. */
+static bool
+parse_fast(char *s, size_t n, time_t now, struct sts_cache_record *r,
+	   const char **pat)
+{
+	char *p = s, *end = s + n, *d, *id, *m;
+	size_t len, dlen, idlen, plen[STS_MAX_POLICY_MX], k = 0, i;
+	unsigned long long max_age, fetched;
+
+	if (n > 0 && end[-1] == '\n')
+		end--;
+	if (!LIT(&p, end, "{\"d\":") ||
+	    (d = fast_str(&p, end, &dlen)) == NULL ||
+	    !fast_name_ok(d, dlen, false) || !LIT(&p, end, ",\"id\":") ||
+	    (id = fast_str(&p, end, &idlen)) == NULL ||
+	    !fast_id_ok(id, idlen) || !LIT(&p, end, ",\"mode\":") ||
+	    (m = fast_str(&p, end, &len)) == NULL)
+		return false;
+	if (is(m, len, "enforce"))
+		r->mode = STS_MODE_ENFORCE;
+	else if (is(m, len, "testing"))
+		r->mode = STS_MODE_TESTING;
+	else if (is(m, len, "none"))
+		r->mode = STS_MODE_NONE;
+	else
+		return false;
+	if (!LIT(&p, end, ",\"max_age\":") ||
+	    !fast_uint(&p, end, STS_MAX_MAX_AGE, &max_age) ||
+	    !LIT(&p, end, ",\"fetched\":") ||
+	    !fast_uint(&p, end, (unsigned long long)now + 86400, &fetched) ||
+	    !LIT(&p, end, ",\"mx\":["))
+		return false;
+	if (!LIT(&p, end, "]")) {
+		for (;;) {
+			if (k == STS_MAX_POLICY_MX ||
+			    (pat[k] = fast_str(&p, end, &plen[k])) == NULL ||
+			    !fast_name_ok(pat[k], plen[k], true))
+				return false;
+			k++;
+			if (LIT(&p, end, "]"))
+				break;
+			if (!LIT(&p, end, ","))
+				return false;
+		}
+	}
+	if (!LIT(&p, end, "}") || p != end)
+		return false;
+	if (k == 0 && r->mode != STS_MODE_NONE)
+		return false;
+	d[dlen] = '\0';
+	id[idlen] = '\0';
+	for (i = 0; i < k; i++)
+		((char *)pat[i])[plen[i]] = '\0';
+	r->domain = d;
+	r->id = id;
+	r->max_age = (uint32_t)max_age;
+	r->fetched_at = (time_t)fetched;
+	r->expires_at = r->fetched_at + (time_t)r->max_age;
+	r->n_mx = k;
+	r->mx = pat;
+	return true;
+}
+
+/* Lines parsed by the fast path wait here and go into the cache in one
+ * lock hold per batch.  Their text stays in `text` (read straight into
+ * it), their patterns' pointers in `pats`. */
+#define BATCH 512
+#define BATCH_TEXT (1024u * 1024)
+struct batch {
+	size_t n, used, npat;
+	struct sts_cache_record r[BATCH];
+	enum sts_status st[BATCH];
+	const char *pats[BATCH * 4];
+	char *text; /* BATCH_TEXT + STS_PERSIST_MAX_LINE + 2 */
+};
+
+static void
+batch_flush(struct loader *l, struct sts_cache *c, struct batch *b)
+{
+	size_t i;
+
+	sts_cache_insert_many(c, b->r, b->n, b->st);
+	for (i = 0; i < b->n; i++) {
+		if (b->st[i] == STS_OK)
+			l->rep->loaded++;
+		else if (b->st[i] == STS_INVALID)
+			l->rep->expired++;
+		else
+			drop(l, "%s: out of memory", b->r[i].domain);
+	}
+	b->n = b->used = b->npat = 0;
+}
+
 /* The header must name our format and a version we know. */
 static bool
 header_ok(const char *s, size_t n, char *why, size_t whylen)
@@ -435,12 +675,16 @@ sts_persist_load(struct sts_cache *c, const char *path,
 	time_t now = sts_cache_now(c);
 	int err;
 	bool toolong;
+	struct batch *b;
+	struct stat fst;
 
 	memset(rep, 0, sizeof(*rep));
 	line = malloc(STS_PERSIST_MAX_LINE + 2);
 	if (line == NULL)
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
-	f = fopen(path, "r");
+	f = fopen(path, "re");
+	if (f != NULL)
+		(void)setvbuf(f, NULL, _IOFBF, 1 << 20);
 	if (f == NULL) {
 		err = errno;
 		free(line);
@@ -463,19 +707,45 @@ sts_persist_load(struct sts_cache *c, const char *path,
 						: "could not move it aside");
 	}
 	l.line = 1;
-	while ((n = read_line(f, line, &toolong)) > 0) {
+	b = calloc(1, sizeof(*b));
+	if (b != NULL)
+		b->text = malloc(BATCH_TEXT + STS_PERSIST_MAX_LINE + 2);
+	if (b == NULL || b->text == NULL) {
+		if (b != NULL)
+			free(b);
+		fclose(f);
+		free(line);
+		return sts_why(why, whylen, STS_NOMEM, "out of memory");
+	}
+	/* about 100 bytes per entry: size the table once */
+	if (fstat(fileno(f), &fst) == 0 && fst.st_size > 0)
+		sts_cache_reserve(c, (size_t)(fst.st_size / 100));
+	while ((n = read_line(f, b->text + b->used, &toolong)) > 0) {
+		char *s = b->text + b->used;
+
 		l.line++;
 		if (toolong) {
 			drop(&l, "line longer than %u bytes",
 			     STS_PERSIST_MAX_LINE);
 			continue;
 		}
-		if (n == 1 && line[0] == '\n')
+		if (n == 1 && s[0] == '\n')
 			continue;
-		load_line(&l, c, line, n, now);
+		if (!parse_fast(s, n, now, &b->r[b->n], b->pats + b->npat)) {
+			load_line(&l, c, s, n, now);
+			continue;
+		}
+		b->npat += b->r[b->n].n_mx;
+		b->used += n;
+		if (++b->n == BATCH || b->used > BATCH_TEXT ||
+		    b->npat + STS_MAX_POLICY_MX > BATCH * 4)
+			batch_flush(&l, c, b);
 	}
+	batch_flush(&l, c, b);
 	err = ferror(f);
 	fclose(f);
+	free(b->text);
+	free(b);
 	free(line);
 	if (err)
 		rep->dropped++;

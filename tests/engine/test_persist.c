@@ -462,6 +462,95 @@ speed(void)
 	sts_cache_free(b);
 }
 
+/* Lines at the edge of the loader's fast path (our exact format) and its
+ * cJSON path: each is judged as the rules say, whichever path takes it. */
+#define L(d, id, mode, mx)                                                     \
+	"{\"d\":\"" d "\",\"id\":\"" id "\",\"mode\":\"" mode                  \
+	"\",\"max_age\":86400,\"fetched\":1700000000,\"mx\":[" mx "]}\n"
+#define LABEL63                                                                \
+	"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabc"
+static const struct {
+	const char *name, *line;
+	bool loaded;
+} edge[] = {
+	{"plain", L("p.test", "1", "enforce", "\"mx.p.test\""), true},
+	{"wildcard mx", L("w.test", "1", "testing", "\"*.w.test\""), true},
+	{"two mx", L("t.test", "1", "enforce", "\"a.t.test\",\"b.t.test\""),
+	 true},
+	{"63-octet label", L(LABEL63 ".test", "1", "enforce", "\"a.test\""),
+	 true},
+	{"64-octet label", L(LABEL63 "d.test", "1", "enforce", "\"a.test\""),
+	 false},
+	{"trailing dot", L("td.test.", "1", "enforce", "\"a.test\""), false},
+	{"upper case domain", L("UC.test", "1", "enforce", "\"a.test\""),
+	 false},
+	{"all-digit last label", L("a.123", "1", "enforce", "\"a.test\""),
+	 false},
+	{"leading hyphen", L("-h.test", "1", "enforce", "\"a.test\""), false},
+	{"empty label", L("e..test", "1", "enforce", "\"a.test\""), false},
+	{"32-char id",
+	 L("i.test", "abcdefghijabcdefghijabcdefghijAB", "enforce",
+	   "\"a.test\""),
+	 true},
+	{"33-char id",
+	 L("j.test", "abcdefghijabcdefghijabcdefghijABC", "enforce",
+	   "\"a.test\""),
+	 false},
+	{"empty id", L("k.test", "", "enforce", "\"a.test\""), false},
+	{"lone * mx", L("s.test", "1", "enforce", "\"*\""), false},
+	{"*. mx", L("s2.test", "1", "enforce", "\"*.\""), false},
+	{"mx with a trailing dot", L("s3.test", "1", "enforce", "\"a.test.\""),
+	 false},
+	{"upper-case mx (lowered by the pattern check)",
+	 L("s4.test", "1", "enforce", "\"MX.s4.test\""), true},
+	{"escaped domain (cJSON path)",
+	 L("\\u0065sc.test", "1", "enforce", "\"a.test\""), true},
+	{"spaces (cJSON path)",
+	 "{ \"d\": \"sp.test\", \"id\": \"1\", \"mode\": \"enforce\", "
+	 "\"max_age\": 86400, \"fetched\": 1700000000, \"mx\": [\"a.test\"] "
+	 "}\n",
+	 true},
+	{"keys in another order (cJSON path)",
+	 "{\"id\":\"1\",\"d\":\"ko.test\",\"mode\":\"enforce\","
+	 "\"max_age\":86400,\"fetched\":1700000000,\"mx\":[\"a.test\"]}\n",
+	 true},
+	{"negative fetched",
+	 "{\"d\":\"n.test\",\"id\":\"1\",\"mode\":\"enforce\","
+	 "\"max_age\":86400,\"fetched\":-1,\"mx\":[\"a.test\"]}\n",
+	 false},
+	{"huge max_age",
+	 "{\"d\":\"m.test\",\"id\":\"1\",\"mode\":\"enforce\","
+	 "\"max_age\":99999999999999999999999,\"fetched\":1700000000,"
+	 "\"mx\":[\"a.test\"]}\n",
+	 false},
+	{"no newline at the end",
+	 "{\"d\":\"nl.test\",\"id\":\"1\",\"mode\":\"enforce\","
+	 "\"max_age\":86400,\"fetched\":1700000000,\"mx\":[\"a.test\"]}",
+	 true},
+};
+
+static void
+edges(void)
+{
+	struct sts_cache *c;
+	struct sts_persist_report rep;
+	char why[STS_WHY_MAX], buf[1024];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		n = snprintf(buf, sizeof(buf), "%s%s", HDR, edge[i].line);
+		write_file(path, buf, (size_t)n);
+		c = cache();
+		sts_persist_load(c, path, &rep, NULL, NULL, why, sizeof(why));
+		ok(rep.loaded == (edge[i].loaded ? 1u : 0u) &&
+			   rep.dropped == (edge[i].loaded ? 0u : 1u),
+		   "line %s: %s (%s)", edge[i].name,
+		   edge[i].loaded ? "loaded" : "dropped", why);
+		sts_cache_free(c);
+	}
+}
+
 int
 main(void)
 {
@@ -474,6 +563,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/state", dir);
 	roundtrip();
 	corrupt();
+	edges();
 	restart();
 	speed();
 	snprintf(bad, sizeof(bad), "%s.bad", path);
