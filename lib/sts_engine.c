@@ -8,13 +8,18 @@
  * queue, do the network work through the source with no lock held, and
  * hand the result back; one maintenance thread saves the state file
  * every save_interval and sweeps for due refreshes every
- * sweep_interval.  Callers of _check/_lookup do the per-message MX/TLSA
- * (and optional probe) lookups themselves, bounded by their deadline.
+ * sweep_interval.  Next-hop state (MX set, DNSSEC, TLSA per MX) and
+ * probe results come from the hop cache (sts_hopcache); when missing or
+ * expired, the caller of _check/_lookup looks them up itself, bounded by
+ * its deadline (single-flight: others wait for it), or a short-lived
+ * helper thread does so while a worker fetches that domain's policy
+ * (at most `workers` helpers at once; _free waits for them).
  *
- * Locks: cache->lock (see sts_cache.h), ov_lock (the override table
- * pointer only: held to take a reference or swap), maint_lock (the
- * maintenance thread's sleep), save_lock (one save at a time).  None is
- * held while another is taken, except save_lock, which is held while
+ * Locks: cache->lock (see sts_cache.h), hops->lock (sts_hopcache.h),
+ * ov_lock (the override table pointer only: held to take a reference or
+ * swap), maint_lock (the maintenance thread's sleep), save_lock (one
+ * save at a time), hlp_lock (the helper count).  None is held while
+ * another is taken, except save_lock, which is held while
  * sts_cache_foreach takes cache->lock chunk by chunk.
  */
 #include "config.h"
