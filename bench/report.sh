@@ -27,8 +27,8 @@ write_report() {
 	{
 		echo "# mta-sts-milter benchmarks"
 		echo
-		echo "Written by \`make bench\` (bench/run) on $(date -u '+%Y-%m-%d %H:%M UTC'); commit" \
-			"$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)."
+		echo "Written by \`make bench\` (bench/run); measured on ${RUN_DATE:-?}, source at commit" \
+			"${COMMIT:-unknown} (the daemon and library that were measured)."
 		echo
 		echo "Machine: $(uname -srm); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores;" \
 			"$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM." \
