@@ -197,7 +197,8 @@ void sts_engine_free(struct sts_engine *e);
  * blocks longer than deadline_ms (plus scheduling jitter): the deadline
  * covers waiting for an in-flight policy fetch AND the MX/TLSA (and
  * probe) lookups that a testing/enforce policy needs; with deadline_ms
- * 0 nothing is waited for, so such a policy yields react.temp_error.
+ * 0 nothing is waited for, so such a policy yields react.temp_error
+ * unless its next-hop state (and probe results) are cached.
  * Always fills *out.  Decision order: lib/sts_verdict.h.
  */
 void sts_engine_check(struct sts_engine *e, const char *domain,
