@@ -34,30 +34,30 @@
 
 /* What to do with a message for one recipient domain. */
 enum sts_verdict {
-	STS_VERDICT_PASS = 0,	/* accept, nothing to say */
-	STS_VERDICT_TAG,	/* accept, add the header line */
-	STS_VERDICT_DEFER,	/* 4xx for this recipient */
-	STS_VERDICT_REJECT,	/* 5xx for this recipient (only if configured) */
+	STS_VERDICT_PASS = 0, /* accept, nothing to say */
+	STS_VERDICT_TAG,      /* accept, add the header line */
+	STS_VERDICT_DEFER,    /* 4xx for this recipient */
+	STS_VERDICT_REJECT,   /* 5xx for this recipient (only if configured) */
 };
 const char *sts_verdict_str(enum sts_verdict v);
 
 /* Why: one code per distinct situation, each with a fixed token. */
 enum sts_reason {
-	STS_REASON_NO_POLICY = 0,	/* domain publishes no policy */
-	STS_REASON_MODE_NONE,		/* policy says mode: none */
-	STS_REASON_SATISFIED,		/* an MX matches (and probed fine) */
-	STS_REASON_NOT_A_DOMAIN,	/* address literal, empty, invalid */
-	STS_REASON_SKIPPED,		/* override: skip */
-	STS_REASON_EXEMPT,		/* exempt sender (RFC 8460 5.3) */
-	STS_REASON_PENDING,		/* unknown yet, fetch in background */
-	STS_REASON_TEMPFAIL,		/* DNS/HTTP temporary failure, nothing cached */
-	STS_REASON_MX_MISMATCH,		/* no MX matches the policy */
-	STS_REASON_NULL_MX,		/* RFC 7505 null MX: domain takes no mail */
-	STS_REASON_TLS_FAILED,		/* probed: no matching MX passed STARTTLS/PKIX */
-	STS_REASON_DANE,		/* DNSSEC-secure TLSA: DANE decides, not STS */
-	STS_REASON_DNSSEC_BOGUS,	/* a DNSSEC-bogus answer on the path */
-	STS_REASON_FORCED,		/* override: defer / reject */
-	STS_REASON_INTERNAL,		/* out of memory or similar */
+	STS_REASON_NO_POLICY = 0, /* domain publishes no policy */
+	STS_REASON_MODE_NONE,	  /* policy says mode: none */
+	STS_REASON_SATISFIED,	  /* an MX matches (and probed fine) */
+	STS_REASON_NOT_A_DOMAIN,  /* address literal, empty, invalid */
+	STS_REASON_SKIPPED,	  /* override: skip */
+	STS_REASON_EXEMPT,	  /* exempt sender (RFC 8460 5.3) */
+	STS_REASON_PENDING,	  /* unknown yet, fetch in background */
+	STS_REASON_TEMPFAIL,	/* DNS/HTTP temporary failure, nothing cached */
+	STS_REASON_MX_MISMATCH, /* no MX matches the policy */
+	STS_REASON_NULL_MX,	/* RFC 7505 null MX: domain takes no mail */
+	STS_REASON_TLS_FAILED, /* probed: no matching MX passed STARTTLS/PKIX */
+	STS_REASON_DANE,       /* DNSSEC-secure TLSA: DANE decides, not STS */
+	STS_REASON_DNSSEC_BOGUS, /* a DNSSEC-bogus answer on the path */
+	STS_REASON_FORCED,	 /* override: defer / reject */
+	STS_REASON_INTERNAL,	 /* out of memory or similar */
 	STS_REASON_COUNT
 };
 const char *sts_reason_str(enum sts_reason r);
@@ -66,11 +66,11 @@ const char *sts_reason_str(enum sts_reason r);
 struct sts_answer {
 	enum sts_verdict verdict;
 	enum sts_reason reason;
-	enum sts_rpt rpt;		/* RFC 8460 result type, or NONE */
-	enum sts_mode mode;		/* effective mode (after overrides) */
-	bool have_policy;		/* a policy (fetched or pinned) applied */
-	char domain[STS_DOMAIN_BUFSZ];	/* the policy domain, normalised */
-	char why[STS_WHY_MAX];		/* human reason */
+	enum sts_rpt rpt;   /* RFC 8460 result type, or NONE */
+	enum sts_mode mode; /* effective mode (after overrides) */
+	bool have_policy;   /* a policy (fetched or pinned) applied */
+	char domain[STS_DOMAIN_BUFSZ]; /* the policy domain, normalised */
+	char why[STS_WHY_MAX];	       /* human reason */
 };
 
 /* The delivery-time view: what the socketmap server needs. */
@@ -85,68 +85,73 @@ struct sts_lookup {
 	 * BOGUS), pending (status TEMPFAIL) and an override (defer below).
 	 */
 	enum sts_status status;
-	bool defer;			/* override defer/reject: delivery must
-					   wait (status is TEMPFAIL; delivery
-					   time never bounces) */
-	struct sts_policy *policy;	/* owned by the caller: sts_policy_free() */
-	bool enforce;			/* policy (after overrides) is enforced */
-	bool dane;			/* next hop has DNSSEC-secure TLSA: leave it to DANE */
+	bool defer;		   /* override defer/reject: delivery must
+				      wait (status is TEMPFAIL; delivery
+				      time never bounces) */
+	struct sts_policy *policy; /* owned by the caller: sts_policy_free() */
+	bool enforce;		   /* policy (after overrides) is enforced */
+	bool dane; /* next hop has DNSSEC-secure TLSA: leave it to DANE */
 	char domain[STS_DOMAIN_BUFSZ];
 	char why[STS_WHY_MAX];
 };
 
 /* Reactions, OpenDKIM-style On-<event>: what each event becomes. */
 struct sts_reactions {
-	enum sts_verdict enforce_failure;	/* default DEFER */
-	enum sts_verdict testing_failure;	/* default TAG */
-	enum sts_verdict temp_error;		/* default TAG */
-	enum sts_verdict dnssec_bogus;		/* default DEFER */
-	enum sts_verdict null_mx;		/* default PASS (RFC 7505: the
-						   domain takes no mail; the MTA
-						   bounces it, we do not defer) */
+	enum sts_verdict enforce_failure; /* default DEFER */
+	enum sts_verdict testing_failure; /* default TAG */
+	enum sts_verdict temp_error;	  /* default TAG */
+	enum sts_verdict dnssec_bogus;	  /* default DEFER */
+	enum sts_verdict null_mx;	  /* default PASS (RFC 7505: the
+					     domain takes no mail; the MTA
+					     bounces it, we do not defer) */
 };
 
 /* Background events the daemon may log (never called with a lock held;
  * called from worker and maintenance threads, concurrently: the
  * callback must be thread-safe).  domain may be NULL. */
-enum sts_event_level { STS_EV_DEBUG, STS_EV_INFO, STS_EV_WARNING, STS_EV_ERROR };
+enum sts_event_level {
+	STS_EV_DEBUG,
+	STS_EV_INFO,
+	STS_EV_WARNING,
+	STS_EV_ERROR
+};
 typedef void sts_event_fn(void *arg, enum sts_event_level lvl,
 			  const char *domain, const char *msg);
 
 struct sts_engine_conf {
 	/* resolver */
-	const char *trust_anchor_file;	/* default /usr/share/dns/root.key */
-	const char *unbound_conf;	/* optional ub_ctx_config() file */
-	const char *resolv_conf;	/* optional ub_ctx_resolvconf() file */
-	const char *forwarders;		/* optional, comma/space separated */
-	unsigned dns_timeout_ms;	/* per query */
+	const char *trust_anchor_file; /* default /usr/share/dns/root.key */
+	const char *unbound_conf;      /* optional ub_ctx_config() file */
+	const char *resolv_conf;       /* optional ub_ctx_resolvconf() file */
+	const char *forwarders;	       /* optional, comma/space separated */
+	unsigned dns_timeout_ms;       /* per query */
 	/* fetcher */
-	const char *ca_file;		/* default /etc/ssl/certs/ca-certificates.crt */
-	unsigned fetch_timeout_ms;	/* overall */
+	const char *ca_file; /* default /etc/ssl/certs/ca-certificates.crt */
+	unsigned fetch_timeout_ms; /* overall */
 	/* prober */
-	bool probe;			/* STARTTLS-probe matching MX hosts */
+	bool probe; /* STARTTLS-probe matching MX hosts */
 	unsigned probe_timeout_ms;
-	unsigned probe_cache_ttl;	/* seconds a probe result per MX host
-					   is reused (0: 600; a probe that
-					   could not connect: 30 at most) */
+	unsigned probe_cache_ttl; /* seconds a probe result per MX host
+				     is reused (0: 600; a probe that
+				     could not connect: 30 at most) */
 	/* cache */
-	size_t cache_max;		/* entries, LRU beyond */
-	unsigned negative_ttl;		/* seconds a "no policy" answer is kept */
-	unsigned failure_backoff;	/* seconds, >= 300 (RFC 8461 3.3 / C8) */
-	unsigned workers;		/* background fetch threads */
-	unsigned recheck;		/* seconds between background TXT id
-					   checks of a cached policy (E2) */
-	unsigned refresh_max;		/* refresh a policy at most this long
-					   after its fetch (E5; daily) */
-	const char *state_file;		/* optional persistence */
-	unsigned save_interval;		/* seconds between state-file saves
-					   (0: only at _free / _save) */
-	unsigned sweep_interval;	/* seconds between refresh sweeps
-					   (0: none; see sts_engine_maintain) */
-	const char *override_file;	/* optional */
-	const char *relayhost;		/* optional smart host (RFC 8461 3.4) */
+	size_t cache_max;	   /* entries, LRU beyond */
+	unsigned negative_ttl;	   /* seconds a "no policy" answer is kept */
+	unsigned failure_backoff;  /* seconds, >= 300 (RFC 8461 3.3 / C8) */
+	unsigned workers;	   /* background fetch threads */
+	unsigned recheck;	   /* seconds between background TXT id
+				      checks of a cached policy (E2) */
+	unsigned refresh_max;	   /* refresh a policy at most this long
+				      after its fetch (E5; daily) */
+	const char *state_file;	   /* optional persistence */
+	unsigned save_interval;	   /* seconds between state-file saves
+				      (0: only at _free / _save) */
+	unsigned sweep_interval;   /* seconds between refresh sweeps
+				      (0: none; see sts_engine_maintain) */
+	const char *override_file; /* optional */
+	const char *relayhost;	   /* optional smart host (RFC 8461 3.4) */
 	struct sts_reactions react;
-	sts_event_fn *event;		/* optional */
+	sts_event_fn *event; /* optional */
 	void *event_arg;
 	/* clock, injectable for tests; NULL = time(NULL) */
 	time_t (*now)(void *arg);
@@ -154,19 +159,19 @@ struct sts_engine_conf {
 };
 
 /* Fill *c with the defaults: timeouts dns 5 s, fetch 5 s, probe 10 s
- * (probe off), probe_cache_ttl 600; cache_max 100000, negative_ttl 300, failure_backoff 300,
- * workers 4, recheck 900, refresh_max 86400, save_interval 300,
- * sweep_interval 60; reactions enforce_failure DEFER, testing_failure
- * TAG, temp_error TAG, dnssec_bogus DEFER, null_mx PASS; every string
- * NULL (library defaults), no event callback, clock time(NULL). */
+ * (probe off), probe_cache_ttl 600; cache_max 100000, negative_ttl 300,
+ * failure_backoff 300, workers 4, recheck 900, refresh_max 86400, save_interval
+ * 300, sweep_interval 60; reactions enforce_failure DEFER, testing_failure TAG,
+ * temp_error TAG, dnssec_bogus DEFER, null_mx PASS; every string NULL (library
+ * defaults), no event callback, clock time(NULL). */
 void sts_engine_conf_defaults(struct sts_engine_conf *c);
 
 struct sts_engine;
 
 /* Create the engine, load the state file and override file, start the
  * workers.  NULL with a reason on failure. */
-struct sts_engine *sts_engine_new(const struct sts_engine_conf *c,
-				  char *why, size_t whylen);
+struct sts_engine *sts_engine_new(const struct sts_engine_conf *c, char *why,
+				  size_t whylen);
 
 struct sts_source;
 
@@ -216,8 +221,7 @@ enum sts_status sts_engine_reload_overrides(struct sts_engine *e, char *why,
 					    size_t whylen);
 
 /* Save the state file now (also done periodically and at _free). */
-enum sts_status sts_engine_save(struct sts_engine *e, char *why,
-				size_t whylen);
+enum sts_status sts_engine_save(struct sts_engine *e, char *why, size_t whylen);
 
 /* Counters for logs, tests and benchmarks. */
 struct sts_engine_stats {

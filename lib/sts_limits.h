@@ -9,66 +9,66 @@
 
 /* RFC 1035 section 2.3.4 / RFC 1123: a name is at most 253 octets in
  * text form without the trailing dot; a label at most 63. */
-#define STS_MAX_DOMAIN		253
-#define STS_DOMAIN_BUFSZ	(STS_MAX_DOMAIN + 1)
-#define STS_MAX_LABEL		63
+#define STS_MAX_DOMAIN 253
+#define STS_DOMAIN_BUFSZ (STS_MAX_DOMAIN + 1)
+#define STS_MAX_LABEL 63
 
 /* Raw (possibly UTF-8) input accepted before normalisation. */
-#define STS_MAX_DOMAIN_INPUT	1024
+#define STS_MAX_DOMAIN_INPUT 1024
 
 /* RFC 8461 section 3.1: id is 1*32(ALPHA / DIGIT). */
-#define STS_MAX_ID		32
+#define STS_MAX_ID 32
 
 /* One TXT RR after its character-strings are joined (RFC 1035 caps an
  * RR at 65535 octets of RDATA). */
-#define STS_MAX_TXT		65535
+#define STS_MAX_TXT 65535
 /* TXT RRs considered at one name. */
-#define STS_MAX_TXT_RRS		64
+#define STS_MAX_TXT_RRS 64
 
 /* RFC 8461 section 3.3 suggests 64 KiB for the policy body. */
-#define STS_MAX_POLICY_BODY	65536
+#define STS_MAX_POLICY_BODY 65536
 /* mx lines kept from one policy. */
-#define STS_MAX_POLICY_MX	64
+#define STS_MAX_POLICY_MX 64
 /* RFC 8461 section 3.2: max_age is at most 31557600 (one year). */
-#define STS_MAX_MAX_AGE		31557600u
+#define STS_MAX_MAX_AGE 31557600u
 
 /* HTTP response limits (RFC 8461 section 3.3 and our budget). */
-#define STS_MAX_HTTP_LINE	8192
-#define STS_MAX_HTTP_HEADERS	100
+#define STS_MAX_HTTP_LINE 8192
+#define STS_MAX_HTTP_HEADERS 100
 
 /* SMTP reply limits for the STARTTLS prober (RFC 5321 4.5.3.1.5 says
  * 512 octets per reply line). */
-#define STS_MAX_SMTP_LINE	1024
-#define STS_MAX_SMTP_LINES	64
+#define STS_MAX_SMTP_LINE 1024
+#define STS_MAX_SMTP_LINES 64
 /* Text kept from one SMTP reply (all lines). */
-#define STS_MAX_SMTP_REPLY	4096
+#define STS_MAX_SMTP_REPLY 4096
 
 /* MX records and TLSA records considered per name. */
-#define STS_MAX_MX		32
-#define STS_MAX_TLSA		32
+#define STS_MAX_MX 32
+#define STS_MAX_TLSA 32
 /* A or AAAA records tried per host (each family). */
-#define STS_MAX_ADDRS		16
+#define STS_MAX_ADDRS 16
 /* Certificates kept from a peer's chain (DANE-TA matching). */
-#define STS_MAX_CHAIN		16
+#define STS_MAX_CHAIN 16
 
 /* TLS-RPT rua URIs kept (RFC 8460 section 3). */
-#define STS_MAX_RUA		16
+#define STS_MAX_RUA 16
 
 /* A recipient address as an MTA hands it over (RFC 5321 section
  * 4.5.3.1.3 caps a path at 256 octets; UTF-8 addresses, RFC 6531, and
  * the angle brackets need more room, so we accept 4 times that). */
-#define STS_MAX_ADDR_INPUT	1024
-#define STS_ADDR_DOMAIN_BUFSZ	(STS_MAX_ADDR_INPUT + 1)
+#define STS_MAX_ADDR_INPUT 1024
+#define STS_ADDR_DOMAIN_BUFSZ (STS_MAX_ADDR_INPUT + 1)
 
 /* Socketmap requests (Postfix socketmap_table(5), sendmail's socket
  * map): one netstring "NAME KEY".  A map name is a short word; the key
  * is a raw domain.  A reply is capped like Postfix's own client, whose
  * socketmap_max_reply_size defaults to 100000 octets. */
-#define STS_MAX_MAP_NAME	64
-#define STS_MAX_MAP_REQUEST	(STS_MAX_MAP_NAME + 1 + STS_MAX_DOMAIN_INPUT)
-#define STS_MAX_MAP_REPLY	100000
+#define STS_MAX_MAP_NAME 64
+#define STS_MAX_MAP_REQUEST (STS_MAX_MAP_NAME + 1 + STS_MAX_DOMAIN_INPUT)
+#define STS_MAX_MAP_REPLY 100000
 
 /* Reason strings ("why" buffers). */
-#define STS_WHY_MAX		256
+#define STS_WHY_MAX 256
 
 #endif /* STS_LIMITS_H */

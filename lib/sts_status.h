@@ -20,12 +20,15 @@
 #include <stddef.h>
 
 enum sts_status {
-	STS_OK = 0,	/* success */
-	STS_NOTFOUND,	/* authoritative absence: NXDOMAIN, NODATA, no record, no policy */
-	STS_TEMPFAIL,	/* try again later: timeout, SERVFAIL, network error, resource */
-	STS_INVALID,	/* broken input: syntax error, bad HTTP status, bad certificate */
-	STS_BOGUS,	/* DNSSEC validation failed: the data must not be used */
-	STS_NOMEM,	/* allocation failed or a hard size cap was hit */
+	STS_OK = 0,   /* success */
+	STS_NOTFOUND, /* authoritative absence: NXDOMAIN, NODATA, no record, no
+			 policy */
+	STS_TEMPFAIL, /* try again later: timeout, SERVFAIL, network error,
+			 resource */
+	STS_INVALID,  /* broken input: syntax error, bad HTTP status, bad
+			 certificate */
+	STS_BOGUS,    /* DNSSEC validation failed: the data must not be used */
+	STS_NOMEM,    /* allocation failed or a hard size cap was hit */
 	STS_STATUS_COUNT
 };
 

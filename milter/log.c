@@ -44,8 +44,8 @@ log_level_parse(const char *s)
 		const char *name;
 		int prio;
 	} names[] = {
-		{"debug", LOG_DEBUG},	  {"info", LOG_INFO},
-		{"notice", LOG_NOTICE},	  {"warning", LOG_WARNING},
+		{"debug", LOG_DEBUG},	{"info", LOG_INFO},
+		{"notice", LOG_NOTICE}, {"warning", LOG_WARNING},
 		{"error", LOG_ERR},
 	};
 	size_t i;

@@ -25,6 +25,7 @@ int log_get_level(void);
 /* Parse "debug", "info", "notice", "warning", "error"; -1 if unknown. */
 int log_level_parse(const char *s);
 
-void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_msg(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif /* MILTER_LOG_H */

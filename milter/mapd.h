@@ -19,12 +19,14 @@
 struct sts_engine;
 
 struct mapd_conf {
-	const char *socket;	/* "inet:PORT@HOST", "inet6:PORT@HOST", "unix:/path" */
-	const char *names;	/* space-separated map names to serve; NULL/"" = any */
-	bool postfix_sts;	/* add Postfix >= 3.10 policy_type=sts attributes */
-	unsigned deadline_ms;	/* per lookup */
-	unsigned max_conns;	/* concurrent connections */
-	int unix_mode;		/* permissions of a unix socket, e.g. 0660 */
+	const char
+		*socket; /* "inet:PORT@HOST", "inet6:PORT@HOST", "unix:/path" */
+	const char
+		*names; /* space-separated map names to serve; NULL/"" = any */
+	bool postfix_sts; /* add Postfix >= 3.10 policy_type=sts attributes */
+	unsigned deadline_ms; /* per lookup */
+	unsigned max_conns;   /* concurrent connections */
+	int unix_mode;	      /* permissions of a unix socket, e.g. 0660 */
 };
 
 struct mapd;

@@ -29,7 +29,8 @@ tap_line(int pass, const char *fmt, va_list ap)
 	fflush(stdout);
 }
 
-static int ok(int pass, const char *fmt, ...) __attribute__((format(printf, 2, 3), unused));
+static int ok(int pass, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), unused));
 static int
 ok(int pass, const char *fmt, ...)
 {
@@ -75,7 +76,8 @@ is_int(long long got, long long want, const char *fmt, ...)
 	return pass;
 }
 
-static void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2), unused));
+static void tap_diag(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), unused));
 static void
 tap_diag(const char *fmt, ...)
 {

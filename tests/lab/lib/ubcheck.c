@@ -35,17 +35,21 @@ main(int argc, char **argv)
 		struct ub_result *res = NULL;
 		size_t n;
 
-		if (slash == NULL || (n = (size_t)(slash - argv[i])) >= sizeof(name))
+		if (slash == NULL ||
+		    (n = (size_t)(slash - argv[i])) >= sizeof(name))
 			return 2;
 		memcpy(name, argv[i], n);
 		name[n] = '\0';
-		rc = ub_resolve(ctx, name, (int)strtol(slash + 1, NULL, 10), 1, &res);
+		rc = ub_resolve(ctx, name, (int)strtol(slash + 1, NULL, 10), 1,
+				&res);
 		if (rc != 0) {
-			printf("%s %s error=%s\n", name, slash + 1, ub_strerror(rc));
+			printf("%s %s error=%s\n", name, slash + 1,
+			       ub_strerror(rc));
 			continue;
 		}
 		printf("%s %s rcode=%d havedata=%d secure=%d bogus=%d\n", name,
-		       slash + 1, res->rcode, res->havedata, res->secure, res->bogus);
+		       slash + 1, res->rcode, res->havedata, res->secure,
+		       res->bogus);
 		ub_resolve_free(res);
 	}
 	ub_ctx_delete(ctx);
