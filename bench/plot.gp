@@ -10,6 +10,7 @@ set boxwidth 0.9
 set offsets 0.6, 0.6, 0, 0
 set key top right autotitle columnheader
 set grid ytics
+set yrange [0:*]
 set xtics rotate by -20 noenhanced
 set ylabel "queries/s (median)"
 set title "Policy map (socketmap): ours vs postfix-mta-sts-resolver vs trivial server"
