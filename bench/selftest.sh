@@ -12,8 +12,15 @@ PIDS=""
 n=0 failed=0
 cleanup() {
 	local p
+	# port_try runs in a command substitution (a subshell): its servers'
+	# PIDs come back through $D/pids, not through PIDS.
+	PIDS="$PIDS $(cat "$D/pids" 2>/dev/null)"
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	for p in $PIDS; do
+		# libmilter may take a few seconds to notice SIGTERM
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.3; done
+		kill -KILL "$p" 2>/dev/null
+	done
 	rm -rf "$D"
 }
 trap cleanup EXIT
@@ -94,7 +101,7 @@ port_try() { # FLAGS...: start a header-adding noop_milter on a free port, echo 
 		pid=$!
 		sleep 0.3
 		if kill -0 $pid 2>/dev/null; then
-			PIDS="$PIDS $pid"
+			echo "$pid" >>"$D/pids"
 			echo $p
 			return 0
 		fi
@@ -111,5 +118,5 @@ fast=$("$B/miload" -s "inet:$P2@127.0.0.1" -H -q 200 -l nodelay)
 ok "with TCP_NODELAY on the listener the stall is gone (p50 < 20 ms: $fast)" \
 	lt "$(kv p50_ms "$fast")" 20
 ok "both runs tagged every message" eval '[ "$(kv tagged "$slow")" = 12 ] && [ "$(kv tagged "$fast")" = 200 ]'
-ok "all benchmark servers still running" eval 'for p in $PIDS; do kill -0 $p || exit 1; done'
+ok "all benchmark servers still running" eval 'for p in $PIDS $(cat "$D/pids"); do kill -0 $p || exit 1; done'
 exit $((failed > 0))
