@@ -42,6 +42,19 @@ finish(struct probe *p, enum sts_status st, enum sts_rpt rpt)
 	return st;
 }
 
+/*
+ * The MX cannot do STARTTLS (EHLO refused, not offered, or refused).
+ * With DNSSEC-secure TLSA records that is a DANE failure (RFC 7672
+ * section 2.2: TLS is mandatory); otherwise the MX simply has no TLS.
+ */
+static enum sts_status
+no_starttls(struct probe *p, bool dane)
+{
+	return finish(p, dane ? STS_INVALID : STS_NOTFOUND,
+		      dane ? STS_RPT_DANE_REQUIRED
+			   : STS_RPT_STARTTLS_NOT_SUPPORTED);
+}
+
 static void
 enter(struct probe *p, enum sts_probe_step s)
 {
@@ -136,9 +149,7 @@ smtp_steps(struct probe *p, bool dane)
 		sts_why(p->out->why, sizeof(p->out->why), STS_NOTFOUND,
 			"EHLO refused: %d %s", p->reply.code,
 			first_line(p, line, sizeof(line)));
-		return finish(p, dane ? STS_INVALID : STS_NOTFOUND,
-			      dane ? STS_RPT_DANE_REQUIRED
-				   : STS_RPT_STARTTLS_NOT_SUPPORTED);
+		return no_starttls(p, dane);
 	}
 	p->out->starttls = sts_smtp_reply_has_ext(&p->reply, "STARTTLS");
 
@@ -146,9 +157,7 @@ smtp_steps(struct probe *p, bool dane)
 	if (!p->out->starttls) {
 		sts_why(p->out->why, sizeof(p->out->why), STS_NOTFOUND,
 			"EHLO reply does not offer STARTTLS");
-		return finish(p, dane ? STS_INVALID : STS_NOTFOUND,
-			      dane ? STS_RPT_DANE_REQUIRED
-				   : STS_RPT_STARTTLS_NOT_SUPPORTED);
+		return no_starttls(p, dane);
 	}
 	st = command(p, "STARTTLS\r\n");
 	if (st != STS_OK)
@@ -157,9 +166,7 @@ smtp_steps(struct probe *p, bool dane)
 		sts_why(p->out->why, sizeof(p->out->why), STS_NOTFOUND,
 			"STARTTLS refused: %d %s", p->reply.code,
 			first_line(p, line, sizeof(line)));
-		return finish(p, dane ? STS_INVALID : STS_NOTFOUND,
-			      dane ? STS_RPT_DANE_REQUIRED
-				   : STS_RPT_STARTTLS_NOT_SUPPORTED);
+		return no_starttls(p, dane);
 	}
 	/* Anything after the 220 was sent before the TLS handshake and
 	 * would be read as if it came through TLS: refuse (the STARTTLS
