@@ -56,6 +56,22 @@ wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+/* wait_fd() for a read or write: STS_OK when fd is ready, else TEMPFAIL
+ * with "OP: timed out" or the poll error. */
+static enum sts_status
+await_io(int fd, short events, int64_t deadline, const char *op, char *why,
+	 size_t whylen)
+{
+	int r = wait_fd(fd, events, deadline);
+
+	if (r == 0)
+		return sts_why(why, whylen, STS_TEMPFAIL, "%s: timed out", op);
+	if (r < 0)
+		return sts_why(why, whylen, STS_TEMPFAIL, "poll: %s",
+			       strerror(errno));
+	return STS_OK;
+}
+
 enum sts_status
 sts_sock_connect(const struct sts_sockaddr *a, int64_t deadline, int *fdp,
 		 char *why, size_t whylen)
@@ -102,7 +118,7 @@ sts_sock_read(int fd, void *buf, size_t len, int64_t deadline, size_t *got,
 	      char *why, size_t whylen)
 {
 	ssize_t n;
-	int r;
+	enum sts_status st;
 
 	*got = 0;
 	for (;;) {
@@ -116,13 +132,9 @@ sts_sock_read(int fd, void *buf, size_t len, int64_t deadline, size_t *got,
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return sts_why(why, whylen, STS_TEMPFAIL, "read: %s",
 				       strerror(errno));
-		r = wait_fd(fd, POLLIN, deadline);
-		if (r == 0)
-			return sts_why(why, whylen, STS_TEMPFAIL,
-				       "read: timed out");
-		if (r < 0)
-			return sts_why(why, whylen, STS_TEMPFAIL, "poll: %s",
-				       strerror(errno));
+		st = await_io(fd, POLLIN, deadline, "read", why, whylen);
+		if (st != STS_OK)
+			return st;
 	}
 }
 
@@ -132,7 +144,7 @@ sts_sock_write(int fd, const void *buf, size_t len, int64_t deadline, char *why,
 {
 	const char *p = buf;
 	ssize_t n;
-	int r;
+	enum sts_status st;
 
 	while (len > 0) {
 		n = send(fd, p, len, MSG_NOSIGNAL);
@@ -146,13 +158,9 @@ sts_sock_write(int fd, const void *buf, size_t len, int64_t deadline, char *why,
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return sts_why(why, whylen, STS_TEMPFAIL, "write: %s",
 				       strerror(errno));
-		r = wait_fd(fd, POLLOUT, deadline);
-		if (r == 0)
-			return sts_why(why, whylen, STS_TEMPFAIL,
-				       "write: timed out");
-		if (r < 0)
-			return sts_why(why, whylen, STS_TEMPFAIL, "poll: %s",
-				       strerror(errno));
+		st = await_io(fd, POLLOUT, deadline, "write", why, whylen);
+		if (st != STS_OK)
+			return st;
 	}
 	return STS_OK;
 }
