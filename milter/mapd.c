@@ -55,6 +55,7 @@
 #define MAPD_EVENTS 64		/* epoll events per wait */
 #define MAPD_POLL_MS 1000	/* stop check, should a wake-up be lost */
 #define MAPD_TICK_MS 10		/* how often the monitor looks for stalls */
+#define MAPD_IDLE_TICKS 100	/* ticks with no busy loop before it sleeps */
 #define MAPD_STALL_NS (10ULL * 1000 * 1000) /* a loop blocked this long */
 #define MAPD_INBUF (STS_MAX_MAP_REQUEST + 16)
 #define BUSY_STOLEN 1 /* loop->busy_since: given to a spare thread */
@@ -131,6 +132,16 @@ struct mapd {
 	pthread_cond_t cv;
 	struct loop *orphans[MAPD_MAX_LOOPS];
 	unsigned norphans, nconns, rr;
+	/* nbusy counts loops whose runner is blocked (busy_since set, not
+	 * stolen).  After MAPD_IDLE_TICKS ticks with none, the monitor sets
+	 * mon_idle and sleeps on mon_cv instead of ticking, so an idle
+	 * server does not wake 100 times a second; block_enter() wakes it
+	 * on the 0 -> 1 step while mon_idle is set (at most about once a
+	 * second under load, since it then ticks again for a while). */
+	atomic_uint nbusy;
+	atomic_bool mon_idle;
+	pthread_mutex_t mon_mu;
+	pthread_cond_t mon_cv;
 	bool listen_armed;
 	atomic_uint_fast64_t nreq;
 };
@@ -166,6 +177,12 @@ block_enter(struct worker *w, struct conn *c)
 		return; /* already on our own */
 	c->busy = true;
 	w->since = now_ns();
+	if (atomic_fetch_add(&w->m->nbusy, 1) == 0 &&
+	    atomic_load(&w->m->mon_idle)) {
+		pthread_mutex_lock(&w->m->mon_mu);
+		pthread_cond_signal(&w->m->mon_cv);
+		pthread_mutex_unlock(&w->m->mon_mu);
+	}
 	atomic_store(&w->loop->busy_since, w->since);
 }
 
@@ -177,9 +194,10 @@ block_leave(struct worker *w, struct conn *c)
 
 	if (w->loop == NULL)
 		return;
-	if (atomic_compare_exchange_strong(&w->loop->busy_since, &exp, 0))
+	if (atomic_compare_exchange_strong(&w->loop->busy_since, &exp, 0)) {
 		c->busy = false;
-	else
+		atomic_fetch_sub(&w->m->nbusy, 1);
+	} else
 		w->loop = NULL; /* lost: c stays busy until given back */
 }
 
@@ -198,6 +216,8 @@ mapd_new(const struct mapd_conf *c, char *why, size_t whylen)
 	m->lfd = -1;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
+	pthread_mutex_init(&m->mon_mu, NULL);
+	pthread_cond_init(&m->mon_cv, NULL);
 	for (unsigned i = 0; i < MAPD_MAX_LOOPS; i++) {
 		m->loops[i].m = m;
 		m->loops[i].efd = m->loops[i].evfd = -1;
@@ -650,9 +670,21 @@ monitor_main(void *arg)
 	struct timespec tick = {0, MAPD_TICK_MS * 1000 * 1000};
 	uint_fast64_t s;
 	uint64_t now;
-	unsigned i;
+	unsigned i, idle = 0;
 
 	while (!atomic_load(&m->stop)) {
+		if (atomic_load(&m->nbusy) != 0) {
+			idle = 0;
+		} else if (++idle >= MAPD_IDLE_TICKS) {
+			pthread_mutex_lock(&m->mon_mu);
+			atomic_store(&m->mon_idle, true);
+			while (atomic_load(&m->nbusy) == 0 &&
+			       !atomic_load(&m->stop))
+				pthread_cond_wait(&m->mon_cv, &m->mon_mu);
+			atomic_store(&m->mon_idle, false);
+			pthread_mutex_unlock(&m->mon_mu);
+			idle = 0;
+		}
 		nanosleep(&tick, NULL);
 		now = now_ns();
 		for (i = 0; i < m->nloops; i++) {
@@ -663,6 +695,7 @@ monitor_main(void *arg)
 			    !atomic_compare_exchange_strong(&l->busy_since, &s,
 							    BUSY_STOLEN))
 				continue;
+			atomic_fetch_sub(&m->nbusy, 1);
 			pthread_mutex_lock(&m->mu);
 			m->orphans[m->norphans++] = l;
 			pthread_cond_signal(&m->cv);
@@ -758,6 +791,9 @@ mapd_free(struct mapd *m)
 	pthread_mutex_lock(&m->mu);
 	pthread_cond_broadcast(&m->cv);
 	pthread_mutex_unlock(&m->mu);
+	pthread_mutex_lock(&m->mon_mu);
+	pthread_cond_broadcast(&m->mon_cv);
+	pthread_mutex_unlock(&m->mon_mu);
 	for (i = 0; i < MAPD_MAX_LOOPS; i++)
 		if (m->loops[i].evfd >= 0 &&
 		    write(m->loops[i].evfd, &one, sizeof(one)) < 0)
@@ -796,6 +832,8 @@ mapd_free(struct mapd *m)
 		unlink(m->unix_path);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
+	pthread_cond_destroy(&m->mon_cv);
+	pthread_mutex_destroy(&m->mon_mu);
 	if (m->nreq > 0)
 		log_msg(LOG_INFO, "map: stopped after %llu requests",
 			(unsigned long long)m->nreq);

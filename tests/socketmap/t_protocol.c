@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,6 +528,74 @@ test_slow(void)
 }
 
 /*
+ * The same after the server has been idle long enough for the stall
+ * monitor to stop ticking and sleep (MAPD_IDLE_TICKS x MAPD_TICK_MS, 1 s):
+ * the first blocking lookup must wake it, or the other connections wait.
+ * The test pins itself (and so the server's threads) to one cpu, so the
+ * server runs one loop and only a hand-off lets the lookups overlap.
+ */
+static void
+test_slow_after_idle(void)
+{
+	static const char *doms[] = {"i1.example", "i2.example", "i3.example",
+				     "i4.example"};
+	cpu_set_t saved, one_cpu;
+	char sock[128];
+	struct slow_arg a[4];
+	pthread_t t[4];
+	double t0, one, all;
+	struct srv v;
+	int i, cpu, good = 0;
+
+	if (sched_getaffinity(0, sizeof(saved), &saved) != 0)
+		CPU_ZERO(&saved);
+	cpu = sched_getcpu();
+	CPU_ZERO(&one_cpu);
+	CPU_SET(cpu < 0 ? 0 : cpu, &one_cpu);
+	ok(sched_setaffinity(0, sizeof(one_cpu), &one_cpu) == 0,
+	   "pinned to one cpu (the server runs one loop)");
+	if (!ok(start(&v, "idle.sock", NULL, false, 0, SLOW_MS, 10000),
+		"slow server up (one loop)"))
+		goto out;
+	for (i = 0; i < 5; i++) {
+		char d[32];
+
+		snprintf(d, sizeof(d), "i%d.example", i);
+		script_policy(v.script, d, "enforce", "mx: mx.s.example\r\n");
+	}
+	path_of(sock, sizeof(sock), "idle.sock");
+	a[0].sock = sock;
+	a[0].dom = "i0.example";
+	t0 = now_s();
+	slow_client(&a[0]);
+	one = now_s() - t0;
+	ok(a[0].ok, "a first lookup through a slow source (%.0f ms)",
+	   one * 1000);
+	usleep(1500 * 1000); /* past the monitor's idle threshold */
+	t0 = now_s();
+	for (i = 0; i < 4; i++) {
+		a[i].sock = sock;
+		a[i].dom = doms[i];
+		a[i].ok = 0;
+		pthread_create(&t[i], NULL, slow_client, &a[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		good += a[i].ok;
+	}
+	all = now_s() - t0;
+	is_int(good, 4, "after 1.5 s idle: 4 slow lookups answered");
+	ok(all < 2.5 * one,
+	   "after 1.5 s idle: the monitor woke and they ran in parallel "
+	   "(%.0f ms for 4, %.0f for 1)",
+	   all * 1000, one * 1000);
+	stop(&v);
+out:
+	if (CPU_COUNT(&saved) > 0)
+		sched_setaffinity(0, sizeof(saved), &saved);
+}
+
+/*
  * A never-seen domain whose fetch takes longer than the lookup deadline
  * is answered within the deadline from what is known (nothing: NOTFOUND,
  * RFC 8461 5.1 -- deliver as without a policy), and the fetch goes on
@@ -790,6 +859,7 @@ main(void)
 		ok(access(sock, F_OK) != 0, "mapd_free removed its socket");
 	}
 	test_slow();
+	test_slow_after_idle();
 	test_pending();
 	test_names();
 	test_postfix_sts();
