@@ -5,7 +5,7 @@
  *   stateload -n ENTRIES [-d DIR] [-k] [-S]
  *
  * Writes DIR/state.jsonl with ENTRIES unexpired enforce policies in the
- * engine's state-file format (lib/sts_persist.h: JSON Lines, a header
+ * engine's state-file format (lib/engine/sts_persist.h: JSON Lines, a header
  * line then one object per policy), then times sts_engine_new() loading
  * it (what the daemon does at start-up), reads VmRSS, times
  * sts_engine_save() writing it back, and prints
@@ -25,6 +25,7 @@
 
 #include "benchutil.h"
 #include "sts_engine.h"
+#include "sts_source.h"
 
 static double
 rss_mib(void)
@@ -71,6 +72,7 @@ int
 main(int argc, char **argv)
 {
 	struct sts_engine_conf conf;
+	struct sts_source src;
 	struct sts_engine_stats st;
 	struct sts_engine *e;
 	const char *dir = "/tmp";
@@ -113,7 +115,9 @@ main(int argc, char **argv)
 	conf.probe = false;
 	base = rss_mib();
 	t0 = bu_now_ns();
-	e = sts_engine_new(&conf, why, sizeof(why));
+	e = sts_source_net_new(&conf, &src, why, sizeof(why)) == STS_OK
+		    ? sts_engine_new(&conf, &src, why, sizeof(why))
+		    : NULL;
 	load_s = (double)(bu_now_ns() - t0) / 1e9;
 	if (e == NULL) {
 		fprintf(stderr, "stateload: sts_engine_new: %s\n", why);

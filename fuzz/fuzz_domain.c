@@ -1,6 +1,6 @@
 /*
  * fuzz/fuzz_domain.c - libFuzzer target for sts_domain_normalize()
- * (lib/sts_domain.h), which runs libidn2 on U-labels.  Invariants: the
+ * (lib/proto/sts_domain.h), which runs libidn2 on U-labels.  Invariants: the
  * status is OK, NOTFOUND (address literal) or INVALID; an accepted name
  * passes sts_domain_valid() and normalising it again is the identity.
  */

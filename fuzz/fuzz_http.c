@@ -1,6 +1,6 @@
 /*
  * fuzz/fuzz_http.c - libFuzzer target for the HTTP response parser
- * (lib/sts_http.h).  The input is split at its first byte's value into
+ * (lib/proto/sts_http.h).  The input is split at its first byte's value into
  * two feeds (to exercise the incremental paths), then EOF is signalled.
  * Invariants checked: no crash/UB (sanitizers), the body never exceeds
  * the cap, the consumed count never exceeds what was fed, and an error

@@ -1,5 +1,5 @@
 /*
- * fuzz/fuzz_mx.c - libFuzzer target for mx patterns (lib/sts_mx.h).
+ * fuzz/fuzz_mx.c - libFuzzer target for mx patterns (lib/proto/sts_mx.h).
  * The input is "PATTERN\0HOST" (no NUL: the input is both).  Invariants:
  * only a valid pattern matches; a pattern without "*." matches only the
  * host itself (case and one trailing dot aside); a "*." pattern matches

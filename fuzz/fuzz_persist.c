@@ -1,6 +1,6 @@
 /*
  * fuzz/fuzz_persist.c - libFuzzer target for the state-file loader
- * (lib/sts_persist.c), hostile input like any other file we read.
+ * (lib/engine/sts_persist.c), hostile input like any other file we read.
  *
  * Invariants:
  *  1. differential: a line the fast path (parse_fast, our exact line
@@ -10,10 +10,10 @@
  *  2. the whole input as a state file: sts_persist_load() never crashes
  *     and its counts add up.
  * The loader's file is included, not linked, so that its static parsers
- * can be called directly (so lib/sts_persist.c is not in this target's
+ * can be called directly (so lib/engine/sts_persist.c is not in this target's
  * source list in fuzz/local.mk).
  */
-#include "../lib/sts_persist.c"
+#include "../lib/engine/sts_persist.c"
 
 #include <sys/mman.h>
 

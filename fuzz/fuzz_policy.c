@@ -1,6 +1,6 @@
 /*
  * fuzz/fuzz_policy.c - libFuzzer target for the policy body parser
- * (lib/sts_policy.h).  Invariants on an accepted policy: mode and
+ * (lib/proto/sts_policy.h).  Invariants on an accepted policy: mode and
  * max_age in range, mx count within the cap and >= 1 unless mode none,
  * every pattern valid; the normalised print parses back to an equal
  * policy; a copy is equal.  On rejection: *out is NULL and why is set.

@@ -1,6 +1,6 @@
 /*
  * fuzz/fuzz_record.c - libFuzzer target for the _mta-sts TXT record
- * (lib/sts_record.h).  The input is parsed as one RR, then split at NUL
+ * (lib/proto/sts_record.h).  The input is parsed as one RR, then split at NUL
  * bytes into an RR set for sts_record_discover().  Invariants: no
  * crash/UB/leak, statuses in range, an accepted id is 1..32 ALPHA/DIGIT.
  */

@@ -1,6 +1,6 @@
 /*
  * fuzz/fuzz_smtp.c - libFuzzer target for the SMTP reply parser
- * (lib/sts_smtp.h): replies are parsed one after another from the input,
+ * (lib/proto/sts_smtp.h): replies are parsed one after another from the input,
  * as the prober does.  Invariants: no crash/UB, consumed counts stay
  * within the input, kept text stays NUL-terminated within its cap, and
  * every finished reply has a code 200..599.

@@ -1,6 +1,6 @@
 /*
  * fuzz/fuzz_tlsrpt.c - libFuzzer target for the _smtp._tls TXT record
- * (lib/sts_tlsrpt.h), as one RR and as an RR set split at NUL bytes.
+ * (lib/proto/sts_tlsrpt.h), as one RR and as an RR set split at NUL bytes.
  * Invariants: an accepted record has 1..STS_MAX_RUA URIs, each mailto:
  * or https:, with no byte outside printable ASCII and no ',' ';' '!'.
  */

@@ -3,7 +3,7 @@
 # need (not from the gcc-built lib/libmtasts.a); run by fuzz/smoke.sh.
 #
 # To add a target fuzz/fuzz_foo.c, add ONE line (nothing else to edit):
-#   FUZZ_TARGETS += fuzz_foo:lib/sts_foo.c,lib/sts_status.c
+#   FUZZ_TARGETS += fuzz_foo:lib/proto/sts_foo.c,lib/proto/sts_status.c
 # i.e. the target name, ":", and the lib/*.c it needs, comma-separated
 # (every target also links $(FUZZ_LIBS)); then list fuzz/fuzz_foo.c and
 # its seed directory fuzz/corpus/fuzz_foo (and an optional libFuzzer
@@ -12,21 +12,21 @@
 # (a missing corpus directory is fine).  One list variable rather than
 # per-target variables because automake (-Wall -Werror) rejects GNU
 # make's $(foreach) and computed variable names.
-FUZZ_TARGETS = fuzz_record:lib/sts_record.c,lib/sts_status.c
-FUZZ_TARGETS += fuzz_policy:lib/sts_policy.c,lib/sts_mx.c,lib/sts_domain.c,lib/sts_status.c
-FUZZ_TARGETS += fuzz_tlsrpt:lib/sts_tlsrpt.c,lib/sts_record.c,lib/sts_status.c
-FUZZ_TARGETS += fuzz_mx:lib/sts_mx.c,lib/sts_domain.c,lib/sts_status.c
-FUZZ_TARGETS += fuzz_domain:lib/sts_domain.c,lib/sts_status.c
+FUZZ_TARGETS = fuzz_record:lib/proto/sts_record.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_policy:lib/proto/sts_policy.c,lib/proto/sts_mx.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_tlsrpt:lib/proto/sts_tlsrpt.c,lib/proto/sts_record.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_mx:lib/proto/sts_mx.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_domain:lib/proto/sts_domain.c,lib/proto/sts_status.c
 # Targets written by other areas ([net], [socketmap], [milter]).
-FUZZ_TARGETS += fuzz_http:lib/sts_http.c,lib/sts_status.c
-FUZZ_TARGETS += fuzz_smtp:lib/sts_smtp.c,lib/sts_status.c
-FUZZ_TARGETS += fuzz_netstring:lib/sts_netstring.c,lib/sts_mapreply.c,lib/sts_status.c
-FUZZ_TARGETS += fuzz_addr:lib/sts_addr.c,lib/sts_status.c
-FUZZ_TARGETS += fuzz_persist:lib/sts_cache.c,lib/sts_policy.c,lib/sts_mx.c,lib/sts_domain.c,lib/sts_status.c
+FUZZ_TARGETS += fuzz_http:lib/proto/sts_http.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_smtp:lib/proto/sts_smtp.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_netstring:lib/proto/sts_netstring.c,lib/engine/sts_mapreply.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_addr:lib/proto/sts_addr.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_persist:lib/engine/sts_cache.c,lib/engine/sts_cache_table.c,lib/engine/sts_cache_bulk.c,lib/proto/sts_policy.c,lib/proto/sts_mx.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
 
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/lib \
+FUZZ_CPPFLAGS = -I$(top_builddir) $(LIB_CPPFLAGS) \
 	$(CJSON_CFLAGS) $(IDN2_CFLAGS) $(UNBOUND_CFLAGS) $(MBEDTLS_CFLAGS)
 FUZZ_LIBS = $(IDN2_LIBS) $(CJSON_LIBS)
 

@@ -1,9 +1,6 @@
 # milter: the mta-sts-milter daemon (issue [milter]; mapd.c and
 # sockspec.c belong to issue [socketmap]).
 
-# The recipient-address extractor is pure protocol code: it lives in lib/.
-lib_libmtasts_a_SOURCES += lib/sts_addr.c lib/sts_addr.h
-
 sbin_PROGRAMS += milter/mta-sts-milter
 milter_mta_sts_milter_SOURCES = \
 	milter/main.c \

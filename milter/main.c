@@ -50,6 +50,7 @@
 #include "smfi.h"
 #include "sockspec.h"
 #include "sts_engine.h"
+#include "sts_source.h"
 #include "sts_override.h"
 
 #define IDENT "mta-sts-milter"
@@ -294,6 +295,7 @@ main(int argc, char **argv)
 	bool foreground = false, check = false, drop = false;
 	char why[STS_WHY_MAX * 2], uname[256];
 	struct sts_engine_conf ec;
+	struct sts_source src;
 	struct sts_engine *engine;
 	struct mapd *mapd = NULL;
 	struct conf *c;
@@ -427,7 +429,9 @@ main(int argc, char **argv)
 
 	conf_engine(c, &ec);
 	ec.event = engine_event;
-	engine = sts_engine_new(&ec, why, sizeof(why));
+	engine = sts_source_net_new(&ec, &src, why, sizeof(why)) == STS_OK
+			 ? sts_engine_new(&ec, &src, why, sizeof(why))
+			 : NULL;
 	if (engine == NULL)
 		fail("engine: %s", why);
 	env.check_arg = engine;

@@ -16,10 +16,10 @@
  * done with it, so a slow lookup holds one thread, never the others'
  * connections.
  *
- * Requests are netstrings `NAME KEY` (lib/sts_netstring.h), at most
+ * Requests are netstrings `NAME KEY` (lib/proto/sts_netstring.h), at most
  * STS_MAX_MAP_REQUEST bytes; anything malformed or oversize gets one
  * "PERM reason" reply and the connection is closed.  Answers come from
- * lib/sts_mapreply.h.
+ * lib/engine/sts_mapreply.h.
  */
 #include "config.h"
 

@@ -10,3 +10,7 @@ EXTRA_DIST += \
 	tests/lab/lib/ubcheck.c tests/lab/lib/wait.py \
 	tests/demo tests/install-deps tests/run-all demo autogen.sh \
 	etc/examples/postfix-main.cf etc/examples/sendmail.mc
+
+# [arch] lib/'s layers: no file includes a higher layer; files stay small.
+TESTS += tests/arch/layers.sh
+dist_check_SCRIPTS += tests/arch/layers.sh

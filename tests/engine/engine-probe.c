@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "sts_engine.h"
+#include "sts_source.h"
 
 static long offset;
 static struct sts_engine *eng;
@@ -107,6 +108,7 @@ int
 main(int argc, char **argv)
 {
 	struct sts_engine_conf c;
+	struct sts_source src;
 	struct sts_engine_stats st;
 	struct sts_lookup l;
 	char why[STS_WHY_MAX];
@@ -141,7 +143,9 @@ main(int argc, char **argv)
 	}
 	if (threads < 1 || threads > 1000)
 		threads = 1;
-	eng = sts_engine_new(&c, why, sizeof(why));
+	eng = sts_source_net_new(&c, &src, why, sizeof(why)) == STS_OK
+		      ? sts_engine_new(&c, &src, why, sizeof(why))
+		      : NULL;
 	if (eng == NULL) {
 		fprintf(stderr, "engine-probe: %s\n", why);
 		return 1;

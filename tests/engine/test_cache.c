@@ -56,7 +56,7 @@ mk(struct scripted *s, size_t max, const char *relay, const char *ovfile)
 	c.relayhost = relay;
 	c.override_file = ovfile;
 	c.now = clock_fn;
-	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	e = sts_engine_new(&c, &src, why, sizeof(why));
 	if (e == NULL)
 		printf("# engine: %s\n", why);
 	return e;
@@ -321,7 +321,7 @@ backoff_floor(void)
 	c.failure_backoff = 5;
 	c.save_interval = c.sweep_interval = 0;
 	c.now = clock_fn;
-	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	e = sts_engine_new(&c, &src, why, sizeof(why));
 	scripted_set(s, "bf.test", STS_OK, "1", STS_TEMPFAIL, NULL);
 	chk(e, "bf.test", 3000);
 	advance(299);

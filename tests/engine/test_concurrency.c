@@ -94,7 +94,7 @@ main(void)
 	sts_engine_conf_defaults(&c);
 	c.workers = 4;
 	c.save_interval = 0;
-	eng = sts_engine_new_source(&c, &src, why, sizeof(why));
+	eng = sts_engine_new(&c, &src, why, sizeof(why));
 	if (!ok(eng != NULL, "engine (%s)", eng ? "ok" : why))
 		return tap_done();
 	/* half of the domains warm before the storm */

@@ -57,7 +57,7 @@ main(void)
 	c.state_file = path;
 	c.save_interval = 2;
 	c.sweep_interval = 1;
-	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	e = sts_engine_new(&c, &src, why, sizeof(why));
 	ok(e != NULL, "engine with a state file, save_interval 2 s");
 	if (e == NULL)
 		return tap_done();

@@ -99,7 +99,7 @@ main(void)
 	c.save_interval = 0;
 	c.sweep_interval = 0;
 	c.now = scripted_clock;
-	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	e = sts_engine_new(&c, &src, why, sizeof(why));
 	ok(e != NULL, "engine, probing on (%s)", e ? "ok" : why);
 	if (e == NULL)
 		return tap_done();

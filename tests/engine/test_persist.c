@@ -351,7 +351,7 @@ restart(void)
 	c.state_file = path;
 	c.now = clock_fn;
 	c.event = ev_fn;
-	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	e = sts_engine_new(&c, &src, why, sizeof(why));
 	sts_engine_check(e, "keep.test", NULL, 3000, &a);
 	is_str(sts_reason_str(a.reason), "satisfied", "first run: fetched");
 	sts_engine_free(e); /* saves */
@@ -359,7 +359,7 @@ restart(void)
 
 	/* the policy host is gone now: the restart must still enforce */
 	scripted_set(s, "keep.test", STS_TEMPFAIL, NULL, STS_TEMPFAIL, NULL);
-	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	e = sts_engine_new(&c, &src, why, sizeof(why));
 	sts_engine_check(e, "keep.test", NULL, 1000, &a);
 	ok(a.reason == STS_REASON_SATISFIED && a.mode == STS_MODE_ENFORCE,
 	   "after restart: policy from the state file (E6)");
@@ -371,7 +371,7 @@ restart(void)
 	/* periodic save by the maintenance thread */
 	unlink(path);
 	c.save_interval = 1;
-	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	e = sts_engine_new(&c, &src, why, sizeof(why));
 	sts_engine_check(e, "keep.test", NULL, 1000, &a);
 	for (int i = 0; i < 40 && !exists(path); i++)
 		usleep(100000);
@@ -381,7 +381,7 @@ restart(void)
 
 	c.state_file = "/nonexistent/dir/state";
 	events = 0;
-	e = sts_engine_new_source(&c, &src, why, sizeof(why));
+	e = sts_engine_new(&c, &src, why, sizeof(why));
 	ok(e != NULL, "engine starts with an unwritable state directory");
 	ok(sts_engine_save(e, why, sizeof(why)) == STS_TEMPFAIL && events == 1,
 	   "failed save reported through the event callback");

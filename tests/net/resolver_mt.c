@@ -1,6 +1,6 @@
 /*
  * tests/net/resolver_mt.c - a lab helper for lab-net.sh (not a test on
- * its own): many threads share one struct sts_resolver (lib/sts_resolver.h
+ * its own): many threads share one struct sts_resolver (lib/net/sts_resolver.h
  * promises that this is safe) and the per-query deadline holds against a
  * DNS server that never answers.
  *

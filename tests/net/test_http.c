@@ -1,6 +1,6 @@
 /*
  * tests/net/test_http.c - the strict HTTP/1.1 response parser
- * (lib/sts_http.h; RFC 8461 section 3.3, checklist C5-C7).  Every case
+ * (lib/proto/sts_http.h; RFC 8461 section 3.3, checklist C5-C7).  Every case
  * is parsed twice: in one piece and one byte at a time; both runs must
  * agree with the table.
  */

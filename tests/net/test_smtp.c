@@ -1,6 +1,6 @@
 /*
- * tests/net/test_smtp.c - the SMTP reply parser (lib/sts_smtp.h; RFC
- * 5321 section 4.2) and the TLS DNS-ID matcher (lib/sts_tls.h; RFC 6125
+ * tests/net/test_smtp.c - the SMTP reply parser (lib/proto/sts_smtp.h; RFC
+ * 5321 section 4.2) and the TLS DNS-ID matcher (lib/net/sts_tls.h; RFC 6125
  * section 6.4, checklist C2).  Pure functions, table-driven.
  */
 #include "config.h"

@@ -228,9 +228,9 @@ start(struct srv *v, const char *name, const char *names, bool postfix_sts,
 	sts_engine_conf_defaults(&ec);
 	ec.probe = false;
 	ec.save_interval = 0;
-	v->engine = sts_engine_new_source(&ec, &src, why, sizeof(why));
+	v->engine = sts_engine_new(&ec, &src, why, sizeof(why));
 	if (v->engine == NULL) {
-		tap_diag("sts_engine_new_source: %s", why);
+		tap_diag("sts_engine_new: %s", why);
 		scripted_free(v->script);
 		return false;
 	}

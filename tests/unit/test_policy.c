@@ -4,7 +4,7 @@
  *
  * Each row is one TAP case: the status, the error line, and for a valid
  * body the normalised print (sts_policy_format) must all be as listed.
- * The decisions documented at the top of lib/sts_policy.c are tested
+ * The decisions documented at the top of lib/proto/sts_policy.c are tested
  * here under "decision:" names: blank lines are skipped, trailing WSP
  * after a value is allowed, field order is free, first occurrence wins,
  * well-formed UTF-8 only in extension values.

@@ -2,7 +2,7 @@
  * tests/unit/test_record.c - table-driven tests of the _mta-sts TXT
  * record (RFC 8461 section 3.1, checklist B2-B5, erratum 6285).
  *
- * Decisions documented at the top of lib/sts_record.c and tested here
+ * Decisions documented at the top of lib/proto/sts_record.c and tested here
  * under "decision:" names: WSP before ";" is allowed (erratum 6285,
  * following the ABNF), a trailing ";" and trailing WSP are allowed, an
  * RR is an STS record when it starts with "v=STSv1" followed by ";",

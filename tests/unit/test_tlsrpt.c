@@ -2,7 +2,7 @@
  * tests/unit/test_tlsrpt.c - table-driven tests of the _smtp._tls TXT
  * record (RFC 8460 section 3, checklist H1).
  *
- * Decisions (top of lib/sts_tlsrpt.c): only mailto: and https: URIs,
+ * Decisions (top of lib/proto/sts_tlsrpt.c): only mailto: and https: URIs,
  * any other scheme is invalid; "," "!" ";" must be percent-encoded;
  * WSP around the commas is allowed (the ABNF's *WSP "," *WSP); more
  * than STS_MAX_RUA URIs is invalid; the first rua wins.

@@ -168,19 +168,16 @@ void sts_engine_conf_defaults(struct sts_engine_conf *c);
 
 struct sts_engine;
 
-/* Create the engine, load the state file and override file, start the
- * workers.  NULL with a reason on failure. */
-struct sts_engine *sts_engine_new(const struct sts_engine_conf *c, char *why,
-				  size_t whylen);
-
 struct sts_source;
 
-/* The same with a caller-supplied source (tests: a scripted one).  The
- * engine takes over *src (calls src->free(src->arg) at _free, also when
- * _new fails). */
-struct sts_engine *sts_engine_new_source(const struct sts_engine_conf *c,
-					 const struct sts_source *src,
-					 char *why, size_t whylen);
+/* Create the engine with its source of DNS/HTTPS/SMTP answers (the real
+ * one from sts_source_net_new(), or a scripted one in tests), load the
+ * state file and override file, start the workers.  The engine takes
+ * over *src (calls src->free(src->arg) at _free, also when _new fails).
+ * NULL with a reason on failure. */
+struct sts_engine *sts_engine_new(const struct sts_engine_conf *c,
+				  const struct sts_source *src, char *why,
+				  size_t whylen);
 
 /* Stop workers, save the state file, free everything.  NULL accepted. */
 void sts_engine_free(struct sts_engine *e);
@@ -204,7 +201,7 @@ void sts_engine_free(struct sts_engine *e);
  * probe) lookups that a testing/enforce policy needs; with deadline_ms
  * 0 nothing is waited for, so such a policy yields react.temp_error
  * unless its next-hop state (and probe results) are cached.
- * Always fills *out.  Decision order: lib/sts_verdict.h.
+ * Always fills *out.  Decision order: lib/engine/sts_verdict.h.
  */
 void sts_engine_check(struct sts_engine *e, const char *domain,
 		      const char *from, unsigned deadline_ms,

@@ -9,7 +9,7 @@
  * STS_MAX_POLICY_MX: more is invalid), blank lines are skipped, and a
  * BOM, NUL, any other control character or malformed UTF-8 makes the
  * body invalid; well-formed UTF-8 is allowed only inside extension
- * values, as the section 3.2 ABNF says (decisions: lib/sts_policy.c).
+ * values, as the section 3.2 ABNF says (decisions: lib/proto/sts_policy.c).
  *
  * Ownership: a struct sts_policy returned by these functions belongs to
  * the caller, who frees it with sts_policy_free() (NULL is accepted).

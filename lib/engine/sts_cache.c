@@ -1,6 +1,7 @@
 /*
- * sts_cache.c - the RFC 8461 policy cache: hash table + LRU list + job
- * queue under one mutex.  See sts_cache.h for the rules and the locking
+ * sts_cache.c - the RFC 8461 policy cache: its rules (lookups, the job
+ * queue, applying fetch results) over the table of sts_cache_table.c,
+ * all under one mutex.  See sts_cache.h for the rules and the locking
  * protocol.
  *
  * Memory: one allocation per entry (the struct with the domain name as
@@ -16,50 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sts_cache.h"
-#include "sts_lru.h"
-
-enum {
-	F_POLICY = 1,	/* the policy fields are valid */
-	F_INFLIGHT = 2, /* a worker is running this entry's job */
-	F_QUEUED = 4,	/* on the job queue */
-};
-#define F_BUSY (F_INFLIGHT | F_QUEUED)
-
-/* The non-policy part of an entry. */
-enum { NP_EMPTY = 0, NP_NONE, NP_FAILED };
-
-struct entry {
-	struct entry *hnext;
-	struct sts_lru_node lru; /* head is most recently used */
-	struct entry *qnext;	 /* job queue */
-	char *mx;		 /* packed patterns, n_mx of them */
-	char *err;		 /* last error text, or NULL */
-	time_t fetched_at, expires_at, checked_at, refresh_at;
-	time_t next_try; /* no new attempt before this (backoff) */
-	time_t until;	 /* NP_NONE / NP_FAILED valid until */
-	time_t last_attempt;
-	uint32_t hash, max_age, waiters;
-	uint16_t mx_len;
-	uint8_t n_mx, mode, np, status, rpt, flags, kind;
-	char id[STS_MAX_ID + 1];
-	char domain[];
-};
-
-struct sts_cache {
-	pthread_mutex_t lock;
-	pthread_cond_t done; /* a job completed (CLOCK_MONOTONIC) */
-	pthread_cond_t work; /* a job was queued, or stop */
-	struct sts_cache_conf conf;
-	struct entry **tab;
-	size_t mask, count;
-	unsigned iterating; /* no resize while > 0 */
-	struct sts_lru lru;
-	struct entry *q_head, *q_tail;
-	size_t busy; /* entries queued or in flight */
-	bool stop;
-	struct sts_cache_stats st;
-};
+#include "sts_cache_int.h"
 
 static const char *const state_names[] = {
 	[STS_CS_POLICY] = "policy",
@@ -115,14 +73,6 @@ sts_cache_new(const struct sts_cache_conf *conf)
 	return c;
 }
 
-static void
-entry_free(struct entry *e)
-{
-	free(e->mx);
-	free(e->err);
-	free(e);
-}
-
 void
 sts_cache_free(struct sts_cache *c)
 {
@@ -134,108 +84,13 @@ sts_cache_free(struct sts_cache *c)
 	for (i = 0; i <= c->mask; i++)
 		for (e = c->tab[i]; e != NULL; e = next) {
 			next = e->hnext;
-			entry_free(e);
+			sts_cache_entry_free(e);
 		}
 	free(c->tab);
 	pthread_cond_destroy(&c->done);
 	pthread_cond_destroy(&c->work);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
-}
-
-/* --- hash table and LRU list (lock held) ------------------------------- */
-
-static struct entry *
-find(struct sts_cache *c, const char *domain, uint32_t h)
-{
-	struct entry *e;
-
-	for (e = c->tab[h & c->mask]; e != NULL; e = e->hnext)
-		if (e->hash == h && strcmp(e->domain, domain) == 0)
-			return e;
-	return NULL;
-}
-
-static void
-grow(struct sts_cache *c)
-{
-	size_t n = (c->mask + 1) * 2, i;
-	struct entry **t, *e, *next;
-
-	t = calloc(n, sizeof(*t));
-	if (t == NULL)
-		return; /* keep the old table: longer chains, still correct */
-	for (i = 0; i <= c->mask; i++)
-		for (e = c->tab[i]; e != NULL; e = next) {
-			next = e->hnext;
-			e->hnext = t[e->hash & (n - 1)];
-			t[e->hash & (n - 1)] = e;
-		}
-	free(c->tab);
-	c->tab = t;
-	c->mask = n - 1;
-}
-
-static void
-remove_entry(struct sts_cache *c, struct entry *e)
-{
-	struct entry **pp = &c->tab[e->hash & c->mask];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	sts_lru_unlink(&c->lru, &e->lru);
-	c->count--;
-	entry_free(e);
-}
-
-static bool
-evictable(const struct entry *e)
-{
-	return (e->flags & F_BUSY) == 0 && e->waiters == 0;
-}
-
-/* Evict least recently used entries beyond the bound; entries in use
- * are skipped (a short bounded walk: the bound may be exceeded briefly
- * when everything at the tail is busy). */
-static void
-evict(struct sts_cache *c, const struct entry *keep)
-{
-	struct sts_lru_node *n, *prev;
-	struct entry *e;
-	int steps = 64;
-
-	for (n = c->lru.tail;
-	     n != NULL && c->count > c->conf.max && steps-- > 0; n = prev) {
-		prev = n->prev;
-		e = STS_LRU_ENTRY(n, struct entry, lru);
-		if (!evictable(e) || e == keep)
-			continue;
-		remove_entry(c, e);
-		c->st.evictions++;
-	}
-}
-
-static struct entry *
-create(struct sts_cache *c, const char *domain, uint32_t h)
-{
-	size_t len = strlen(domain);
-	struct entry *e;
-
-	e = calloc(1, sizeof(*e) + len + 1);
-	if (e == NULL)
-		return NULL;
-	memcpy(e->domain, domain, len + 1);
-	e->hash = h;
-	if (c->count >= c->mask + 1 && c->iterating == 0)
-		grow(c);
-	e->hnext = c->tab[h & c->mask];
-	c->tab[h & c->mask] = e;
-	sts_lru_front(&c->lru, &e->lru);
-	c->count++;
-	if (c->count > c->conf.max)
-		evict(c, e); /* never the entry being created */
-	return e;
 }
 
 /* --- entry state (lock held) ------------------------------------------- */
@@ -261,9 +116,9 @@ drop_policy(struct entry *e)
 }
 
 /* Pack mx patterns into one allocation; false on allocation failure. */
-static bool
-set_policy(struct entry *e, const char *id, enum sts_mode mode,
-	   uint32_t max_age, const char *const *mx, size_t n_mx)
+bool
+sts_cache_set_policy(struct entry *e, const char *id, enum sts_mode mode,
+		     uint32_t max_age, const char *const *mx, size_t n_mx)
 {
 	size_t i, len = 0, l;
 	char *buf = NULL, *p;
@@ -297,8 +152,8 @@ set_policy(struct entry *e, const char *id, enum sts_mode mode,
 /* E5: refresh before expiry, at most refresh_max after the fetch, half
  * the max_age for short ones, minus up to 10 % per-domain jitter so that
  * domains fetched together do not all refresh together. */
-static void
-set_times(struct sts_cache *c, struct entry *e, time_t fetched)
+void
+sts_cache_set_times(struct sts_cache *c, struct entry *e, time_t fetched)
 {
 	uint64_t iv = e->max_age / 2, jit;
 
@@ -310,8 +165,8 @@ set_times(struct sts_cache *c, struct entry *e, time_t fetched)
 	e->refresh_at = fetched + (time_t)(iv - jit);
 }
 
-static bool
-policy_valid(struct entry *e, time_t now)
+bool
+sts_cache_policy_valid(struct entry *e, time_t now)
 {
 	if ((e->flags & F_POLICY) == 0)
 		return false;
@@ -338,8 +193,9 @@ enqueue(struct sts_cache *c, struct entry *e, enum sts_job_kind kind)
 }
 
 /* Queue a background recheck/refresh of a usable policy when due. */
-static bool
-maybe_refresh(struct sts_cache *c, struct entry *e, time_t now, bool recheck)
+bool
+sts_cache_maybe_refresh(struct sts_cache *c, struct entry *e, time_t now,
+			bool recheck)
 {
 	if ((e->flags & F_BUSY) != 0 || now < e->next_try || c->stop)
 		return false;
@@ -399,9 +255,9 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 		dl = sts_lru_deadline(deadline_ms);
 	pthread_mutex_lock(&c->lock);
 	c->st.lookups++;
-	e = find(c, domain, h);
+	e = sts_cache_find(c, domain, h);
 	if (e == NULL) {
-		e = create(c, domain, h);
+		e = sts_cache_create(c, domain, h);
 		if (e == NULL) {
 			pthread_mutex_unlock(&c->lock);
 			out->state = STS_CS_FAILED;
@@ -414,9 +270,9 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 	sts_lru_touch(&c->lru, &e->lru);
 	for (;;) {
 		now = sts_cache_now(c);
-		if (policy_valid(e, now)) {
+		if (sts_cache_policy_valid(e, now)) {
 			fill_view(e, STS_CS_POLICY, out);
-			maybe_refresh(c, e, now, true);
+			sts_cache_maybe_refresh(c, e, now, true);
 			break;
 		}
 		if (e->np != NP_EMPTY && (now < e->until || completed)) {
@@ -480,7 +336,7 @@ sts_cache_take_job(struct sts_cache *c, struct sts_cache_job *job)
 	e->flags = (uint8_t)((e->flags & ~F_QUEUED) | F_INFLIGHT);
 	job->kind = (enum sts_job_kind)e->kind;
 	memcpy(job->domain, e->domain, strlen(e->domain) + 1);
-	job->have_policy = policy_valid(e, sts_cache_now(c));
+	job->have_policy = sts_cache_policy_valid(e, sts_cache_now(c));
 	memcpy(job->id, e->id, sizeof(job->id));
 	pthread_mutex_unlock(&c->lock);
 	return true;
@@ -520,7 +376,7 @@ static int
 apply(struct sts_cache *c, struct entry *e, const struct sts_cache_result *res,
       time_t now, char *ev, size_t evlen)
 {
-	bool have = policy_valid(e, now);
+	bool have = sts_cache_policy_valid(e, now);
 	const struct sts_policy *p = res->policy;
 	unsigned neg = c->conf.negative_ttl;
 	bool changed;
@@ -542,8 +398,9 @@ apply(struct sts_cache *c, struct entry *e, const struct sts_cache_result *res,
 		if (res->fetch == STS_OK && p != NULL) {
 			changed = !have || strcmp(e->id, res->id) != 0 ||
 				  e->mode != p->mode;
-			if (!set_policy(e, res->id, p->mode, p->max_age,
-					(const char *const *)p->mx, p->n_mx)) {
+			if (!sts_cache_set_policy(
+				    e, res->id, p->mode, p->max_age,
+				    (const char *const *)p->mx, p->n_mx)) {
 				e->status = STS_NOMEM;
 				if (have)
 					return keep_policy(c, e, now, neg, res,
@@ -553,7 +410,7 @@ apply(struct sts_cache *c, struct entry *e, const struct sts_cache_result *res,
 				e->until = now + (time_t)neg;
 				return evf(ev, evlen, 3, "out of memory");
 			}
-			set_times(c, e, now);
+			sts_cache_set_times(c, e, now);
 			e->checked_at = now;
 			e->next_try = 0;
 			e->np = NP_EMPTY;
@@ -620,7 +477,7 @@ sts_cache_complete(struct sts_cache *c, const struct sts_cache_job *job,
 
 	ev[0] = '\0';
 	pthread_mutex_lock(&c->lock);
-	e = find(c, job->domain, sts_lru_hash(job->domain));
+	e = sts_cache_find(c, job->domain, sts_lru_hash(job->domain));
 	if (e != NULL && (e->flags & F_INFLIGHT) != 0) {
 		lvl = apply(c, e, res, sts_cache_now(c), ev, evlen);
 		e->flags &= ~F_INFLIGHT;
@@ -665,169 +522,4 @@ sts_cache_idle_wait(struct sts_cache *c, unsigned timeout_ms)
 	idle = c->busy == 0;
 	pthread_mutex_unlock(&c->lock);
 	return idle;
-}
-
-/* --- maintenance and persistence ------------------------------------------ */
-
-#define CHUNK 1024 /* buckets per lock hold */
-
-size_t
-sts_cache_sweep(struct sts_cache *c)
-{
-	size_t i = 0, queued = 0;
-	struct entry *e, *next;
-	time_t now;
-
-	for (;;) {
-		pthread_mutex_lock(&c->lock);
-		now = sts_cache_now(c);
-		if (i > c->mask) {
-			pthread_mutex_unlock(&c->lock);
-			break;
-		}
-		for (size_t end = i + CHUNK; i <= c->mask && i < end; i++)
-			for (e = c->tab[i]; e != NULL; e = next) {
-				next = e->hnext;
-				if (policy_valid(e, now)) {
-					queued +=
-						maybe_refresh(c, e, now, false);
-					continue;
-				}
-				/* stale "none"/"failed" entry, nothing
-				 * worth keeping: free it */
-				if (evictable(e) && now >= e->until)
-					remove_entry(c, e);
-			}
-		pthread_mutex_unlock(&c->lock);
-	}
-	return queued;
-}
-
-size_t
-sts_cache_foreach(struct sts_cache *c,
-		  void (*fn)(void *arg, const struct sts_cache_record *r),
-		  bool (*between)(void *arg), void *arg)
-{
-	size_t i = 0, n = 0, k;
-	struct entry *e;
-	struct sts_cache_record r;
-	const char *mx[STS_MAX_POLICY_MX], *p;
-	time_t now;
-
-	pthread_mutex_lock(&c->lock);
-	c->iterating++;
-	pthread_mutex_unlock(&c->lock);
-	for (;;) {
-		pthread_mutex_lock(&c->lock);
-		now = sts_cache_now(c);
-		if (i > c->mask) {
-			c->iterating--;
-			pthread_mutex_unlock(&c->lock);
-			break;
-		}
-		for (size_t end = i + CHUNK; i <= c->mask && i < end; i++)
-			for (e = c->tab[i]; e != NULL; e = e->hnext) {
-				if ((e->flags & F_POLICY) == 0 ||
-				    now >= e->expires_at)
-					continue;
-				for (p = e->mx, k = 0; k < e->n_mx; k++) {
-					mx[k] = p;
-					p += strlen(p) + 1;
-				}
-				r.domain = e->domain;
-				r.id = e->id;
-				r.mode = (enum sts_mode)e->mode;
-				r.max_age = e->max_age;
-				r.fetched_at = e->fetched_at;
-				r.expires_at = e->expires_at;
-				r.n_mx = e->n_mx;
-				r.mx = mx;
-				fn(arg, &r);
-				n++;
-			}
-		pthread_mutex_unlock(&c->lock);
-		if (between != NULL && !between(arg)) {
-			pthread_mutex_lock(&c->lock);
-			c->iterating--;
-			pthread_mutex_unlock(&c->lock);
-			break;
-		}
-	}
-	return n;
-}
-
-/* Insert one loaded policy (lock held). */
-static enum sts_status
-insert_locked(struct sts_cache *c, const struct sts_cache_record *r, time_t now)
-{
-	uint32_t h = sts_lru_hash(r->domain);
-	struct entry *e;
-
-	if (now >= r->fetched_at + (time_t)r->max_age)
-		return STS_INVALID;
-	e = find(c, r->domain, h);
-	if (e != NULL && policy_valid(e, now) && e->fetched_at >= r->fetched_at)
-		return STS_OK; /* a newer one is already here */
-	if (e == NULL)
-		e = create(c, r->domain, h);
-	if (e == NULL)
-		return STS_NOMEM;
-	if (!set_policy(e, r->id, r->mode, r->max_age, r->mx, r->n_mx))
-		return STS_NOMEM;
-	set_times(c, e, r->fetched_at);
-	e->checked_at = r->fetched_at;
-	e->status = STS_OK;
-	e->np = NP_EMPTY;
-	return STS_OK;
-}
-
-enum sts_status
-sts_cache_insert(struct sts_cache *c, const struct sts_cache_record *r)
-{
-	enum sts_status st;
-
-	pthread_mutex_lock(&c->lock);
-	st = insert_locked(c, r, sts_cache_now(c));
-	pthread_mutex_unlock(&c->lock);
-	return st;
-}
-
-void
-sts_cache_insert_many(struct sts_cache *c, const struct sts_cache_record *r,
-		      size_t n, enum sts_status *st)
-{
-	size_t i;
-	time_t now;
-
-	pthread_mutex_lock(&c->lock);
-	now = sts_cache_now(c);
-	for (i = 0; i < n; i++)
-		st[i] = insert_locked(c, &r[i], now);
-	pthread_mutex_unlock(&c->lock);
-}
-
-void
-sts_cache_reserve(struct sts_cache *c, size_t n)
-{
-	if (n > c->conf.max)
-		n = c->conf.max;
-	pthread_mutex_lock(&c->lock);
-	while (c->mask + 1 < n && c->iterating == 0 &&
-	       c->mask < ((size_t)1 << 26) - 1) {
-		size_t before = c->mask;
-
-		grow(c);
-		if (c->mask == before)
-			break; /* out of memory: keep what we have */
-	}
-	pthread_mutex_unlock(&c->lock);
-}
-
-void
-sts_cache_stats(struct sts_cache *c, struct sts_cache_stats *out)
-{
-	pthread_mutex_lock(&c->lock);
-	*out = c->st;
-	out->entries = c->count;
-	pthread_mutex_unlock(&c->lock);
 }

@@ -208,13 +208,3 @@ sts_source_net_new(const struct sts_engine_conf *conf, struct sts_source *out,
 	out->free = net_free;
 	return STS_OK;
 }
-
-struct sts_engine *
-sts_engine_new(const struct sts_engine_conf *c, char *why, size_t whylen)
-{
-	struct sts_source src;
-
-	if (sts_source_net_new(c, &src, why, whylen) != STS_OK)
-		return NULL;
-	return sts_engine_new_source(c, &src, why, whylen);
-}

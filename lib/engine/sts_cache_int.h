@@ -1,0 +1,82 @@
+/*
+ * sts_cache_int.h - the cache's private parts, shared by its three files
+ * (nothing else includes it):
+ *   sts_cache.c        the RFC 8461 rules: lookups, jobs, applying results
+ *   sts_cache_table.c  the hash table and the LRU list
+ *   sts_cache_bulk.c   whole-table walks: the refresh sweep, the state
+ *                      file's foreach/insert, reserve, statistics
+ * Every function here expects c->lock held (sts_cache.h: locking).
+ */
+#ifndef STS_CACHE_INT_H
+#define STS_CACHE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sts_cache.h"
+#include "sts_lru.h"
+
+enum {
+	F_POLICY = 1,	/* the policy fields are valid */
+	F_INFLIGHT = 2, /* a worker is running this entry's job */
+	F_QUEUED = 4,	/* on the job queue */
+};
+#define F_BUSY (F_INFLIGHT | F_QUEUED)
+
+/* The non-policy part of an entry. */
+enum { NP_EMPTY = 0, NP_NONE, NP_FAILED };
+
+struct entry {
+	struct entry *hnext;
+	struct sts_lru_node lru; /* head is most recently used */
+	struct entry *qnext;	 /* job queue */
+	char *mx;		 /* packed patterns, n_mx of them */
+	char *err;		 /* last error text, or NULL */
+	time_t fetched_at, expires_at, checked_at, refresh_at;
+	time_t next_try; /* no new attempt before this (backoff) */
+	time_t until;	 /* NP_NONE / NP_FAILED valid until */
+	time_t last_attempt;
+	uint32_t hash, max_age, waiters;
+	uint16_t mx_len;
+	uint8_t n_mx, mode, np, status, rpt, flags, kind;
+	char id[STS_MAX_ID + 1];
+	char domain[];
+};
+
+struct sts_cache {
+	pthread_mutex_t lock;
+	pthread_cond_t done; /* a job completed (CLOCK_MONOTONIC) */
+	pthread_cond_t work; /* a job was queued, or stop */
+	struct sts_cache_conf conf;
+	struct entry **tab;
+	size_t mask, count;
+	unsigned iterating; /* no resize while > 0 */
+	struct sts_lru lru;
+	struct entry *q_head, *q_tail;
+	size_t busy; /* entries queued or in flight */
+	bool stop;
+	struct sts_cache_stats st;
+};
+
+/* sts_cache_table.c */
+void sts_cache_entry_free(struct entry *e);
+struct entry *sts_cache_find(struct sts_cache *c, const char *domain,
+			     uint32_t h);
+void sts_cache_grow(struct sts_cache *c);
+void sts_cache_remove(struct sts_cache *c, struct entry *e);
+bool sts_cache_evictable(const struct entry *e);
+void sts_cache_evict(struct sts_cache *c, const struct entry *keep);
+struct entry *sts_cache_create(struct sts_cache *c, const char *domain,
+			       uint32_t h);
+
+/* sts_cache.c */
+bool sts_cache_set_policy(struct entry *e, const char *id, enum sts_mode mode,
+			  uint32_t max_age, const char *const *mx, size_t n_mx);
+void sts_cache_set_times(struct sts_cache *c, struct entry *e, time_t fetched);
+bool sts_cache_policy_valid(struct entry *e, time_t now);
+bool sts_cache_maybe_refresh(struct sts_cache *c, struct entry *e, time_t now,
+			     bool recheck);
+
+#endif /* STS_CACHE_INT_H */

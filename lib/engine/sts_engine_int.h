@@ -1,0 +1,110 @@
+/*
+ * sts_engine_int.h - what the engine's own files share (private: nothing
+ * outside lib/engine/sts_engine*.c includes it).
+ *
+ * The engine is one object split along its seams, one file each:
+ *   sts_engine.c          the object: configuration defaults, _new/_free,
+ *                         administration (reload, save, stats), helpers
+ *   sts_engine_jobs.c     its threads: cache workers (TXT + fetch),
+ *                         next-hop prefetch helpers, the maintenance thread
+ *   sts_engine_nexthop.c  next-hop state: MX set, DNSSEC, TLSA per MX and
+ *                         STARTTLS probes, through the hop cache
+ *   sts_engine_check.c    the milter's door (RCPT-time verdict)
+ *   sts_engine_lookup.c   the policy map's door (delivery-time policy)
+ * The network is reached only through struct sts_source (sts_source.h),
+ * which the caller passes to sts_engine_new(); sts_source_net.c builds the
+ * real one, so the unit tests link the engine without lib/net.
+ *
+ * Locks: cache->lock (see sts_cache.h), hops->lock (sts_hopcache.h),
+ * ov_lock (the override table pointer only: held to take a reference or
+ * swap), maint_lock (the maintenance thread's sleep), save_lock (one
+ * save at a time), hlp_lock (the helper count).  None is held while
+ * another is taken, except save_lock, which is held while
+ * sts_cache_foreach takes cache->lock chunk by chunk.
+ */
+#ifndef STS_ENGINE_INT_H
+#define STS_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sts_cache.h"
+#include "sts_engine.h"
+#include "sts_hopcache.h"
+#include "sts_override.h"
+#include "sts_source.h"
+#include "sts_verdict.h"
+
+struct sts_engine {
+	struct sts_engine_conf conf; /* strings below are our copies */
+	char *state_file, *override_file;
+	char relay[STS_DOMAIN_BUFSZ]; /* relayhost's policy domain, or "" */
+	bool relay_literal;	      /* "[host]": no MX lookup */
+	struct sts_source src;
+	struct sts_cache *cache;
+	pthread_t *worker;
+	unsigned nworkers;
+	pthread_mutex_t ov_lock;
+	struct sts_override *ov;
+	pthread_mutex_t save_lock;
+	pthread_mutex_t maint_lock;
+	pthread_cond_t maint_cond;
+	bool maint_stop, maint_started;
+	pthread_t maint;
+	struct sts_hopcache *hops; /* next-hop state and probe results */
+	pthread_mutex_t hlp_lock;  /* background next-hop gatherers */
+	pthread_cond_t hlp_cond;
+	unsigned helpers;
+	uint64_t n_mx, n_probe; /* statistics (atomic) */
+};
+
+/* Lifetimes of next-hop state (seconds): the MX answer's TTL within
+ * [NH_TTL_MIN, NH_TTL_MAX]; NH_TTL_UNKNOWN when the source gives no TTL;
+ * NH_TTL_FAIL for bogus or temporary failures (retried soon, but not
+ * per message). */
+enum {
+	NH_TTL_MIN = 60,
+	NH_TTL_MAX = 3600,
+	NH_TTL_UNKNOWN = 300,
+	NH_TTL_FAIL = 30,
+};
+
+/* sts_engine.c */
+void sts_engine_emit(struct sts_engine *e, enum sts_event_level lvl,
+		     const char *domain, const char *msg);
+/* Milliseconds since t0 (CLOCK_MONOTONIC), never negative. */
+unsigned sts_engine_ms_since(const struct timespec *t0);
+/* The time left of a deadline that started at t0. */
+unsigned sts_engine_left(const struct timespec *t0, unsigned deadline_ms);
+/* A new reference to the current override table (NULL: none); the
+ * caller drops it with sts_override_unref(). */
+struct sts_override *sts_engine_overrides(struct sts_engine *e);
+/* Normalise the recipient domain and pick the policy domain.  false:
+ * why says why (no policy applies). */
+bool sts_engine_policy_domain(struct sts_engine *e, const char *raw, char *dom,
+			      char *why, size_t whylen);
+
+/* sts_engine_jobs.c: start the workers and the maintenance thread
+ * (STS_OK, or a reason with none started); stop and join them all. */
+enum sts_status sts_engine_jobs_start(struct sts_engine *e, char *why,
+				      size_t whylen);
+void sts_engine_jobs_stop(struct sts_engine *e);
+
+/* sts_engine_nexthop.c */
+/* The next-hop state of dom, from the hop cache or looked up (single-
+ * flight).  false: not known within the deadline. */
+bool sts_engine_nexthop_get(struct sts_engine *e, const char *dom,
+			    const struct timespec *t0, unsigned deadline_ms,
+			    struct sts_source_mx *m, enum sts_dane_state *dane);
+/* Next-hop state, then STARTTLS probes of hosts matching mx[0..n_mx) if
+ * probing is on (stops at the first good one).  false: next-hop state not
+ * known within the deadline. */
+bool sts_engine_nexthop_gather(struct sts_engine *e, const char *dom,
+			       const char *const *mx, size_t n_mx,
+			       const struct timespec *t0, unsigned deadline_ms,
+			       struct sts_source_mx *m,
+			       struct sts_verdict_host *host);
+
+#endif /* STS_ENGINE_INT_H */

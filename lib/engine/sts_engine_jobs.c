@@ -1,0 +1,232 @@
+/*
+ * sts_engine_jobs.c - the engine's threads.  Cache workers take jobs
+ * from the cache's queue (sts_cache_take_job), discover the _mta-sts
+ * record and fetch the policy through the source with no lock held, and
+ * hand the result back (sts_cache_complete, which applies the RFC 8461
+ * section 3-5 cache rules).  While a worker fetches a domain's policy, a
+ * short-lived helper gathers that domain's next-hop state, so the first
+ * answer does not wait for TXT, HTTPS, MX and TLSA in series.  The
+ * maintenance thread saves the state file and sweeps for due refreshes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sts_engine_int.h"
+
+static bool
+due(const struct timespec *t0, unsigned secs)
+{
+	struct timespec t;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (long long)(t.tv_sec - t0->tv_sec) * 1000 +
+	     (t.tv_nsec - t0->tv_nsec) / 1000000;
+	return ms >= (long long)secs * 1000;
+}
+
+struct prefetch {
+	struct sts_engine *e;
+	char domain[STS_DOMAIN_BUFSZ];
+};
+
+static void *
+prefetch_main(void *arg)
+{
+	struct prefetch *p = arg;
+	struct sts_engine *e = p->e;
+	struct sts_source_mx *m = malloc(sizeof(*m));
+	enum sts_dane_state dane[STS_MAX_MX];
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (m != NULL)
+		(void)sts_engine_nexthop_get(e, p->domain, &t0,
+					     2 * e->conf.dns_timeout_ms +
+						     e->conf.fetch_timeout_ms,
+					     m, dane);
+	free(m);
+	free(p);
+	pthread_mutex_lock(&e->hlp_lock);
+	e->helpers--;
+	pthread_cond_broadcast(&e->hlp_cond);
+	pthread_mutex_unlock(&e->hlp_lock);
+	return NULL;
+}
+
+/* Gather the next-hop state of a domain whose policy is being fetched,
+ * at the same time as the fetch, so that the first answer does not wait
+ * for TXT, HTTPS, MX and TLSA strictly in series (the caller waiting
+ * for the policy then finds the state cached or in flight).  At most
+ * `workers` such helpers at once; beyond that the caller looks it up
+ * itself, as without this. */
+static void
+prefetch_start(struct sts_engine *e, const char *domain)
+{
+	struct prefetch *p;
+	pthread_attr_t at;
+	pthread_t t;
+	bool go;
+
+	if (e->relay_literal)
+		return;
+	pthread_mutex_lock(&e->hlp_lock);
+	go = e->helpers < e->conf.workers;
+	if (go)
+		e->helpers++;
+	pthread_mutex_unlock(&e->hlp_lock);
+	if (!go)
+		return;
+	p = malloc(sizeof(*p));
+	if (p != NULL) {
+		p->e = e;
+		memcpy(p->domain, domain, strlen(domain) + 1);
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &at, prefetch_main, p) == 0) {
+			pthread_attr_destroy(&at);
+			return;
+		}
+		pthread_attr_destroy(&at);
+		free(p);
+	}
+	pthread_mutex_lock(&e->hlp_lock);
+	e->helpers--;
+	pthread_cond_broadcast(&e->hlp_cond);
+	pthread_mutex_unlock(&e->hlp_lock);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct sts_engine *e = arg;
+	struct sts_cache_job job;
+	struct sts_cache_result res;
+	struct sts_record rec;
+	struct sts_policy *pol;
+	char ev[STS_WHY_MAX * 2];
+	int lvl;
+
+	while (sts_cache_take_job(e->cache, &job)) {
+		memset(&res, 0, sizeof(res));
+		memset(&rec, 0, sizeof(rec));
+		pol = NULL;
+		res.disc = e->src.discover(e->src.arg, job.domain,
+					   e->conf.dns_timeout_ms, &rec,
+					   res.why, sizeof(res.why));
+		if (res.disc == STS_OK) {
+			memcpy(res.id, rec.id, sizeof(res.id));
+			/* E2: a recheck with the same id needs no fetch */
+			if (job.kind != STS_JOB_RECHECK || !job.have_policy ||
+			    strcmp(job.id, rec.id) != 0) {
+				res.fetched = true;
+				res.rpt = STS_RPT_NONE;
+				prefetch_start(e, job.domain);
+				res.fetch = e->src.fetch(
+					e->src.arg, job.domain,
+					e->conf.fetch_timeout_ms, &pol,
+					&res.rpt, res.why, sizeof(res.why));
+				if (res.fetch == STS_OK && pol == NULL)
+					res.fetch = sts_why(
+						res.why, sizeof(res.why),
+						STS_NOMEM,
+						"no policy returned");
+				res.policy = pol;
+			}
+		}
+		lvl = sts_cache_complete(e->cache, &job, &res, ev, sizeof(ev));
+		sts_policy_free(pol);
+		sts_engine_emit(e, (enum sts_event_level)lvl, job.domain, ev);
+	}
+	return NULL;
+}
+
+/* --- maintenance thread ------------------------------------------------- */
+
+static void *
+maint_main(void *arg)
+{
+	struct sts_engine *e = arg;
+	struct timespec last_save, last_sweep, dl;
+	char why[STS_WHY_MAX];
+
+	/* Intervals are measured on CLOCK_MONOTONIC (maint_cond waits on
+	 * that clock too), never by counting wake-ups: a spurious or early
+	 * wake-up must not make a sweep or a save come sooner. */
+	clock_gettime(CLOCK_MONOTONIC, &last_save);
+	last_sweep = last_save;
+	pthread_mutex_lock(&e->maint_lock);
+	while (!e->maint_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_sec += 1;
+		(void)pthread_cond_timedwait(&e->maint_cond, &e->maint_lock,
+					     &dl);
+		if (e->maint_stop)
+			break;
+		pthread_mutex_unlock(&e->maint_lock);
+		if (e->conf.sweep_interval > 0 &&
+		    due(&last_sweep, e->conf.sweep_interval)) {
+			clock_gettime(CLOCK_MONOTONIC, &last_sweep);
+			sts_cache_sweep(e->cache);
+		}
+		if (e->state_file != NULL && e->conf.save_interval > 0 &&
+		    due(&last_save, e->conf.save_interval)) {
+			clock_gettime(CLOCK_MONOTONIC, &last_save);
+			(void)sts_engine_save(e, why, sizeof(why));
+		}
+		pthread_mutex_lock(&e->maint_lock);
+	}
+	pthread_mutex_unlock(&e->maint_lock);
+	return NULL;
+}
+
+enum sts_status
+sts_engine_jobs_start(struct sts_engine *e, char *why, size_t whylen)
+{
+	unsigned i;
+
+	e->worker = calloc(e->conf.workers, sizeof(*e->worker));
+	if (e->worker == NULL) {
+		sts_why(why, whylen, STS_NOMEM, "out of memory");
+		return STS_TEMPFAIL;
+	}
+	for (i = 0; i < e->conf.workers; i++) {
+		if (pthread_create(&e->worker[i], NULL, worker_main, e) != 0)
+			break;
+		e->nworkers++;
+	}
+	if (e->nworkers == 0) {
+		return sts_why(why, whylen, STS_TEMPFAIL,
+			       "cannot start workers: %s", strerror(errno));
+	}
+	if (pthread_create(&e->maint, NULL, maint_main, e) == 0)
+		e->maint_started = true;
+	return STS_OK;
+}
+
+void
+sts_engine_jobs_stop(struct sts_engine *e)
+{
+	unsigned i;
+
+	if (e->maint_started) {
+		pthread_mutex_lock(&e->maint_lock);
+		e->maint_stop = true;
+		pthread_cond_signal(&e->maint_cond);
+		pthread_mutex_unlock(&e->maint_lock);
+		pthread_join(e->maint, NULL);
+	}
+	if (e->cache != NULL)
+		sts_cache_stop(e->cache);
+	for (i = 0; i < e->nworkers; i++)
+		pthread_join(e->worker[i], NULL);
+	/* next-hop helpers end by their own DNS deadlines */
+	pthread_mutex_lock(&e->hlp_lock);
+	while (e->helpers > 0)
+		pthread_cond_wait(&e->hlp_cond, &e->hlp_lock);
+	pthread_mutex_unlock(&e->hlp_lock);
+}

@@ -1,0 +1,132 @@
+/*
+ * sts_engine_lookup.c - the policy map's door: the delivery-time policy
+ * for one next-hop domain (sts_engine.h: sts_engine_lookup), which
+ * sts_mapreply.c turns into a socketmap answer.  Delivery time never
+ * bounces: override defer/reject and DNSSEC-bogus data answer "not now";
+ * a policy that cannot be fetched with none cached is "no policy" (RFC
+ * 8461 section 5.1); DANE where usable TLSA exists (checklist G1).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sts_engine_int.h"
+
+void
+sts_engine_lookup(struct sts_engine *e, const char *domain,
+		  unsigned deadline_ms, struct sts_lookup *out)
+{
+	struct timespec t0;
+	struct sts_override *ov;
+	const struct sts_override_rule *rule = NULL;
+	struct sts_cache_view *v = NULL;
+	struct sts_source_mx *m = NULL;
+	struct sts_verdict_host host[STS_MAX_MX];
+	enum sts_override_action act = STS_OV_NONE;
+	const struct sts_policy *pin = NULL;
+	enum sts_mode mode;
+	const char *const *mx;
+	size_t n_mx, i;
+	uint32_t max_age;
+	const char *src = "published";
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(out, 0, sizeof(*out));
+	out->status = STS_NOTFOUND;
+	if (!sts_engine_policy_domain(e, domain, out->domain, out->why,
+				      sizeof(out->why))) {
+		out->domain[0] = '\0';
+		return;
+	}
+	ov = sts_engine_overrides(e);
+	if (ov != NULL)
+		rule = sts_override_find(ov, out->domain);
+	if (rule != NULL) {
+		act = rule->action;
+		pin = rule->pin;
+	}
+	switch (act) {
+	case STS_OV_SKIP:
+		sts_why(out->why, sizeof(out->why), STS_OK, "override: skip");
+		goto done;
+	case STS_OV_DEFER:
+	case STS_OV_REJECT:
+		/* delivery time never bounces: both mean "not now" */
+		out->defer = true;
+		out->status =
+			sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
+				"override: %s", sts_override_action_str(act));
+		goto done;
+	default:
+		break;
+	}
+	v = malloc(sizeof(*v));
+	m = malloc(sizeof(*m));
+	if (v == NULL || m == NULL) {
+		out->status = sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
+				      "out of memory");
+		goto done;
+	}
+	sts_cache_get(e->cache, out->domain, deadline_ms, v);
+	if (v->state == STS_CS_POLICY &&
+	    sts_cache_now(e->cache) < v->expires_at) {
+		mode = v->mode;
+		mx = v->mx;
+		n_mx = v->n_mx;
+		max_age = v->max_age;
+	} else if (pin != NULL) {
+		mode = pin->mode;
+		mx = (const char *const *)pin->mx;
+		n_mx = pin->n_mx;
+		max_age = pin->max_age;
+		src = "pinned";
+	} else if (v->state == STS_CS_FAILED && v->status == STS_BOGUS) {
+		/* checklist G1: DNSSEC-bogus data is never "no policy" */
+		out->status = sts_why(out->why, sizeof(out->why), STS_BOGUS,
+				      "DNSSEC validation failed%s%s",
+				      v->why[0] ? ": " : "", v->why);
+		goto done;
+	} else if (v->state != STS_CS_PENDING) {
+		/* RFC 8461 5.1 / checklist B7: a policy that cannot be
+		 * fetched (and none cached) means "deliver as without one" */
+		sts_why(out->why, sizeof(out->why), STS_OK, "no policy%s%s",
+			v->why[0] ? ": " : "", v->why);
+		goto done;
+	} else {
+		/* still unknown: TEMPFAIL, which the map answers as "no
+		 * policy yet" (a new domain is not deferred) */
+		out->status = sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
+				      "fetch pending%s%s",
+				      v->why[0] ? ": " : "", v->why);
+		goto done;
+	}
+	if (mode != STS_MODE_NONE && act == STS_OV_TESTING)
+		mode = STS_MODE_TESTING;
+	if (mode == STS_MODE_TESTING && act == STS_OV_ENFORCE)
+		mode = STS_MODE_ENFORCE;
+	if (mode == STS_MODE_NONE) {
+		sts_why(out->why, sizeof(out->why), STS_OK, "policy mode none");
+		goto done;
+	}
+	out->status = sts_policy_new(mode, max_age, mx, n_mx, &out->policy,
+				     out->why, sizeof(out->why));
+	if (out->status != STS_OK) {
+		out->status = STS_TEMPFAIL;
+		goto done;
+	}
+	out->enforce = mode == STS_MODE_ENFORCE;
+	sts_why(out->why, sizeof(out->why), STS_OK, "%s policy, mode %s", src,
+		sts_mode_str(mode));
+	/* DANE first (checklist G1): tell the map server to leave it */
+	if (sts_engine_nexthop_gather(e, out->domain, mx, 0, &t0, deadline_ms,
+				      m, host) &&
+	    m->status == STS_OK && m->dnssec == STS_SRC_SECURE)
+		for (i = 0; i < m->n; i++)
+			if (host[i].dane == STS_DANE_USABLE)
+				out->dane = true;
+done:
+	sts_override_unref(ov);
+	free(v);
+	free(m);
+}
