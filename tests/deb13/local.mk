@@ -8,4 +8,5 @@
 # stage, not `make check`.
 TESTS += tests/deb13/apt-sources.sh
 dist_check_SCRIPTS += tests/deb13/apt-sources.sh
-EXTRA_DIST += tests/debian13-apt tests/mbedtls3-build tests/deb13/chroot
+EXTRA_DIST += tests/debian13-apt tests/mbedtls3-build tests/deb13/chroot tests/deb13/run
+
