@@ -25,7 +25,6 @@ top_builddir=$(cd "$top_builddir" && pwd)
 LAB=$top_srcdir/tests/lab
 DAEMON=$top_builddir/milter/mta-sts-milter
 export MTALAB_NAME=${POSTFIX310_LAB_NAME:-postfix310}
-PY=/usr/bin/python3
 
 skip() {
 	echo "1..0 # SKIP $*"
