@@ -205,14 +205,19 @@ void sts_engine_free(struct sts_engine *e);
  * probe) lookups that a testing/enforce policy needs; with deadline_ms
  * 0 nothing is waited for, so such a policy yields react.temp_error
  * unless its next-hop state (and probe results) are cached.
- * Always fills *out.  Decision order: lib/engine/sts_verdict.h.
+ * Always fills *out.  Decision order: lib/engine/sts_verdict.h.  An
+ * enforce failure (DEFER/REJECT) from a cached policy is answered only
+ * after the TXT id re-check of sts_engine_recheck.c (RFC 8461 5.1 step
+ * 3; a REJECT whose check cannot be made in time becomes DEFER).
  */
 void sts_engine_check(struct sts_engine *e, const char *domain,
 		      const char *from, unsigned deadline_ms,
 		      struct sts_answer *out);
 
 /* Delivery-time lookup for the socketmap server; never blocks longer
- * than deadline_ms.  Always fills *out; caller frees out->policy. */
+ * than deadline_ms.  A cached policy that matches none of the current MX
+ * hosts is re-checked first (sts_engine_recheck.c).  Always fills *out;
+ * caller frees out->policy. */
 void sts_engine_lookup(struct sts_engine *e, const char *domain,
 		       unsigned deadline_ms, struct sts_lookup *out);
 
