@@ -85,6 +85,9 @@ static const struct opt opts[] = {
 	/* RFC 8461 3.3 (checklist C8): at most one fetch per 5 minutes. */
 	{"FailureBackoff", O_SECS, F(failure_backoff), "5m", 300, 86400,
 	 RESTART},
+	/* RFC 8461 5.1 step 3, 8.3: a new policy id is seen within this. */
+	{"RecheckInterval", O_SECS, F(recheck_interval), "1m", 1, 3600,
+	 RESTART},
 	{"Workers", O_UINT, F(workers), "4", 1, 64, RESTART},
 	{"Relayhost", O_STR, F(relayhost), "", 0, 0, RESTART | EMPTY_OK},
 	{"On-EnforceFailure", O_ACTION, F(react.enforce_failure), "tempfail", 0,
@@ -608,6 +611,7 @@ conf_engine(const struct conf *c, struct sts_engine_conf *ec)
 	ec->cache_max = c->cache_size;
 	ec->negative_ttl = c->negative_ttl;
 	ec->failure_backoff = c->failure_backoff;
+	ec->recheck = c->recheck_interval;
 	ec->workers = c->workers;
 	ec->state_file = c->state_file;
 	ec->override_file = c->override_file;

@@ -52,6 +52,7 @@ struct conf {
 	bool probe;
 	size_t cache_size;
 	unsigned negative_ttl, failure_backoff, workers;
+	unsigned recheck_interval; /* seconds between TXT id checks on use */
 	char *relayhost;
 	struct sts_reactions react;
 

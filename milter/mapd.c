@@ -49,7 +49,6 @@
 
 #define MAPD_THREADS 8	 /* loop runners + spares: blocking sections */
 #define MAPD_MAX_LOOPS 4 /* epoll loops: min(this, usable cpus) */
-#define MAPD_DEFAULT_DEADLINE 3000 /* ms; sendmail's map times out at 5 s */
 #define MAPD_DEFAULT_CONNS 1024
 #define MAPD_SEND_TIMEOUT 10000 /* ms for a peer to take a reply */
 #define MAPD_EVENTS 64		/* epoll events per wait */
@@ -223,8 +222,9 @@ mapd_new(const struct mapd_conf *c, char *why, size_t whylen)
 		m->loops[i].efd = m->loops[i].evfd = -1;
 		pthread_mutex_init(&m->loops[i].mu, NULL);
 	}
-	m->deadline_ms =
-		c->deadline_ms ? c->deadline_ms : MAPD_DEFAULT_DEADLINE;
+	/* LookupDeadline 0 means what it means for the milter: wait for
+	 * nothing, answer from what is known (issue 15) */
+	m->deadline_ms = c->deadline_ms;
 	m->max_conns = c->max_conns ? c->max_conns : MAPD_DEFAULT_CONNS;
 	m->opts.postfix_sts = c->postfix_sts;
 	if (c->names != NULL && c->names[strspn(c->names, " \t,")] != '\0') {

@@ -24,7 +24,7 @@ struct mapd_conf {
 	const char
 		*names; /* space-separated map names to serve; NULL/"" = any */
 	bool postfix_sts; /* add Postfix >= 3.10 policy_type=sts attributes */
-	unsigned deadline_ms; /* per lookup */
+	unsigned deadline_ms; /* per lookup; 0: wait for nothing */
 	unsigned max_conns;   /* concurrent connections */
 	int unix_mode;	      /* permissions of a unix socket, e.g. 0660 */
 };

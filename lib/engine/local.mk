@@ -10,6 +10,7 @@ lib_libmtasts_a_SOURCES += \
 	lib/engine/sts_engine.c lib/engine/sts_engine.h lib/engine/sts_engine_int.h \
 	lib/engine/sts_engine_jobs.c lib/engine/sts_engine_nexthop.c \
 	lib/engine/sts_engine_check.c lib/engine/sts_engine_lookup.c \
+	lib/engine/sts_engine_recheck.c \
 	lib/engine/sts_cache.c lib/engine/sts_cache.h lib/engine/sts_cache_int.h \
 	lib/engine/sts_cache_table.c lib/engine/sts_cache_bulk.c \
 	lib/engine/sts_hopcache.c lib/engine/sts_hopcache.h lib/engine/sts_lru.h \

@@ -58,6 +58,8 @@ sts_cache_new(const struct sts_cache_conf *conf)
 		c->conf.failure_backoff = 300; /* RFC 8461 3.3, C8 */
 	if (c->conf.refresh_max == 0)
 		c->conf.refresh_max = 86400; /* daily, RFC 8461 10.2 */
+	if (c->conf.queue_max == 0)
+		c->conf.queue_max = 1024;
 	c->mask = 1023;
 	c->tab = calloc(c->mask + 1, sizeof(*c->tab));
 	if (c->tab == NULL) {
@@ -171,42 +173,91 @@ sts_cache_policy_valid(struct entry *e, time_t now)
 	if ((e->flags & F_POLICY) == 0)
 		return false;
 	if (now >= e->expires_at) {
-		drop_policy(e); /* E: expired means no policy */
+		/* E: expired means no policy.  A max_age 0 policy is kept
+		 * (unusable) until the next job, for the lookups that
+		 * waited for its fetch (apply() drops it). */
+		if (e->max_age != 0)
+			drop_policy(e);
 		return false;
 	}
 	return true;
 }
 
-static void
-enqueue(struct sts_cache *c, struct entry *e, enum sts_job_kind kind)
+/* A just-fetched max_age 0 policy, usable by the lookups that waited
+ * for that fetch only (sts_cache.h: max_age 0). */
+static bool
+zero_age(const struct entry *e)
 {
+	return (e->flags & F_POLICY) != 0 && e->max_age == 0;
+}
+
+uint32_t
+sts_cache_id_hash(const char *id)
+{
+	return sts_lru_hash(id) | 1u;
+}
+
+/* The rate limit of TXT checks on use (E5) and of max_age 0 fetches. */
+static time_t
+recheck_iv(const struct sts_cache *c)
+{
+	return c->conf.recheck > 0 ? (time_t)c->conf.recheck : 1;
+}
+
+/* A TXT check of e is allowed: the last attempt is `recheck` seconds
+ * old, or its backoff is over. */
+static bool
+check_due(const struct sts_cache *c, const struct entry *e, time_t now)
+{
+	return now >= e->last_attempt + recheck_iv(c) || now >= e->next_try;
+}
+
+bool
+sts_cache_enqueue(struct sts_cache *c, struct entry *e, enum sts_job_kind kind)
+{
+	bool hi = (e->flags & F_POLICY) != 0;
+	struct entry **head = hi ? &c->hi_head : &c->lo_head,
+		     **tail = hi ? &c->hi_tail : &c->lo_tail;
+
+	if (!hi && c->lo_len >= c->conf.queue_max) {
+		c->st.queue_full++;
+		return false;
+	}
+	if (hi)
+		c->hi_len++;
+	else
+		c->lo_len++;
 	e->kind = (uint8_t)kind;
 	e->flags |= F_QUEUED;
 	e->qnext = NULL;
-	if (c->q_tail != NULL)
-		c->q_tail->qnext = e;
+	if (*tail != NULL)
+		(*tail)->qnext = e;
 	else
-		c->q_head = e;
-	c->q_tail = e;
+		*head = e;
+	*tail = e;
 	c->busy++;
-	pthread_cond_signal(&c->work);
+	/* every worker may be waiting: a cached_only one would not take a
+	 * lo job, so wake them all */
+	pthread_cond_broadcast(&c->work);
+	return true;
 }
 
-/* Queue a background recheck/refresh of a usable policy when due. */
+/* Queue a background recheck/refresh of a usable policy when due.  The
+ * backoff (next_try) holds back fetches only: a TXT check on use is
+ * rate-limited by last_attempt instead (C8: a new id is fetched at
+ * once). */
 bool
 sts_cache_maybe_refresh(struct sts_cache *c, struct entry *e, time_t now,
 			bool recheck)
 {
-	if ((e->flags & F_BUSY) != 0 || now < e->next_try || c->stop)
+	time_t iv = recheck_iv(c);
+
+	if ((e->flags & F_BUSY) != 0 || c->stop)
 		return false;
-	if (now >= e->refresh_at) {
-		enqueue(c, e, STS_JOB_REFRESH);
-		return true;
-	}
-	if (recheck && now >= e->checked_at + (time_t)c->conf.recheck) {
-		enqueue(c, e, STS_JOB_RECHECK);
-		return true;
-	}
+	if (now >= e->refresh_at && now >= e->next_try)
+		return sts_cache_enqueue(c, e, STS_JOB_REFRESH);
+	if (recheck && now >= e->checked_at + iv && check_due(c, e, now))
+		return sts_cache_enqueue(c, e, STS_JOB_RECHECK);
 	return false;
 }
 
@@ -236,6 +287,33 @@ fill_view(const struct entry *e, enum sts_cache_state state,
 		out->mx[i] = p;
 		p += strlen(p) + 1;
 	}
+}
+
+/* The answer for a lookup that waited for the job that just completed
+ * (lock held): a max_age 0 policy counts for it (sts_cache.h). */
+static void
+fill_completed(const struct entry *e, time_t now, struct sts_cache_view *out)
+{
+	if (zero_age(e)) {
+		fill_view(e, STS_CS_POLICY, out);
+		/* usable for this lookup only: the callers treat
+		 * now >= expires_at as expired */
+		out->expires_at = now + 1;
+		return;
+	}
+	if (e->np == NP_FAILED)
+		fill_view(e, STS_CS_FAILED, out);
+	else /* NP_NONE, or NP_EMPTY: nothing usable */
+		fill_view(e, STS_CS_NONE, out);
+}
+
+/* C8: a domain in backoff after a failed fetch, with nothing cached,
+ * whose TXT id is due for a check on use. */
+static bool
+failed_recheck_due(const struct sts_cache *c, const struct entry *e, time_t now)
+{
+	return e->np == NP_FAILED && e->bad_id != 0 && now < e->until &&
+	       check_due(c, e, now) && !c->stop;
 }
 
 void
@@ -275,26 +353,45 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 			sts_cache_maybe_refresh(c, e, now, true);
 			break;
 		}
-		if (e->np != NP_EMPTY && (now < e->until || completed)) {
-			fill_view(e,
-				  e->np == NP_NONE ? STS_CS_NONE
-						   : STS_CS_FAILED,
-				  out);
+		if (completed) {
+			fill_completed(e, now, out);
 			break;
 		}
-		if (completed) { /* e.g. max_age 0: usable for no time */
-			fill_view(e, STS_CS_NONE, out);
-			break;
-		}
-		if ((e->flags & F_BUSY) == 0) {
+		if (e->np != NP_EMPTY && now < e->until) {
+			/* C8: in backoff, a new TXT id is fetched at once:
+			 * check it (rate-limited) and wait as for a miss */
+			if ((e->flags & F_BUSY) == 0 &&
+			    (!failed_recheck_due(c, e, now) ||
+			     !sts_cache_enqueue(c, e, STS_JOB_RECHECK))) {
+				fill_view(e,
+					  e->np == NP_NONE ? STS_CS_NONE
+							   : STS_CS_FAILED,
+					  out);
+				break;
+			}
+		} else if ((e->flags & F_BUSY) == 0) {
 			if (c->stop) {
 				fill_view(e, STS_CS_PENDING, out);
 				break;
 			}
-			enqueue(c, e, STS_JOB_FULL);
+			if (!sts_cache_enqueue(c, e, STS_JOB_FULL)) {
+				fill_view(e, STS_CS_PENDING, out);
+				snprintf(out->why, sizeof(out->why),
+					 "lookup queue full (%zu jobs): not "
+					 "looked up",
+					 c->lo_len);
+				break;
+			}
 		}
 		if (deadline_ms == 0 || rc == ETIMEDOUT) {
-			fill_view(e, STS_CS_PENDING, out);
+			/* not waited for: what is known, else pending */
+			if (e->np != NP_EMPTY && now < e->until)
+				fill_view(e,
+					  e->np == NP_NONE ? STS_CS_NONE
+							   : STS_CS_FAILED,
+					  out);
+			else
+				fill_view(e, STS_CS_PENDING, out);
 			break;
 		}
 		e->waiters++;
@@ -314,30 +411,121 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* The entry's state as a lookup would see it now (lock held). */
+static void
+fill_now(struct sts_cache *c, struct entry *e, time_t now, bool completed,
+	 struct sts_cache_view *out)
+{
+	memset(out, 0, offsetof(struct sts_cache_view, mx));
+	out->why[0] = '\0';
+	if (sts_cache_policy_valid(e, now))
+		fill_view(e, STS_CS_POLICY, out);
+	else if (completed)
+		fill_completed(e, now, out);
+	else if (e->np != NP_EMPTY && now < e->until)
+		fill_view(e, e->np == NP_NONE ? STS_CS_NONE : STS_CS_FAILED,
+			  out);
+	else
+		fill_view(e, STS_CS_PENDING, out);
+}
+
+enum sts_cache_recheck
+sts_cache_recheck(struct sts_cache *c, const char *domain, unsigned deadline_ms,
+		  struct sts_cache_view *out)
+{
+	struct entry *e;
+	struct timespec dl;
+	time_t now, iv = recheck_iv(c);
+	uint16_t gen0;
+	enum sts_mode mode0 = out->mode;
+	char id0[STS_MAX_ID + 1];
+	bool completed = false, had = out->state == STS_CS_POLICY;
+	enum sts_cache_recheck r = STS_RC_UNCONFIRMED;
+	int rc = 0;
+
+	if (deadline_ms > 0)
+		dl = sts_lru_deadline(deadline_ms);
+	pthread_mutex_lock(&c->lock);
+	e = sts_cache_find(c, domain, sts_lru_hash(domain));
+	if (e == NULL) { /* evicted meanwhile: nothing to re-check */
+		pthread_mutex_unlock(&c->lock);
+		return STS_RC_UNCONFIRMED;
+	}
+	gen0 = e->gen;
+	/* the baseline is what the caller decided on (a job may have
+	 * completed since its lookup) */
+	memcpy(id0, out->id, sizeof(id0));
+	e->waiters++; /* pinned: not evicted while we look at it */
+	for (;;) {
+		now = sts_cache_now(c);
+		if ((e->flags & F_BUSY) == 0) {
+			if (e->gen != gen0) {
+				completed = true;
+				break;
+			}
+			if (now < e->checked_at + iv)
+				break; /* checked recently */
+			/* a failed check less than iv ago: rate limit */
+			if (!check_due(c, e, now) || c->stop ||
+			    !sts_cache_enqueue(c, e, STS_JOB_RECHECK))
+				break;
+		}
+		if (deadline_ms == 0 || rc == ETIMEDOUT)
+			break;
+		rc = pthread_cond_timedwait(&c->done, &c->lock, &dl);
+	}
+	e->waiters--;
+	fill_now(c, e, now, completed, out);
+	if (!had || out->state != STS_CS_POLICY || out->mode != mode0 ||
+	    strcmp(out->id, id0) != 0)
+		r = STS_RC_CHANGED; /* not what the caller decided on */
+	else if (now < e->checked_at + iv)
+		r = STS_RC_CONFIRMED;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
 /* --- workers ------------------------------------------------------------ */
 
+/* Unlink the head of one queue (lock held). */
+static struct entry *
+dequeue(struct entry **head, struct entry **tail, size_t *len)
+{
+	struct entry *e = *head;
+
+	*head = e->qnext;
+	if (*head == NULL)
+		*tail = NULL;
+	e->qnext = NULL;
+	(*len)--;
+	return e;
+}
+
 bool
-sts_cache_take_job(struct sts_cache *c, struct sts_cache_job *job)
+sts_cache_take_job(struct sts_cache *c, bool cached_only,
+		   struct sts_cache_job *job)
 {
 	struct entry *e;
 
 	pthread_mutex_lock(&c->lock);
-	while (c->q_head == NULL && !c->stop)
+	while (c->hi_head == NULL && (cached_only || c->lo_head == NULL) &&
+	       !c->stop)
 		pthread_cond_wait(&c->work, &c->lock);
 	if (c->stop) {
 		pthread_mutex_unlock(&c->lock);
 		return false;
 	}
-	e = c->q_head;
-	c->q_head = e->qnext;
-	if (c->q_head == NULL)
-		c->q_tail = NULL;
-	e->qnext = NULL;
+	if (c->hi_head != NULL)
+		e = dequeue(&c->hi_head, &c->hi_tail, &c->hi_len);
+	else
+		e = dequeue(&c->lo_head, &c->lo_tail, &c->lo_len);
 	e->flags = (uint8_t)((e->flags & ~F_QUEUED) | F_INFLIGHT);
 	job->kind = (enum sts_job_kind)e->kind;
 	memcpy(job->domain, e->domain, strlen(e->domain) + 1);
 	job->have_policy = sts_cache_policy_valid(e, sts_cache_now(c));
 	memcpy(job->id, e->id, sizeof(job->id));
+	/* C8: the failed id is not fetched again until its backoff is over */
+	job->bad_id = sts_cache_now(c) < e->next_try ? e->bad_id : 0;
 	pthread_mutex_unlock(&c->lock);
 	return true;
 }
@@ -381,6 +569,8 @@ apply(struct sts_cache *c, struct entry *e, const struct sts_cache_result *res,
 	unsigned neg = c->conf.negative_ttl;
 	bool changed;
 
+	if (!have && (e->flags & F_POLICY) != 0)
+		drop_policy(e); /* a max_age 0 policy: its lookups are done */
 	e->last_attempt = now;
 	c->st.txt_queries++;
 	if (res->fetched)
@@ -389,12 +579,18 @@ apply(struct sts_cache *c, struct entry *e, const struct sts_cache_result *res,
 	e->rpt = STS_RPT_NONE;
 	switch (res->disc) {
 	case STS_OK:
-		if (!res->fetched) { /* RECHECK: same id (E2) */
+		if (!res->fetched && have && strcmp(e->id, res->id) == 0) {
+			/* RECHECK: same id (E2) */
 			e->checked_at = now;
 			set_err(e, NULL);
 			return evf(ev, evlen, 0, "TXT id %s unchanged",
 				   res->id);
 		}
+		if (!res->fetched) /* C8: the id whose fetch failed */
+			return evf(ev, evlen, 0,
+				   "TXT id %s: its policy fetch failed, next "
+				   "attempt in %lds",
+				   res->id, (long)(e->next_try - now));
 		if (res->fetch == STS_OK && p != NULL) {
 			changed = !have || strcmp(e->id, res->id) != 0 ||
 				  e->mode != p->mode;
@@ -413,8 +609,19 @@ apply(struct sts_cache *c, struct entry *e, const struct sts_cache_result *res,
 			sts_cache_set_times(c, e, now);
 			e->checked_at = now;
 			e->next_try = 0;
+			e->bad_id = 0;
 			e->np = NP_EMPTY;
 			set_err(e, NULL);
+			if (p->max_age == 0) {
+				/* applies to the lookups that waited for this
+				 * fetch only; then "no policy", and the next
+				 * fetch not before until (RFC 8461 3.3) */
+				e->np = NP_NONE;
+				e->until = now + recheck_iv(c);
+				e->next_try = e->until;
+				set_err(e, "policy max_age 0: not cached "
+					   "(RFC 8461 3.2)");
+			}
 			return evf(ev, evlen, changed ? 1 : 0,
 				   "policy %s: id=%s mode=%s max_age=%u mx=%zu",
 				   have ? (changed ? "replaced" : "refreshed")
@@ -424,6 +631,7 @@ apply(struct sts_cache *c, struct entry *e, const struct sts_cache_result *res,
 		}
 		/* a failed or invalid fetch: C8 backoff, E3 */
 		c->st.fetch_failures++;
+		e->bad_id = sts_cache_id_hash(res->id);
 		e->rpt = (uint8_t)(res->rpt != STS_RPT_NONE
 					   ? res->rpt
 					   : STS_RPT_STS_POLICY_FETCH_ERROR);
@@ -480,6 +688,7 @@ sts_cache_complete(struct sts_cache *c, const struct sts_cache_job *job,
 	e = sts_cache_find(c, job->domain, sts_lru_hash(job->domain));
 	if (e != NULL && (e->flags & F_INFLIGHT) != 0) {
 		lvl = apply(c, e, res, sts_cache_now(c), ev, evlen);
+		e->gen++;
 		e->flags &= ~F_INFLIGHT;
 		c->busy--;
 	}
@@ -496,14 +705,13 @@ sts_cache_stop(struct sts_cache *c)
 	pthread_mutex_lock(&c->lock);
 	c->stop = true;
 	/* queued jobs will never run: release them */
-	while (c->q_head != NULL) {
-		e = c->q_head;
-		c->q_head = e->qnext;
-		e->qnext = NULL;
+	while (c->hi_head != NULL || c->lo_head != NULL) {
+		e = c->hi_head != NULL
+			    ? dequeue(&c->hi_head, &c->hi_tail, &c->hi_len)
+			    : dequeue(&c->lo_head, &c->lo_tail, &c->lo_len);
 		e->flags &= ~F_QUEUED;
 		c->busy--;
 	}
-	c->q_tail = NULL;
 	pthread_cond_broadcast(&c->work);
 	pthread_cond_broadcast(&c->done);
 	pthread_mutex_unlock(&c->lock);

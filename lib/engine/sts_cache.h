@@ -16,11 +16,24 @@
  *   E4  a successfully fetched "mode: none" replaces it at once.
  *       Expired: the policy is dropped (no policy) and fetched again.
  *   E5  refresh proactively before expiry (at most daily, earlier for a
- *       short max_age) with per-domain jitter; the TXT id is re-checked
- *       in the background every `recheck` seconds.
- *   C8  after a failed fetch, no new attempt for that domain for
- *       `failure_backoff` seconds (>= 300); after a DNS failure for
- *       `negative_ttl` seconds.
+ *       short max_age) with per-domain jitter; the TXT id of a cached
+ *       policy is re-checked on use when `recheck` seconds have passed
+ *       since the last check (in the background for a lookup that is
+ *       answered anyway; sts_cache_recheck() for one that is about to
+ *       fail, RFC 8461 5.1 step 3).  TXT checks of one domain are
+ *       rate-limited to one per `recheck` seconds, successful or not.
+ *   C8  after a failed fetch, no new fetch of THAT POLICY ID for
+ *       `failure_backoff` seconds (>= 300, RFC 8461 3.3 rate-limits per
+ *       version id); the TXT id is still checked on use (at most every
+ *       `recheck` seconds) and a newly published id is fetched at once.
+ *       After a DNS failure, nothing for `negative_ttl` seconds.
+ *   max_age 0: the fetched policy is applied to the lookups that waited
+ *       for that fetch (RFC 8461 5.1: the triggering delivery), never
+ *       to later ones; the domain then counts as "no policy" and is
+ *       fetched again at most once per max(recheck, 1) seconds (RFC 8461
+ *       3.3 asks senders to rate-limit fetches).  A fetched "mode: none"
+ *       with max_age 0 (how a domain retires MTA-STS, section 8.3) thus
+ *       replaces a cached policy at once.
  *   Negative entries ("publishes no policy", or an invalid record) live
  *   `negative_ttl` seconds, so a domain without MTA-STS costs one TXT
  *   query per negative_ttl, not one per message.
@@ -28,6 +41,18 @@
  * Single-flight: an entry is "in flight" while one worker discovers and
  * fetches it; every lookup of that domain meanwhile waits for that one
  * job (up to its own deadline) instead of starting another.
+ *
+ * The job queues: jobs of entries that hold a policy (refresh, TXT id
+ * recheck) go to the "hi" queue, which needs no cap (an entry is queued
+ * at most once, so it never holds more than the cache's entries); all
+ * others (first-time lookups, rechecks of failed domains) go to the
+ * "lo" queue, capped at conf.queue_max jobs.  A lookup that would queue
+ * beyond the cap is answered PENDING ("lookup queue full") without
+ * queuing; its next lookup tries again (drop-newest: the jobs already
+ * queued keep their place, so a flood of new domains cannot push out
+ * the lookups that came before it).  Workers take hi jobs first, and a
+ * worker started with cached_only takes hi jobs only, so refreshes and
+ * rechecks of cached policies are never starved by first-time lookups.
  *
  * LOCKING PROTOCOL (after unbound's util/storage/lruhash.h):
  *   - One mutex (cache->lock) protects the hash table, the LRU list,
@@ -71,7 +96,8 @@ struct sts_cache_conf {
 	size_t max;		  /* entries; LRU eviction beyond (0: 100000) */
 	unsigned negative_ttl;	  /* seconds for "no policy" and DNS failures */
 	unsigned failure_backoff; /* seconds after a failed fetch (>= 300) */
-	unsigned recheck;	  /* seconds between background TXT id checks */
+	unsigned recheck;	  /* seconds between TXT id checks on use */
+	size_t queue_max;	  /* lo-queue jobs at most (0: 1024) */
 	unsigned refresh_max;	  /* refresh at most this long after a fetch */
 	time_t (*now)(void *arg); /* NULL: time(NULL) */
 	void *now_arg;
@@ -117,6 +143,9 @@ struct sts_cache_job {
 	char domain[STS_DOMAIN_BUFSZ];
 	bool have_policy;
 	char id[STS_MAX_ID + 1]; /* cached id when have_policy */
+	uint32_t bad_id;	 /* sts_cache_id_hash() of the id whose fetch
+				    failed (C8), 0 if none: a RECHECK that finds
+				    it again does not fetch */
 };
 
 /* The outcome of one job, handed back by the worker. */
@@ -133,7 +162,9 @@ struct sts_cache_result {
 struct sts_cache_stats {
 	uint64_t lookups, hits, misses, negative_hits, txt_queries, fetches,
 		fetch_failures, evictions;
+	uint64_t queue_full; /* lookups not queued: lo queue full */
 	size_t entries;
+	size_t queued; /* jobs waiting now (both queues) */
 };
 
 struct sts_cache;
@@ -147,22 +178,55 @@ time_t sts_cache_now(const struct sts_cache *c);
 /*
  * Look up domain (normalised A-label name).  Answers at once from a
  * usable entry (and queues a background recheck/refresh when due);
- * otherwise queues a job (unless one is in flight or the domain is in
- * backoff) and waits up to deadline_ms for it; PENDING when the deadline
- * passes first.  Always fills *out.
+ * otherwise queues a job (unless one is in flight, the domain is in
+ * backoff or the lo queue is full) and waits up to deadline_ms for it;
+ * PENDING when the deadline passes first or nothing could be queued.
+ * A domain in backoff after a failed fetch has its TXT id checked (at
+ * most every `recheck` seconds) and waited for like a miss, so a new id
+ * is fetched for the lookup that noticed it (C8).  Always fills *out.
  */
 void sts_cache_get(struct sts_cache *c, const char *domain,
 		   unsigned deadline_ms, struct sts_cache_view *out);
 
+/* What sts_cache_recheck() found. */
+enum sts_cache_recheck {
+	STS_RC_CONFIRMED = 0, /* the TXT id was checked within `recheck`
+				 seconds and matches: *out is current */
+	STS_RC_CHANGED,	      /* a job changed the entry (new id fetched,
+				 policy replaced): *out is the new state */
+	STS_RC_UNCONFIRMED,   /* not checked in time: deadline passed, DNS
+				 failed, the new id's fetch failed, or a
+				 failed check is less than `recheck` old */
+};
+
+/*
+ * RFC 8461 5.1 step 3: before a failure verdict from a cached policy,
+ * check the _mta-sts TXT id (and fetch a new id's policy).  Unless the
+ * id was checked within `recheck` seconds, queues a RECHECK job on the hi
+ * queue (single-flight: joins a job already queued or in flight) and
+ * waits for it up to deadline_ms (0: queue only).  Always refills *out
+ * with the entry's state afterwards (as sts_cache_get would answer it;
+ * a max_age 0 policy fetched by the awaited job included).
+ */
+enum sts_cache_recheck sts_cache_recheck(struct sts_cache *c,
+					 const char *domain,
+					 unsigned deadline_ms,
+					 struct sts_cache_view *out);
+
+/* The value kept for a failed id (never 0). */
+uint32_t sts_cache_id_hash(const char *id);
+
 /*
  * Worker side.  _take_job blocks until a job is queued (true, *job
- * filled) or sts_cache_stop() was called (false).  The domain is then
+ * filled) or sts_cache_stop() was called (false); with cached_only it
+ * takes jobs from the hi queue only (see "the job queues").  The domain is then
  * "in flight" until _complete() for it is called, exactly once.
  * _complete applies the RFC rules above and writes a one-line event for
  * the daemon's log into ev (empty when nothing is worth saying); the
  * return value is the event level (0 debug .. 3 error).
  */
-bool sts_cache_take_job(struct sts_cache *c, struct sts_cache_job *job);
+bool sts_cache_take_job(struct sts_cache *c, bool cached_only,
+			struct sts_cache_job *job);
 int sts_cache_complete(struct sts_cache *c, const struct sts_cache_job *job,
 		       const struct sts_cache_result *res, char *ev,
 		       size_t evlen);

@@ -176,5 +176,6 @@ sts_cache_stats(struct sts_cache *c, struct sts_cache_stats *out)
 	pthread_mutex_lock(&c->lock);
 	*out = c->st;
 	out->entries = c->count;
+	out->queued = c->hi_len + c->lo_len;
 	pthread_mutex_unlock(&c->lock);
 }

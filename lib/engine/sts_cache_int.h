@@ -39,7 +39,9 @@ struct entry {
 	time_t until;	 /* NP_NONE / NP_FAILED valid until */
 	time_t last_attempt;
 	uint32_t hash, max_age, waiters;
+	uint32_t bad_id; /* hash of the id whose fetch failed, 0: none */
 	uint16_t mx_len;
+	uint16_t gen; /* bumped by every completed job (sts_cache_recheck) */
 	uint8_t n_mx, mode, np, status, rpt, flags, kind;
 	char id[STS_MAX_ID + 1];
 	char domain[];
@@ -54,7 +56,11 @@ struct sts_cache {
 	size_t mask, count;
 	unsigned iterating; /* no resize while > 0 */
 	struct sts_lru lru;
-	struct entry *q_head, *q_tail;
+	/* Two job queues (sts_cache.h: the job queues): hi for entries
+	 * holding a policy (refresh, recheck), lo for everything else,
+	 * capped at conf.queue_max. */
+	struct entry *hi_head, *hi_tail, *lo_head, *lo_tail;
+	size_t hi_len, lo_len;
 	size_t busy; /* entries queued or in flight */
 	bool stop;
 	struct sts_cache_stats st;
@@ -76,6 +82,10 @@ bool sts_cache_set_policy(struct entry *e, const char *id, enum sts_mode mode,
 			  uint32_t max_age, const char *const *mx, size_t n_mx);
 void sts_cache_set_times(struct sts_cache *c, struct entry *e, time_t fetched);
 bool sts_cache_policy_valid(struct entry *e, time_t now);
+/* Queue e's job: false when it belongs on the lo queue and that is full. */
+bool sts_cache_enqueue(struct sts_cache *c, struct entry *e,
+		       enum sts_job_kind kind);
+uint32_t sts_cache_id_hash(const char *id);
 bool sts_cache_maybe_refresh(struct sts_cache *c, struct entry *e, time_t now,
 			     bool recheck);
 

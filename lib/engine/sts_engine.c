@@ -41,7 +41,7 @@ sts_engine_conf_defaults(struct sts_engine_conf *c)
 	c->negative_ttl = 300;
 	c->failure_backoff = 300;
 	c->workers = 4;
-	c->recheck = 900;
+	c->recheck = 60;
 	c->refresh_max = 86400;
 	c->save_interval = 300;
 	c->sweep_interval = 60;
@@ -181,6 +181,7 @@ sts_engine_new(const struct sts_engine_conf *c, const struct sts_source *src,
 	cc.negative_ttl = c->negative_ttl;
 	cc.failure_backoff = e->conf.failure_backoff;
 	cc.recheck = c->recheck;
+	cc.queue_max = c->queue_max;
 	cc.refresh_max = c->refresh_max;
 	cc.now = c->now;
 	cc.now_arg = c->now_arg;
@@ -344,6 +345,8 @@ sts_engine_stats(struct sts_engine *e, struct sts_engine_stats *out)
 	out->fetches = cs.fetches;
 	out->fetch_failures = cs.fetch_failures;
 	out->evictions = cs.evictions;
+	out->queue_full = cs.queue_full;
+	out->queued = cs.queued;
 	out->mx_queries = __atomic_load_n(&e->n_mx, __ATOMIC_RELAXED);
 	out->probes = __atomic_load_n(&e->n_probe, __ATOMIC_RELAXED);
 	out->entries = cs.entries;

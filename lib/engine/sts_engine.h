@@ -139,8 +139,12 @@ struct sts_engine_conf {
 	unsigned negative_ttl;	   /* seconds a "no policy" answer is kept */
 	unsigned failure_backoff;  /* seconds, >= 300 (RFC 8461 3.3 / C8) */
 	unsigned workers;	   /* background fetch threads */
-	unsigned recheck;	   /* seconds between background TXT id
-				      checks of a cached policy (E2) */
+	unsigned recheck;	   /* seconds between TXT id checks of a
+				      cached policy on use (E2, E5; RFC
+				      8461 5.1), and the least time between
+				      fetches of a max_age 0 policy */
+	size_t queue_max;	   /* first-time lookups queued at most;
+				      beyond, answered pending (0: 1024) */
 	unsigned refresh_max;	   /* refresh a policy at most this long
 				      after its fetch (E5; daily) */
 	const char *state_file;	   /* optional persistence */
@@ -160,7 +164,7 @@ struct sts_engine_conf {
 
 /* Fill *c with the defaults: timeouts dns 5 s, fetch 5 s, probe 10 s
  * (probe off), probe_cache_ttl 600; cache_max 100000, negative_ttl 300,
- * failure_backoff 300, workers 4, recheck 900, refresh_max 86400, save_interval
+ * failure_backoff 300, workers 4, recheck 60, refresh_max 86400, save_interval
  * 300, sweep_interval 60; reactions enforce_failure DEFER, testing_failure TAG,
  * temp_error TAG, dnssec_bogus DEFER, null_mx PASS; every string NULL (library
  * defaults), no event callback, clock time(NULL). */
@@ -201,14 +205,19 @@ void sts_engine_free(struct sts_engine *e);
  * probe) lookups that a testing/enforce policy needs; with deadline_ms
  * 0 nothing is waited for, so such a policy yields react.temp_error
  * unless its next-hop state (and probe results) are cached.
- * Always fills *out.  Decision order: lib/engine/sts_verdict.h.
+ * Always fills *out.  Decision order: lib/engine/sts_verdict.h.  An
+ * enforce failure (DEFER/REJECT) from a cached policy is answered only
+ * after the TXT id re-check of sts_engine_recheck.c (RFC 8461 5.1 step
+ * 3; a REJECT whose check cannot be made in time becomes DEFER).
  */
 void sts_engine_check(struct sts_engine *e, const char *domain,
 		      const char *from, unsigned deadline_ms,
 		      struct sts_answer *out);
 
 /* Delivery-time lookup for the socketmap server; never blocks longer
- * than deadline_ms.  Always fills *out; caller frees out->policy. */
+ * than deadline_ms.  A cached policy that matches none of the current MX
+ * hosts is re-checked first (sts_engine_recheck.c).  Always fills *out;
+ * caller frees out->policy. */
 void sts_engine_lookup(struct sts_engine *e, const char *domain,
 		       unsigned deadline_ms, struct sts_lookup *out);
 
@@ -224,6 +233,8 @@ enum sts_status sts_engine_save(struct sts_engine *e, char *why, size_t whylen);
 struct sts_engine_stats {
 	uint64_t lookups, hits, misses, negative_hits, txt_queries, fetches,
 		fetch_failures, evictions;
+	uint64_t queue_full; /* first-time lookups not queued (cap) */
+	size_t queued;	     /* background jobs waiting now */
 	uint64_t mx_queries; /* next-hop (MX + TLSA) lookups made */
 	uint64_t probes;     /* STARTTLS probes made */
 	size_t entries;

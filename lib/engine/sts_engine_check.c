@@ -3,14 +3,28 @@
  * recipient domain (sts_engine.h: sts_engine_check).  Overrides first,
  * then the cached (or freshly fetched, within the deadline) policy or a
  * pinned one, then the next-hop state and probes, then the pure verdict
- * table (sts_verdict.c).
+ * table (sts_verdict.c).  An enforce failure (DEFER or REJECT) from a
+ * cached policy is decided again after the TXT id re-check of
+ * sts_engine_recheck.c (RFC 8461 5.1 step 3); a REJECT whose re-check
+ * could not be completed becomes DEFER.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sts_engine_int.h"
+
+/* An enforce failure that a newer policy could undo (RFC 8461 5.1). */
+static bool
+enforce_failure(const struct sts_answer *a)
+{
+	return (a->verdict == STS_VERDICT_DEFER ||
+		a->verdict == STS_VERDICT_REJECT) &&
+	       (a->reason == STS_REASON_MX_MISMATCH ||
+		a->reason == STS_REASON_TLS_FAILED);
+}
 
 void
 sts_engine_check(struct sts_engine *e, const char *domain, const char *from,
@@ -25,7 +39,8 @@ sts_engine_check(struct sts_engine *e, const char *domain, const char *from,
 	struct sts_verdict_host host[STS_MAX_MX];
 	enum sts_mode mode = STS_MODE_NONE;
 	const char *const *mx = NULL;
-	size_t n_mx = 0;
+	size_t n_mx = 0, l;
+	bool published = false, rechecked = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(out, 0, sizeof(*out));
@@ -60,6 +75,12 @@ sts_engine_check(struct sts_engine *e, const char *domain, const char *from,
 	    in.action == STS_OV_DEFER || in.action == STS_OV_REJECT)
 		goto decide; /* decided without looking anything up */
 	sts_cache_get(e->cache, out->domain, deadline_ms, v);
+again:
+	mode = STS_MODE_NONE;
+	published = false;
+	in.have_mx = false;
+	in.mxset = NULL;
+	in.host = NULL;
 	in.now = sts_cache_now(e->cache);
 	in.state = v->state;
 	in.status = v->status;
@@ -73,6 +94,7 @@ sts_engine_check(struct sts_engine *e, const char *domain, const char *from,
 		mode = v->mode;
 		mx = v->mx;
 		n_mx = v->n_mx;
+		published = true;
 	} else if (in.pin != NULL) {
 		mode = in.pin->mode;
 		mx = (const char *const *)in.pin->mx;
@@ -86,6 +108,25 @@ sts_engine_check(struct sts_engine *e, const char *domain, const char *from,
 	}
 decide:
 	sts_verdict(&in, out);
+	if (published && !rechecked && enforce_failure(out)) {
+		rechecked = true;
+		switch (sts_engine_recheck(e, out->domain, &t0, deadline_ms,
+					   v)) {
+		case STS_RC_CHANGED:
+			goto again; /* decide on the new policy */
+		case STS_RC_UNCONFIRMED:
+			if (out->verdict != STS_VERDICT_REJECT)
+				break;
+			out->verdict = STS_VERDICT_DEFER;
+			l = strlen(out->why);
+			snprintf(out->why + l, sizeof(out->why) - l,
+				 "; TXT id not re-checked, so not permanent "
+				 "(RFC 8461 5.1)");
+			break;
+		default:
+			break;
+		}
+	}
 	sts_override_unref(ov);
 	free(v);
 	free(m);

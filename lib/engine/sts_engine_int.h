@@ -11,6 +11,8 @@
  *                         STARTTLS probes, through the hop cache
  *   sts_engine_check.c    the milter's door (RCPT-time verdict)
  *   sts_engine_lookup.c   the policy map's door (delivery-time policy)
+ *   sts_engine_recheck.c  both doors: the TXT id re-check before a
+ *                         failure from a cached policy (RFC 8461 5.1)
  * The network is reached only through struct sts_source (sts_source.h),
  * which the caller passes to sts_engine_new(); sts_source_net.c builds the
  * real one, so the unit tests link the engine without lib/net.
@@ -106,5 +108,17 @@ bool sts_engine_nexthop_gather(struct sts_engine *e, const char *dom,
 			       const struct timespec *t0, unsigned deadline_ms,
 			       struct sts_source_mx *m,
 			       struct sts_verdict_host *host);
+
+/* sts_engine_recheck.c */
+/* RFC 8461 5.1 step 3: re-check dom's TXT id (and fetch a new id's
+ * policy) within what is left of the deadline; *v is refilled. */
+enum sts_cache_recheck sts_engine_recheck(struct sts_engine *e, const char *dom,
+					  const struct timespec *t0,
+					  unsigned deadline_ms,
+					  struct sts_cache_view *v);
+/* True when the MX set is known and no host in it matches any of the
+ * policy's patterns (the policy may be out of date: re-check it). */
+bool sts_engine_mx_stale(const struct sts_source_mx *m, const char *const *mx,
+			 size_t n_mx);
 
 #endif /* STS_ENGINE_INT_H */

@@ -100,10 +100,27 @@ prefetch_start(struct sts_engine *e, const char *domain)
 	pthread_mutex_unlock(&e->hlp_lock);
 }
 
+static void *worker_loop(struct sts_engine *e, bool cached_only);
+
+/* The last worker (when there are several) takes jobs of cached
+ * policies only: refreshes and TXT id rechecks, which a lookup about to
+ * fail may be waiting for (RFC 8461 5.1 step 3), never wait behind a
+ * flood of first-time lookups (sts_cache.h: the job queues). */
+static void *
+worker_hi_main(void *arg)
+{
+	return worker_loop(arg, true);
+}
+
 static void *
 worker_main(void *arg)
 {
-	struct sts_engine *e = arg;
+	return worker_loop(arg, false);
+}
+
+static void *
+worker_loop(struct sts_engine *e, bool cached_only)
+{
 	struct sts_cache_job job;
 	struct sts_cache_result res;
 	struct sts_record rec;
@@ -111,7 +128,7 @@ worker_main(void *arg)
 	char ev[STS_WHY_MAX * 2];
 	int lvl;
 
-	while (sts_cache_take_job(e->cache, &job)) {
+	while (sts_cache_take_job(e->cache, cached_only, &job)) {
 		memset(&res, 0, sizeof(res));
 		memset(&rec, 0, sizeof(rec));
 		pol = NULL;
@@ -120,9 +137,13 @@ worker_main(void *arg)
 					   res.why, sizeof(res.why));
 		if (res.disc == STS_OK) {
 			memcpy(res.id, rec.id, sizeof(res.id));
-			/* E2: a recheck with the same id needs no fetch */
-			if (job.kind != STS_JOB_RECHECK || !job.have_policy ||
-			    strcmp(job.id, rec.id) != 0) {
+			/* E2: a recheck with the same id needs no fetch;
+			 * C8: nor one that finds the id whose fetch failed
+			 * (a new id is fetched at once) */
+			if (job.kind != STS_JOB_RECHECK ||
+			    ((!job.have_policy ||
+			      strcmp(job.id, rec.id) != 0) &&
+			     sts_cache_id_hash(rec.id) != job.bad_id)) {
 				res.fetched = true;
 				res.rpt = STS_RPT_NONE;
 				prefetch_start(e, job.domain);
@@ -195,7 +216,11 @@ sts_engine_jobs_start(struct sts_engine *e, char *why, size_t whylen)
 		return STS_TEMPFAIL;
 	}
 	for (i = 0; i < e->conf.workers; i++) {
-		if (pthread_create(&e->worker[i], NULL, worker_main, e) != 0)
+		if (pthread_create(&e->worker[i], NULL,
+				   i + 1 == e->conf.workers && i > 0
+					   ? worker_hi_main
+					   : worker_main,
+				   e) != 0)
 			break;
 		e->nworkers++;
 	}

@@ -4,7 +4,9 @@
  * sts_mapreply.c turns into a socketmap answer.  Delivery time never
  * bounces: override defer/reject and DNSSEC-bogus data answer "not now";
  * a policy that cannot be fetched with none cached is "no policy" (RFC
- * 8461 section 5.1); DANE where usable TLSA exists (checklist G1).
+ * 8461 section 5.1); DANE where usable TLSA exists (checklist G1).  A
+ * cached policy that no longer matches the MX set is answered only after
+ * the TXT id re-check of sts_engine_recheck.c (RFC 8461 5.1, 8.3).
  */
 #include "config.h"
 
@@ -30,6 +32,7 @@ sts_engine_lookup(struct sts_engine *e, const char *domain,
 	size_t n_mx, i;
 	uint32_t max_age;
 	const char *src = "published";
+	bool rechecked = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(out, 0, sizeof(*out));
@@ -69,6 +72,7 @@ sts_engine_lookup(struct sts_engine *e, const char *domain,
 		goto done;
 	}
 	sts_cache_get(e->cache, out->domain, deadline_ms, v);
+again:
 	if (v->state == STS_CS_POLICY &&
 	    sts_cache_now(e->cache) < v->expires_at) {
 		mode = v->mode;
@@ -100,6 +104,17 @@ sts_engine_lookup(struct sts_engine *e, const char *domain,
 				      "fetch pending%s%s",
 				      v->why[0] ? ": " : "", v->why);
 		goto done;
+	}
+	/* RFC 8461 8.3: a domain that moved its MX publishes a new id */
+	if (mode != STS_MODE_NONE && !rechecked &&
+	    strcmp(src, "published") == 0 &&
+	    sts_engine_nexthop_gather(e, out->domain, mx, 0, &t0, deadline_ms,
+				      m, host) &&
+	    sts_engine_mx_stale(m, mx, n_mx)) {
+		rechecked = true;
+		if (sts_engine_recheck(e, out->domain, &t0, deadline_ms, v) ==
+		    STS_RC_CHANGED)
+			goto again;
 	}
 	if (mode != STS_MODE_NONE && act == STS_OV_TESTING)
 		mode = STS_MODE_TESTING;

@@ -27,6 +27,9 @@ EXTRA_DIST += tests/milter/mt_session.lua tests/milter/mt_deadline.lua \
 # row through out-Postfix and sendmail, reload, restart, outages.
 TESTS += tests/milter/lab-milter.sh
 dist_check_SCRIPTS += tests/milter/lab-milter.sh
+# A policy change (new id, new MX) is seen at the next message (issue 13).
+TESTS += tests/milter/lab-recheck.sh
+dist_check_SCRIPTS += tests/milter/lab-recheck.sh
 # The documentation follows the option table.
 TESTS += tests/milter/docs.sh
 dist_check_SCRIPTS += tests/milter/docs.sh

@@ -50,6 +50,7 @@ static const struct {
 	{"LookupDeadline 3x\n", 1, "LookupDeadline: unit must be s or ms"},
 	{"LookupDeadline fast\n", 1, "LookupDeadline: not a duration"},
 	{"FailureBackoff 60\n", 1, "FailureBackoff: 60 is outside 300..86400"},
+	{"RecheckInterval 0\n", 1, "RecheckInterval: 0 is outside 1..3600"},
 	{"NegativeTTL 2d\n", 1, "NegativeTTL: unit must be s, m or h"},
 	{"On-EnforceFailure bounce\n", 1,
 	 "On-EnforceFailure: expected accept, tag, tempfail or reject"},
@@ -92,6 +93,7 @@ main(void)
 	is_str(c->header_name, "X-MTA-STS", "default HeaderName");
 	is_int(c->lookup_deadline_ms, 3000, "default LookupDeadline 3s");
 	is_int(c->failure_backoff, 300, "default FailureBackoff 5m");
+	is_int(c->recheck_interval, 60, "default RecheckInterval 1m");
 	is_int(c->react.enforce_failure, STS_VERDICT_DEFER,
 	       "default On-EnforceFailure tempfail");
 	is_int(c->react.testing_failure, STS_VERDICT_TAG,
