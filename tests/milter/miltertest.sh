@@ -96,7 +96,8 @@ ok $? "-n checks the override file too (rc=$rc: $(head -c 120 "$T/n.out"))"
 "$BIN" -f -c "$T/good.conf" 2>"$T/log" &
 MPID=$!
 PIDS="$PIDS $MPID"
-for i in $(seq 1 50); do [ -S "$T/milter.sock" ] && break; sleep 0.1; done
+# the socket is opened before the PID file is written (main.c start-up order): wait for both
+for i in $(seq 1 50); do [ -S "$T/milter.sock" ] && [ -s "$T/milter.pid" ] && break; sleep 0.1; done
 [ -S "$T/milter.sock" ]; ok $? "daemon listens on $SOCK"
 [ "$(cat "$T/milter.pid" 2>/dev/null)" = "$MPID" ]; ok $? "PID file holds the daemon's pid"
 
