@@ -90,6 +90,11 @@ static const struct opt opts[] = {
 	 RESTART},
 	{"Workers", O_UINT, F(workers), "4", 1, 64, RESTART},
 	{"Relayhost", O_STR, F(relayhost), "", 0, 0, RESTART | EMPTY_OK},
+	/* Issue 14 item 2: only recipients that leave by SMTP are checked
+	 * ({rcpt_mailer}: Postfix transport, sendmail mailer). */
+	{"CheckMailers", O_NAMES, F(check_mailers),
+	 "smtp relay esmtp smtp8 dsmtp", 0, 0, EMPTY_OK},
+	{"LocalDomains", O_NAMES, F(local_domains), "", 0, 0, EMPTY_OK},
 	{"On-EnforceFailure", O_ACTION, F(react.enforce_failure), "tempfail", 0,
 	 0, RESTART},
 	/* RFC 8461 5: a testing policy never stops delivery. */

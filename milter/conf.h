@@ -59,6 +59,8 @@ struct conf {
 	/* milter */
 	unsigned lookup_deadline_ms;
 	char *header_name;
+	char *check_mailers; /* "" = every recipient */
+	char *local_domains; /* never checked ("" = none) */
 };
 
 /*
