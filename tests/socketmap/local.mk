@@ -25,5 +25,9 @@ tests_socketmap_t_protocol_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 # sendmail delivering through the map.
 TESTS += tests/socketmap/lab-map.sh
 dist_check_SCRIPTS += tests/socketmap/lab-map.sh
+# Deployment shapes through out-Postfix (issue 14): smart hosts at delivery
+# time, inbound mail not checked, the report sender's transport.
+TESTS += tests/socketmap/lab-deploy.sh
+dist_check_SCRIPTS += tests/socketmap/lab-deploy.sh
 EXTRA_DIST += tests/socketmap/smq-many.py
 # fuzz/fuzz_netstring.c is built by `make fuzz` (listed in fuzz/local.mk).
