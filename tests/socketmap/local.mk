@@ -29,5 +29,9 @@ dist_check_SCRIPTS += tests/socketmap/lab-map.sh
 # time, inbound mail not checked, the report sender's transport.
 TESTS += tests/socketmap/lab-deploy.sh
 dist_check_SCRIPTS += tests/socketmap/lab-deploy.sh
+# Debian 13's Postfix 3.10 (tests/lab/postfix310) with the map name postfix-sts:
+# the attribute form accepted, the exact one-label wildcard rule in effect.
+TESTS += tests/socketmap/lab-postfix310-sts.sh
+dist_check_SCRIPTS += tests/socketmap/lab-postfix310-sts.sh
 EXTRA_DIST += tests/socketmap/smq-many.py
 # fuzz/fuzz_netstring.c is built by `make fuzz` (listed in fuzz/local.mk).
