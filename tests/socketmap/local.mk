@@ -33,5 +33,9 @@ dist_check_SCRIPTS += tests/socketmap/lab-deploy.sh
 # the attribute form accepted, the exact one-label wildcard rule in effect.
 TESTS += tests/socketmap/lab-postfix310-sts.sh
 dist_check_SCRIPTS += tests/socketmap/lab-postfix310-sts.sh
+# sendmail: a stock sendmail.mc's bare FEATURE(`sts') (inet:5461) against the
+# shipped MapSocket line; the local mailer not checked at RCPT.
+TESTS += tests/socketmap/lab-sendmail-bare.sh
+dist_check_SCRIPTS += tests/socketmap/lab-sendmail-bare.sh
 EXTRA_DIST += tests/socketmap/smq-many.py
 # fuzz/fuzz_netstring.c is built by `make fuzz` (listed in fuzz/local.mk).
