@@ -11,7 +11,8 @@ EXTRA_DIST += \
 	tests/demo tests/install-deps tests/run-all demo autogen.sh \
 	etc/examples/postfix-main.cf etc/examples/sendmail.mc \
 	etc/examples/postfix-tlsrpt-main.cf etc/examples/postfix-tlsrpt-master.cf \
-	etc/examples/postfix-310-main.cf etc/examples/postfix-master-submission.cf
+	etc/examples/postfix-310-main.cf etc/examples/postfix-master-submission.cf \
+	etc/examples/sendmail-tlsrpt.mc
 
 # [arch] lib/'s layers: no file includes a higher layer; files stay small.
 TESTS += tests/arch/layers.sh

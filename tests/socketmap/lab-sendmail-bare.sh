@@ -9,6 +9,9 @@
 #  item 2  sendmail with our milter (F=T), the daemon's Relayhost with a failing policy: a
 #          recipient sendmail delivers with its local mailer ({rcpt_mailer} = local) is
 #          accepted at RCPT; one that leaves by esmtp gets the Relayhost's verdict (451).
+#  item 3  etc/examples/sendmail-tlsrpt.mc: a report submitted through the second
+#          configuration (no FEATURE(`sts'), own queue) reaches the enforce domain whose MX
+#          has a wrong-name certificate; normal mail through the daemon is deferred.
 #
 # Instance: MTALAB_NAME=${SMBARE_LAB_NAME:-deploy-sm}; brought up and down here.
 set -u
@@ -154,6 +157,37 @@ q=$(sm_send "u@example-nosts.test" esmtp)
 if [ -z "$q" ] && grep -q "451 4.7" "$W/swaks-esmtp.log"; then
 	tap OK "a recipient sent by esmtp gets the Relayhost's verdict (451)"
 else tap FAIL "a recipient sent by esmtp gets the Relayhost's verdict (queue id '$q')"; fi
+
+# --- item 3: the report sender's configuration ------------------------------------------
+SM=$LABDIR/sendmail
+"$LAB/sendmail" start --no-milter >"$W/sm-start3.log" 2>&1 || bail "sendmail start (no milter)"
+qdir=$(sed -n "s/^define(\`QUEUE_DIR', \`\(.*\)')dnl$/\1/p" "$top_srcdir/etc/examples/sendmail-tlsrpt.mc")
+[ -n "$qdir" ] || bail "etc/examples/sendmail-tlsrpt.mc defines QUEUE_DIR"
+mkdir -p "$SM/mqueue-tlsrpt"
+chmod 700 "$SM/mqueue-tlsrpt"
+# the lab's .mc without the milter and sts lines, the example's queue (under the lab)
+sed -e '/^INPUT_MAIL_FILTER(`mta-sts/d' -e '/^FEATURE(`sts/d' \
+	-e "s|^define(\`QUEUE_DIR'.*|define(\`QUEUE_DIR', \`$SM/mqueue-tlsrpt')dnl|" \
+	"$SM/lab.mc" >"$SM/tlsrpt.mc"
+m4 /usr/share/sendmail/cf/m4/cf.m4 "$SM/tlsrpt.mc" >"$SM/tlsrpt.cf" 2>"$W/m4.err" || bail "m4 tlsrpt.cf"
+if ! grep -q '^Ksts' "$SM/tlsrpt.cf" && grep -q "^O QueueDirectory=$SM/mqueue-tlsrpt" "$SM/tlsrpt.cf"; then
+	tap OK "tlsrpt.cf: no sts map, its own queue"
+else tap FAIL "tlsrpt.cf: no sts map, its own queue"; fi
+printf 'Subject: lab-sm tlsrpt report\n\nreport\n' >"$W/report.txt"
+"$LAB/inlab" unshare -u /bin/sh "$LAB/lib/sm-init.sh" "$LABDIR" "$SM/root/usr/libexec/sendmail/sendmail" \
+	-C "$SM/tlsrpt.cf" -odi -f tlsrpt@lab.test tlsrpt@example-mxwrongname.test <"$W/report.txt" \
+	>"$W/tlsrpt-submit.log" 2>&1
+if wait_log "$LAB_SM_LOG" "to=<?tlsrpt@example-mxwrongname.test>?.*stat=Sent"; then
+	tap OK "report through tlsrpt.cf to the enforce domain with a wrong-name MX certificate: Sent"
+else
+	tap FAIL "report through tlsrpt.cf: Sent ($(grep 'tlsrpt@example-mxwrongname' "$LAB_SM_LOG" | tail -n 1))"
+	sed 's/^/# /' "$W/tlsrpt-submit.log" | tail -n 5
+fi
+q=$(sm_send "u@example-mxwrongname.test" normal)
+wait_log "$LAB_SM_LOG" "${q:-none}: to=<u@example-mxwrongname.test>.*stat=" || true
+case $(grep -E "${q:-none}: to=<u@example-mxwrongname.test>.*stat=" "$LAB_SM_LOG" | tail -n 1) in
+*stat=Deferred*) tap OK "normal mail through the daemon (sts) to the same domain: Deferred" ;;
+*) tap FAIL "normal mail through the daemon (sts) to the same domain: Deferred (queue id '$q')" ;; esac
 
 echo "1..$n"
 [ "$fails" = 0 ]
