@@ -9,7 +9,8 @@
 #  item 2  inbound mail: out-Postfix is also the final destination of inbound.lab.test
 #          (virtual_mailbox_domains, {rcpt_mailer} = virtual); the daemon's Relayhost has a
 #          failing policy; inbound mail is accepted, delivered and not tagged, while mail that
-#          leaves by SMTP is deferred at RCPT.  Before: every recipient deferred.
+#          leaves by SMTP is deferred at RCPT, also with milter_rcpt_macros = i (the milter
+#          asks for {rcpt_mailer} itself).  Before: every recipient deferred.
 #  item 3  report sender: etc/examples/postfix-tlsrpt-{main,master}.cf + an exempt-sender line:
 #          the report to the failing enforce domain is delivered, normal mail is deferred.
 #
@@ -182,6 +183,12 @@ fi
 if grep -q "rcpt=<u@inbound.lab.test>.*reason=skipped.*rcpt_mailer=virtual" "$W/daemon.log"; then
 	tap OK "the milter saw {rcpt_mailer}=virtual from Postfix's default milter_rcpt_macros"
 else tap FAIL "the milter saw {rcpt_mailer}=virtual"; fi
+# the milter asks for {rcpt_mailer} itself (smfi_setsymlist): an admin's trimmed list
+"$LAB/postconf-out" milter_rcpt_macros=i >/dev/null
+qi2=$(send someone@example-enforce.test u@inbound.lab.test inbound-trimmed)
+if [ -n "$qi2" ]; then tap OK "milter_rcpt_macros = i: inbound still accepted (the milter asked for {rcpt_mailer})"; else
+	tap FAIL "milter_rcpt_macros = i: inbound still accepted ($(grep -m1 '<\*\* ' "$W/swaks-inbound-trimmed.log"))"
+fi
 qo=$(send sender@lab.test u@example-nosts.test outbound)
 if [ -z "$qo" ] && grep -q "451 4.7" "$W/swaks-outbound.log"; then
 	tap OK "mail that leaves by SMTP still gets the Relayhost's verdict (deferred)"
