@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,6 +171,12 @@ again:
 	sts_why(out->why, sizeof(out->why), STS_OK, "%s policy, mode %s", src,
 		sts_mode_str(mode));
 	lookup_dane(e, literal, mx, &t0, deadline_ms, m, host, out);
+	if (out->dane_mixed) { /* say so in the map server's log */
+		size_t l = strlen(out->why);
+
+		snprintf(out->why + l, sizeof(out->why) - l,
+			 "; mixed DANE: an MX without TLSA is not used");
+	}
 done:
 	sts_override_unref(ov);
 	free(v);
