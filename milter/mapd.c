@@ -345,8 +345,6 @@ answer(struct worker *w, struct conn *c, const char *data, size_t len,
 	if (!name_served(m, w->name))
 		return sts_mapreply_error("PERM", "unknown map name", w->reply,
 					  sizeof(w->reply));
-	/* a next hop "[host]:port" is looked up for its host (RFC 8461
-	 * section 3.4) */
 	if (sts_mapreply_hop(w->key, host, sizeof(host), &literal, why,
 			     sizeof(why)) != STS_OK) {
 		log_msg(LOG_DEBUG, "map=%s key=%s reply=NOTFOUND why=\"%s\"",
