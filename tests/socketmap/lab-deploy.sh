@@ -10,7 +10,8 @@
 #          (virtual_mailbox_domains, {rcpt_mailer} = virtual); the daemon's Relayhost has a
 #          failing policy; inbound mail is accepted, delivered and not tagged, while mail that
 #          leaves by SMTP is deferred at RCPT, also with milter_rcpt_macros = i (the milter
-#          asks for {rcpt_mailer} itself).  Before: every recipient deferred.
+#          asks for {rcpt_mailer} itself).  Before: every recipient deferred.  Then the
+#          recommended layout: port 25 without the milter, submission (587) with it.
 #  item 3  report sender: etc/examples/postfix-tlsrpt-{main,master}.cf + an exempt-sender line:
 #          the report to the failing enforce domain is delivered, normal mail is deferred.
 #
@@ -193,6 +194,25 @@ qo=$(send sender@lab.test u@example-nosts.test outbound)
 if [ -z "$qo" ] && grep -q "451 4.7" "$W/swaks-outbound.log"; then
 	tap OK "mail that leaves by SMTP still gets the Relayhost's verdict (deferred)"
 else tap FAIL "mail that leaves by SMTP still gets the Relayhost's verdict (queue id '$qo')"; fi
+
+# --- item 2: the recommended layout (etc/examples/postfix-master-submission.cf) ----------
+# port 25 gets the example's "-o smtpd_milters=", a submission listener (587) keeps main.cf's
+# milter; milter_rcpt_macros back to its default
+opt=$(sed -n 's/^  -o \(smtpd_milters=.*\)$/\1/p' "$top_srcdir/etc/examples/postfix-master-submission.cf")
+postconf -c "$LAB_OUT_CONF" -P "$LAB_OUT_ADDR:25/inet/$opt" &&
+	postconf -c "$LAB_OUT_CONF" -M "$LAB_OUT_ADDR:587/inet=$LAB_OUT_ADDR:587 inet n - n - - smtpd" ||
+	bail "master.cf: port 25 without the milter, a submission listener"
+"$LAB/postconf-out" milter_rcpt_macros="i {rcpt_addr} {rcpt_host} {rcpt_mailer}" >/dev/null
+for _ in $(seq 1 50); do "$LAB/inlab" /usr/bin/python3 -c "import socket; socket.create_connection(('$LAB_OUT_ADDR', 587), 1)" 2>/dev/null && break; sleep 0.1; done
+n_before=$(grep -c "rcpt=" "$W/daemon.log")
+LAB_OUT_PORT=25 qa=$(send someone@example-enforce.test u@example-nosts.test layout-25)
+if [ -n "$qa" ] && [ "$(grep -c "rcpt=" "$W/daemon.log")" = "$n_before" ]; then
+	tap OK "layout: port 25 (inbound) never reaches the milter"
+else tap FAIL "layout: port 25 (inbound) never reaches the milter (queue id '$qa')"; fi
+LAB_OUT_PORT=587 qs=$(send sender@lab.test u@example-nosts.test layout-587)
+if [ -z "$qs" ] && grep -q "451 4.7" "$W/swaks-layout-587.log"; then
+	tap OK "layout: submission (587) is checked by the milter (Relayhost verdict: 451)"
+else tap FAIL "layout: submission (587) is checked by the milter (queue id '$qs')"; fi
 
 echo "1..$n"
 [ "$fails" = 0 ]
