@@ -20,15 +20,18 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "check_live.h"
+#include "conf.h"
 #include "sts_dane.h"
 #include "sts_domain.h"
 #include "sts_fetch.h"
@@ -44,12 +47,17 @@
 #define EXIT_BOGUS 4
 
 const char check_live_usage[] =
-	"  mta-sts-check DOMAIN [--json] [--probe] [--resolver-conf FILE]\n"
+	"  mta-sts-check DOMAIN [-c FILE] [--json] [--probe] "
+	"[--resolver-conf FILE]\n"
 	"        [--trust-anchor FILE|none] [--resolv-conf FILE]\n"
 	"        [--forwarders ADDR,...] [--ca-file FILE] [--timeout MS]\n"
 	"      live check: _mta-sts record, policy fetch, MX hosts, TLSA,\n"
 	"      STARTTLS probe (--probe) and the verdict of an enforcing "
-	"sender\n"
+	"sender;\n"
+	"      resolver, trust anchor and CA settings come from the daemon's\n"
+	"      configuration (-c FILE, default " CONF_DEFAULT_FILE "), "
+	"flags\n"
+	"      override them\n"
 	"      exit: 0 would deliver, 1 no policy, 2 policy unusable, 3 "
 	"enforce\n"
 	"      policy unmet, 4 DNSSEC bogus, 75 temporary failure, 78 "
@@ -97,12 +105,66 @@ struct check {
 	char verdict[512];
 };
 
+/* The daemon's configuration: -c FILE, or CONF_DEFAULT_FILE if it is
+ * there and readable (a missing default file means the built-in
+ * defaults, which are the daemon's too).  Its resolver, trust anchor
+ * and CA settings become the defaults of the flags, so the
+ * check runs with the settings the daemon uses (issue 14 item 7).  The
+ * snapshot lives until exit (o points into it). */
+static int
+load_conf(int argc, char **argv, struct opts *o)
+{
+	static struct conf *c;
+	const char *file = NULL;
+	char why[STS_WHY_MAX];
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-c") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "%s: -c needs a value\n",
+					argv[0]);
+				return EX_USAGE;
+			}
+			file = argv[++i];
+		}
+	if (file == NULL) {
+		file = CONF_DEFAULT_FILE;
+		if (access(file, R_OK) != 0) {
+			if (errno != ENOENT)
+				fprintf(stderr,
+					"%s: %s: %s; using the built-in "
+					"defaults\n",
+					argv[0], file, strerror(errno));
+			return EX_OK;
+		}
+	}
+	c = conf_load(file, stderr, why, sizeof(why)); /* errors: stderr */
+	if (c == NULL)
+		return EX_CONFIG;
+	o->rc.trust_anchor_file = c->trust_anchor_file;
+	o->rc.unbound_conf = c->unbound_conf;
+	o->rc.resolv_conf = c->resolv_conf;
+	o->rc.forwarders = c->forwarders;
+	o->ca_file = c->ca_file;
+	return EX_OK;
+}
+
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
+	int rc = load_conf(argc, argv, o);
+
+	if (rc != EX_OK)
+		return rc;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char **val = NULL;
+
+		if (strcmp(a, "-c") == 0) {
+			i++; /* read by load_conf() */
+			continue;
+		}
 
 		if (strcmp(a, "--json") == 0) {
 			o->json = true;

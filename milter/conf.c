@@ -41,6 +41,7 @@ enum otype {
 
 #define RESTART 1u  /* a change takes effect only at restart */
 #define EMPTY_OK 2u /* "" (or "none") switches the feature off */
+#define MULTI 4u    /* O_SOCK: up to CONF_MAX_MAP_SOCKETS of them */
 
 struct opt {
 	const char *name;
@@ -55,7 +56,8 @@ struct opt {
 
 static const struct opt opts[] = {
 	{"Socket", O_SOCK, F(socket), "inet:8891@127.0.0.1", 0, 0, RESTART},
-	{"MapSocket", O_SOCK, F(map_socket), "", 0, 0, RESTART | EMPTY_OK},
+	{"MapSocket", O_SOCK, F(map_socket), "", 0, 0,
+	 RESTART | EMPTY_OK | MULTI},
 	{"MapNames", O_NAMES, F(map_names), "", 0, 0, RESTART | EMPTY_OK},
 	{"MapPostfixSTS", O_BOOL, F(map_postfix_sts), "no", 0, 0, RESTART},
 	{"UserID", O_STR, F(user), "", 0, 0, RESTART | EMPTY_OK},
@@ -90,6 +92,11 @@ static const struct opt opts[] = {
 	 RESTART},
 	{"Workers", O_UINT, F(workers), "4", 1, 64, RESTART},
 	{"Relayhost", O_STR, F(relayhost), "", 0, 0, RESTART | EMPTY_OK},
+	/* Issue 14 item 2: only recipients that leave by SMTP are checked
+	 * ({rcpt_mailer}: Postfix transport, sendmail mailer). */
+	{"CheckMailers", O_NAMES, F(check_mailers),
+	 "smtp relay esmtp smtp8 dsmtp", 0, 0, EMPTY_OK},
+	{"LocalDomains", O_NAMES, F(local_domains), "", 0, 0, EMPTY_OK},
 	{"On-EnforceFailure", O_ACTION, F(react.enforce_failure), "tempfail", 0,
 	 0, RESTART},
 	/* RFC 8461 5: a testing policy never stops delivery. */
@@ -257,6 +264,43 @@ parse_bool(const char *s, bool *out)
 	return -1;
 }
 
+bool
+conf_next_word(const char **p, char *buf, size_t buflen)
+{
+	size_t n;
+
+	*p += strspn(*p, " \t,");
+	n = strcspn(*p, " \t,");
+	if (n == 0 || n >= buflen)
+		return false;
+	memcpy(buf, *p, n);
+	buf[n] = '\0';
+	*p += n;
+	return true;
+}
+
+/* Every socket of an O_SOCK value (one, or a list with MULTI). */
+static int
+check_socks(const struct opt *o, const char *s, char *why, size_t whylen)
+{
+	char spec[CONF_MAX_LINE], tmp[STS_WHY_MAX];
+	const char *p = s;
+	unsigned n = 0;
+
+	if (!(o->flags & MULTI))
+		p = "";
+	while (conf_next_word(&p, spec, sizeof(spec))) {
+		if (++n > CONF_MAX_MAP_SOCKETS)
+			return bad(why, whylen, "%s: more than %d sockets",
+				   o->name, CONF_MAX_MAP_SOCKETS);
+		if (sockspec_check(spec, tmp, sizeof(tmp)) != 0)
+			return bad(why, whylen, "%s: %s", o->name, tmp);
+	}
+	if (!(o->flags & MULTI) && sockspec_check(s, tmp, sizeof(tmp)) != 0)
+		return bad(why, whylen, "%s: %s", o->name, tmp);
+	return 0;
+}
+
 static int
 set_string(struct conf *c, const struct opt *o, const char *s, char *why,
 	   size_t whylen)
@@ -275,12 +319,8 @@ set_string(struct conf *c, const struct opt *o, const char *s, char *why,
 	if (o->type == O_PATH && s[0] != '/')
 		return bad(why, whylen, "%s: not an absolute path: \"%s\"",
 			   o->name, s);
-	if (o->type == O_SOCK && sockspec_check(s, why, whylen) != 0) {
-		char tmp[STS_WHY_MAX];
-
-		snprintf(tmp, sizeof(tmp), "%s", why);
-		return bad(why, whylen, "%s: %s", o->name, tmp);
-	}
+	if (o->type == O_SOCK && check_socks(o, s, why, whylen) != 0)
+		return -1;
 	if (o->type == O_HEADER) {
 		const char *q;
 

@@ -28,6 +28,9 @@
 
 #define CONF_DEFAULT_FILE "/etc/mta-sts-milter.conf"
 #define CONF_MAX_LINE 4096
+/* MapSocket may name this many sockets (issue 14 item 5: Postfix's
+ * 8461 and sendmail's FEATURE(`sts') default 5461 at once). */
+#define CONF_MAX_MAP_SOCKETS 4
 
 struct conf {
 	atomic_int refs; /* see conf_ref() */
@@ -59,6 +62,8 @@ struct conf {
 	/* milter */
 	unsigned lookup_deadline_ms;
 	char *header_name;
+	char *check_mailers; /* "" = every recipient */
+	char *local_domains; /* never checked ("" = none) */
 };
 
 /*
@@ -87,6 +92,11 @@ void conf_engine(const struct conf *c, struct sts_engine_conf *ec);
  * at restart, space separated, into buf ("" if none). */
 void conf_restart_diff(const struct conf *a, const struct conf *b, char *buf,
 		       size_t buflen);
+
+/* The next word of a space/comma separated list (MapSocket) into
+ * buf[buflen]; *p advances.  false at the end of the list or for a word
+ * that does not fit. */
+bool conf_next_word(const char **p, char *buf, size_t buflen);
 
 /* "accept", "tag", "tempfail", "reject". */
 const char *conf_action_str(enum sts_verdict v);

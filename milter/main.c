@@ -297,7 +297,8 @@ main(int argc, char **argv)
 	struct sts_engine_conf ec;
 	struct sts_source src;
 	struct sts_engine *engine;
-	struct mapd *mapd = NULL;
+	struct mapd *mapd[CONF_MAX_MAP_SOCKETS] = {NULL};
+	size_t n_mapd = 0, i;
 	struct conf *c;
 	pthread_t mt;
 	sigset_t sigs;
@@ -398,8 +399,12 @@ main(int argc, char **argv)
 				c->socket, why);
 	}
 	if (c->map_socket != NULL) {
+		/* one server per socket (issue 14 item 5: Postfix's 8461
+		 * and sendmail's FEATURE(`sts') default 5461) */
+		char spec[CONF_MAX_LINE];
+		const char *p = c->map_socket;
 		struct mapd_conf mc = {
-			.socket = c->map_socket,
+			.socket = spec,
 			.names = c->map_names,
 			.postfix_sts = c->map_postfix_sts,
 			.deadline_ms = c->lookup_deadline_ms,
@@ -407,9 +412,13 @@ main(int argc, char **argv)
 			.unix_mode = c->socket_mode,
 		};
 
-		mapd = mapd_new(&mc, why, sizeof(why));
-		if (mapd == NULL)
-			fail("MapSocket %s: %s", c->map_socket, why);
+		while (n_mapd < CONF_MAX_MAP_SOCKETS &&
+		       conf_next_word(&p, spec, sizeof(spec))) {
+			mapd[n_mapd] = mapd_new(&mc, why, sizeof(why));
+			if (mapd[n_mapd] == NULL)
+				fail("MapSocket %s: %s", spec, why);
+			n_mapd++;
+		}
 	}
 
 	if (!foreground)
@@ -435,10 +444,11 @@ main(int argc, char **argv)
 	if (engine == NULL)
 		fail("engine: %s", why);
 	env.check_arg = engine;
-	if (mapd != NULL && mapd_start(mapd, engine, why, sizeof(why)) != 0)
-		fail("MapSocket %s: %s", c->map_socket, why);
+	for (i = 0; i < n_mapd; i++)
+		if (mapd_start(mapd[i], engine, why, sizeof(why)) != 0)
+			fail("MapSocket %s: %s", c->map_socket, why);
 	log_msg(LOG_INFO, "socketmap server %s on %s",
-		mapd != NULL ? "listening" : "off",
+		n_mapd > 0 ? "listening" : "off",
 		c->map_socket != NULL ? c->map_socket : "-");
 	conf_install(conf_ref(c));
 	if (pthread_create(&mt, NULL, milter_thread, NULL) != 0)
@@ -466,7 +476,8 @@ main(int argc, char **argv)
 	/* Save first: nothing after this may lose the cache. */
 	if (sts_engine_save(engine, why, sizeof(why)) != STS_OK)
 		log_msg(LOG_WARNING, "state file not saved: %s", why);
-	mapd_free(mapd);
+	for (i = 0; i < n_mapd; i++)
+		mapd_free(mapd[i]);
 	sts_engine_free(engine); /* saves the state file */
 	pidfile_close(pidfd, c->pid_file);
 	log_msg(LOG_NOTICE, "%s stopped", IDENT);

@@ -331,7 +331,9 @@ answer(struct worker *w, struct conn *c, const char *data, size_t len,
 {
 	struct mapd *m = w->m;
 	struct sts_lookup lk;
-	char why[STS_WHY_MAX];
+	struct sts_mapreply_opts opts;
+	char why[STS_WHY_MAX], host[STS_MAX_DOMAIN_INPUT + 1];
+	bool literal;
 	size_t n;
 
 	if (sts_netstring_request(data, len, w->name, sizeof(w->name), w->key,
@@ -343,7 +345,8 @@ answer(struct worker *w, struct conn *c, const char *data, size_t len,
 	if (!name_served(m, w->name))
 		return sts_mapreply_error("PERM", "unknown map name", w->reply,
 					  sizeof(w->reply));
-	if (sts_mapreply_key(w->key, why, sizeof(why)) != STS_OK) {
+	if (sts_mapreply_hop(w->key, host, sizeof(host), &literal, why,
+			     sizeof(why)) != STS_OK) {
 		log_msg(LOG_DEBUG, "map=%s key=%s reply=NOTFOUND why=\"%s\"",
 			w->name, w->key, why);
 		return sts_mapreply_error("NOTFOUND", "", w->reply,
@@ -352,9 +355,10 @@ answer(struct worker *w, struct conn *c, const char *data, size_t len,
 	memset(&lk, 0, sizeof(lk));
 	/* A cold domain may wait up to the deadline here. */
 	block_enter(w, c);
-	sts_engine_lookup(m->engine, w->key, m->deadline_ms, &lk);
+	sts_engine_lookup_hop(m->engine, host, literal, m->deadline_ms, &lk);
 	block_leave(w, c);
-	n = sts_mapreply_format(&lk, &m->opts, w->reply, sizeof(w->reply));
+	sts_mapreply_opts_for(w->name, &m->opts, &opts);
+	n = sts_mapreply_format(&lk, &opts, w->reply, sizeof(w->reply));
 	if (n >= sizeof(w->reply))
 		n = sts_mapreply_error("TEMP", "reply too large", w->reply,
 				       sizeof(w->reply));

@@ -300,16 +300,60 @@ log_prio(const struct sts_answer *a)
 	}
 }
 
+/* Is w one of the words of list (space/comma separated, any case)?  A
+ * list word ".example.com" (dot_suffix) also takes every name under it. */
+static bool
+listed(const char *list, const char *w, bool dot_suffix)
+{
+	size_t wl = strlen(w), n;
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n > 0 && n == wl && strncasecmp(p, w, n) == 0)
+			return true;
+		if (dot_suffix && n > 1 && p[0] == '.' && wl > n &&
+		    strncasecmp(w + wl - n, p, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* Issue 14 item 2: only recipients that leave by SMTP have an MTA-STS
+ * question (RFC 8461 section 1: it protects SMTP delivery to the
+ * recipient domain's MX).  Mail for the site's own domains (Postfix
+ * local/virtual/lmtp, sendmail local) is not checked: the MTA names the
+ * transport in {rcpt_mailer} at RCPT (Postfix milter_rcpt_macros and
+ * sendmail's Milter.macros.envrcpt send it by default); LocalDomains
+ * covers MTAs that do not.  Returns the reason to skip, or NULL. */
+static const char *
+not_smtp(struct msess *s, void *ctx, const struct conf *c, const char *dom,
+	 char *buf, size_t buflen)
+{
+	const char *m = s->env->io->getsymval(ctx, "{rcpt_mailer}");
+
+	if (c->local_domains != NULL && listed(c->local_domains, dom, true))
+		return "LocalDomains";
+	if (m == NULL || m[0] == '\0' || c->check_mailers == NULL ||
+	    c->check_mailers[0] == '\0' || listed(c->check_mailers, m, false))
+		return NULL;
+	snprintf(buf, buflen, "rcpt_mailer=%.40s is not in CheckMailers", m);
+	return buf;
+}
+
 enum milter_rc
 msess_envrcpt(struct msess *s, void *ctx, const char *rcpt)
 {
 	char dom[STS_ADDR_DOMAIN_BUFSZ], why[STS_WHY_MAX];
 	char lrcpt[320], lfrom[320], lwhy[STS_WHY_MAX], ldom[STS_DOMAIN_BUFSZ];
-	char rcode[8], xcode[16], text[600];
+	char rcode[8], xcode[16], text[600], mbuf[96];
 	struct sts_answer a;
 	struct conf *c = msg_conf(s);
 	enum sts_status st;
 	bool exempt_hit = false;
+	const char *skip;
 
 	update_qid(s, ctx);
 	memset(&a, 0, sizeof(a));
@@ -328,6 +372,12 @@ msess_envrcpt(struct msess *s, void *ctx, const char *rcpt)
 		a.verdict = STS_VERDICT_PASS;
 		a.reason = STS_REASON_INTERNAL;
 		snprintf(a.why, sizeof(a.why), "no configuration");
+	} else if ((skip = not_smtp(s, ctx, c, dom, mbuf, sizeof(mbuf))) !=
+		   NULL) {
+		a.verdict = STS_VERDICT_PASS;
+		a.reason = STS_REASON_SKIPPED;
+		snprintf(a.why, sizeof(a.why), "not delivered by SMTP: %s",
+			 skip);
 	} else {
 		s->env->check(s->env->check_arg, dom, s->from,
 			      c->lookup_deadline_ms, &a);

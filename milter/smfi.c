@@ -124,7 +124,19 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	*pf1 = f1 & WANT_PROTO;
 	*pf2 = 0;
 	*pf3 = 0;
-	if (*pf0 != WANT_ACTIONS)
+	/* RCPT needs {rcpt_mailer} (only recipients that leave by SMTP are
+	 * checked, CheckMailers) and i (the queue id).  Postfix's
+	 * milter_rcpt_macros and sendmail's Milter.macros.envrcpt send both
+	 * by default; asking keeps them when an admin trimmed those lists. */
+	if ((f0 & SMFIF_SETSYMLIST) != 0) {
+		if (smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_mailer}") ==
+		    MI_SUCCESS)
+			*pf0 |= SMFIF_SETSYMLIST;
+		else
+			log_msg(LOG_WARNING, "cannot ask the MTA for "
+					     "{rcpt_mailer} at RCPT");
+	}
+	if ((*pf0 & WANT_ACTIONS) != WANT_ACTIONS)
 		log_msg(LOG_WARNING,
 			"the MTA does not let milters add and change headers "
 			"(actions offered 0x%lx): no trace header, spoofed "

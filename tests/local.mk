@@ -9,7 +9,10 @@ EXTRA_DIST += \
 	tests/lab/lib/sm-init.sh tests/lab/lib/smq.py tests/lab/lib/syslogd.py \
 	tests/lab/lib/ubcheck.c tests/lab/lib/wait.py \
 	tests/demo tests/install-deps tests/run-all demo autogen.sh \
-	etc/examples/postfix-main.cf etc/examples/sendmail.mc
+	etc/examples/postfix-main.cf etc/examples/sendmail.mc \
+	etc/examples/postfix-tlsrpt-main.cf etc/examples/postfix-tlsrpt-master.cf \
+	etc/examples/postfix-310-main.cf etc/examples/postfix-master-submission.cf \
+	etc/examples/sendmail-tlsrpt.mc
 
 # [arch] lib/'s layers: no file includes a higher layer; files stay small.
 TESTS += tests/arch/layers.sh

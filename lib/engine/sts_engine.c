@@ -27,6 +27,7 @@
 
 #include "sts_domain.h"
 #include "sts_engine_int.h"
+#include "sts_nexthop.h"
 #include "sts_persist.h"
 
 void
@@ -75,31 +76,19 @@ sts_engine_ms_since(const struct timespec *t0)
 /* --- set-up and tear-down ---------------------------------------------- */
 
 /* RFC 8461 section 3.4: with a smart host the policy domain is the smart
- * host's.  Accepts Postfix forms "host", "host:port", "[host]",
- * "[host]:port"; brackets mean "this host, no MX lookup". */
+ * host's.  Postfix forms (sts_nexthop.h); brackets mean "this host, no MX
+ * lookup". */
 static enum sts_status
 parse_relay(struct sts_engine *e, const char *rh, char *why, size_t whylen)
 {
-	char buf[STS_MAX_DOMAIN_INPUT + 1];
-	const char *p = rh;
-	size_t n;
+	char buf[STS_MAX_DOMAIN_INPUT + 1], w[STS_WHY_MAX];
 	enum sts_status st;
 
-	if (*p == '[') {
-		e->relay_literal = true;
-		p++;
-		n = strcspn(p, "]");
-		if (p[n] != ']')
-			return sts_why(why, whylen, STS_INVALID,
-				       "relayhost %s: missing ]", rh);
-	} else {
-		n = strcspn(p, ":");
-	}
-	if (n == 0 || n >= sizeof(buf))
-		return sts_why(why, whylen, STS_INVALID,
-			       "relayhost %s: bad host", rh);
-	memcpy(buf, p, n);
-	buf[n] = '\0';
+	st = sts_nexthop_parse(rh, buf, sizeof(buf), &e->relay_literal, w,
+			       sizeof(w));
+	if (st != STS_OK)
+		return sts_why(why, whylen, STS_INVALID, "relayhost %s: %s", rh,
+			       w);
 	st = sts_domain_normalize(buf, e->relay, why, whylen);
 	if (st != STS_OK)
 		return sts_why(why, whylen, STS_INVALID,

@@ -90,7 +90,14 @@ struct sts_lookup {
 				      time never bounces) */
 	struct sts_policy *policy; /* owned by the caller: sts_policy_free() */
 	bool enforce;		   /* policy (after overrides) is enforced */
-	bool dane; /* next hop has DNSSEC-secure TLSA: leave it to DANE */
+	bool dane;	 /* next hop has DNSSEC-secure TLSA: leave it to DANE.
+			    Set when ANY MX host of the set has usable TLSA, also
+			    when others have none ("mixed"): Postfix has one
+			    level per next hop, and only dane-only neither lets
+			    MTA-STS override a failing DANE check (RFC 8461
+			    section 2) nor lets a non-DANE MX go without
+			    authentication (doc/postfix.md, "Mixed DANE") */
+	bool dane_mixed; /* dane, but some MX host has no usable TLSA */
 	char domain[STS_DOMAIN_BUFSZ];
 	char why[STS_WHY_MAX];
 };
@@ -220,6 +227,14 @@ void sts_engine_check(struct sts_engine *e, const char *domain,
  * caller frees out->policy. */
 void sts_engine_lookup(struct sts_engine *e, const char *domain,
 		       unsigned deadline_ms, struct sts_lookup *out);
+
+/* The same for a next hop the MTA names itself (relayhost, transport
+ * nexthop; sts_nexthop.h): host is the policy domain (RFC 8461 section
+ * 3.4).  literal ("[host]"): no MX lookup, the host itself is the one
+ * MX, and DANE is decided by its own TLSA records (Postfix does the
+ * same); otherwise as sts_engine_lookup(). */
+void sts_engine_lookup_hop(struct sts_engine *e, const char *host, bool literal,
+			   unsigned deadline_ms, struct sts_lookup *out);
 
 /* Re-read the override file; on error keep the old table, return
  * non-OK with the reason (file:line). */

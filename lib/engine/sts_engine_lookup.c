@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,42 @@
 void
 sts_engine_lookup(struct sts_engine *e, const char *domain,
 		  unsigned deadline_ms, struct sts_lookup *out)
+{
+	sts_engine_lookup_hop(e, domain, false, deadline_ms, out);
+}
+
+/* DANE first (checklist G1): tell the map server to leave it.  A
+ * "[host]" next hop is its own one MX: its own TLSA records decide. */
+static void
+lookup_dane(struct sts_engine *e, bool literal, const char *const *mx,
+	    const struct timespec *t0, unsigned deadline_ms,
+	    struct sts_source_mx *m, struct sts_verdict_host *host,
+	    struct sts_lookup *out)
+{
+	char w[STS_WHY_MAX];
+	unsigned l = sts_engine_left(t0, deadline_ms);
+	size_t i, usable = 0;
+
+	if (literal) {
+		out->dane = e->src.tlsa != NULL && l > 0 &&
+			    e->src.tlsa(e->src.arg, out->domain, l, w,
+					sizeof(w)) == STS_DANE_USABLE;
+		return;
+	}
+	if (!sts_engine_nexthop_gather(e, out->domain, mx, 0, t0, deadline_ms,
+				       m, host) ||
+	    m->status != STS_OK || m->dnssec != STS_SRC_SECURE)
+		return;
+	for (i = 0; i < m->n; i++)
+		if (host[i].dane == STS_DANE_USABLE)
+			usable++;
+	out->dane = usable > 0;
+	out->dane_mixed = usable > 0 && usable < m->n;
+}
+
+void
+sts_engine_lookup_hop(struct sts_engine *e, const char *domain, bool literal,
+		      unsigned deadline_ms, struct sts_lookup *out)
 {
 	struct timespec t0;
 	struct sts_override *ov;
@@ -29,7 +66,7 @@ sts_engine_lookup(struct sts_engine *e, const char *domain,
 	const struct sts_policy *pin = NULL;
 	enum sts_mode mode;
 	const char *const *mx;
-	size_t n_mx, i;
+	size_t n_mx;
 	uint32_t max_age;
 	const char *src = "published";
 	bool rechecked = false;
@@ -133,13 +170,13 @@ again:
 	out->enforce = mode == STS_MODE_ENFORCE;
 	sts_why(out->why, sizeof(out->why), STS_OK, "%s policy, mode %s", src,
 		sts_mode_str(mode));
-	/* DANE first (checklist G1): tell the map server to leave it */
-	if (sts_engine_nexthop_gather(e, out->domain, mx, 0, &t0, deadline_ms,
-				      m, host) &&
-	    m->status == STS_OK && m->dnssec == STS_SRC_SECURE)
-		for (i = 0; i < m->n; i++)
-			if (host[i].dane == STS_DANE_USABLE)
-				out->dane = true;
+	lookup_dane(e, literal, mx, &t0, deadline_ms, m, host, out);
+	if (out->dane_mixed) { /* say so in the map server's log */
+		size_t l = strlen(out->why);
+
+		snprintf(out->why + l, sizeof(out->why) - l,
+			 "; mixed DANE: an MX without TLSA is not used");
+	}
 done:
 	sts_override_unref(ov);
 	free(v);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sts_mapreply.h"
+#include "sts_nexthop.h"
 
 /* An output buffer that counts what it would need (snprintf-like). */
 struct out {
@@ -43,27 +44,50 @@ finish(struct out *o)
 }
 
 enum sts_status
-sts_mapreply_key(const char *key, char *why, size_t whylen)
+sts_mapreply_hop(const char *key, char *host, size_t hostlen, bool *literal,
+		 char *why, size_t whylen)
 {
+	*literal = false;
+	if (hostlen > 0)
+		host[0] = '\0';
 	if (key[0] == '\0')
 		return sts_why(why, whylen, STS_NOTFOUND, "empty key");
-	/* Postfix looks up explicit next hops ("[host]", "[host]:port",
-	 * "host:port") and, for parent_domain_matches_subdomains, parent
-	 * probes ".example.com"; none is a recipient domain (RFC 8461
-	 * section 3.4: the policy domain is the next-hop domain, no
-	 * fallback to the parent).  "[...]" also covers address literals
-	 * (checklist A3). */
-	if (key[0] == '[')
-		return sts_why(why, whylen, STS_NOTFOUND,
-			       "address literal or bracketed next hop");
+	/* Postfix's parent_domain_matches_subdomains probes ".example.com";
+	 * that is not a next hop (RFC 8461 section 3.4: no fallback to
+	 * the parent). */
 	if (key[0] == '.')
 		return sts_why(why, whylen, STS_NOTFOUND,
 			       "parent-domain probe");
-	if (strchr(key, ':') != NULL)
-		return sts_why(why, whylen, STS_NOTFOUND, "next hop with port");
 	if (strchr(key, ' ') != NULL)
 		return sts_why(why, whylen, STS_NOTFOUND, "not a domain name");
+	/* An explicit next hop ("[host]", "[host]:port", "host:port": a
+	 * relayhost or transport nexthop) has the host's policy (RFC 8461
+	 * section 3.4).  "[192.0.2.1]" and "[IPv6:...]" parse too; the
+	 * engine finds no policy for an address literal (checklist A3). */
+	if (sts_nexthop_parse(key, host, hostlen, literal, why, whylen) !=
+	    STS_OK)
+		return STS_NOTFOUND;
 	return STS_OK;
+}
+
+enum sts_status
+sts_mapreply_key(const char *key, char *why, size_t whylen)
+{
+	char host[STS_MAX_DOMAIN_INPUT + 1];
+	bool literal;
+
+	return sts_mapreply_hop(key, host, sizeof(host), &literal, why, whylen);
+}
+
+void
+sts_mapreply_opts_for(const char *name, const struct sts_mapreply_opts *base,
+		      struct sts_mapreply_opts *out)
+{
+	static const struct sts_mapreply_opts defaults;
+
+	*out = base != NULL ? *base : defaults;
+	if (name != NULL && strcmp(name, STS_MAPREPLY_POSTFIX_STS) == 0)
+		out->postfix_sts = true;
 }
 
 /* A pattern we are willing to hand to Postfix: LDH labels and dots,

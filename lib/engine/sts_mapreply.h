@@ -31,7 +31,7 @@
  *        known yet (lookup status TEMPFAIL: the engine fetches in the
  *        background and the issue says "answer within the deadline from
  *        whatever is known"; checklist B7: never defer for that), an
- *        address literal, a [host]:port or host:port next hop, a
+ *        address literal, a
  *        parent-domain probe (".example.com": section 3.4, no fallback
  *        to the parent), a bad name.
  *   TEMP reason   lookup status BOGUS: DNSSEC validation failed on the
@@ -59,15 +59,38 @@ struct sts_mapreply_opts {
 };
 
 /*
- * Classify a key as Postfix or sendmail sends it:
- *   STS_OK        a domain name to look up (any case, one trailing dot,
- *                 maybe UTF-8: the engine normalises it)
- *   STS_NOTFOUND  not a policy domain: empty, "[...]" (address literal
- *                 or bracketed next hop, with or without ":port"),
- *                 "host:port", a leading dot (a parent-domain probe),
- *                 a space inside; why says which
+ * Classify a key as Postfix or sendmail sends it and take the policy
+ * domain out of it:
+ *   STS_OK        host[hostlen] is the name to look up (any case, one
+ *                 trailing dot, maybe UTF-8: the engine normalises it):
+ *                 a recipient domain, or the host of an explicit next
+ *                 hop "[host]", "[host]:port", "host:port" (relayhost,
+ *                 transport nexthop: RFC 8461 section 3.4, the smart
+ *                 host's domain is the policy domain); *literal is true
+ *                 for the bracketed forms (no MX lookup:
+ *                 sts_engine_lookup_hop())
+ *   STS_NOTFOUND  not a policy domain: empty, a leading dot (a parent-
+ *                 domain probe), a space inside, a malformed next hop;
+ *                 why says which
+ * Address literals ("[192.0.2.1]") come out as OK: the engine answers
+ * "no policy" for them.
  */
+enum sts_status sts_mapreply_hop(const char *key, char *host, size_t hostlen,
+				 bool *literal, char *why, size_t whylen);
+
+/* sts_mapreply_hop() without the outputs (fuzzing, tests). */
 enum sts_status sts_mapreply_key(const char *key, char *why, size_t whylen);
+
+/* The map name that selects the Postfix >= 3.10 attribute form
+ * (socketmap:inet:127.0.0.1:8461:postfix-sts), as postfix-tlspol and
+ * other policy servers select formats by map name. */
+#define STS_MAPREPLY_POSTFIX_STS "postfix-sts"
+
+/* The options for a request to map `name`: base (NULL: defaults), with
+ * postfix_sts switched on for STS_MAPREPLY_POSTFIX_STS. */
+void sts_mapreply_opts_for(const char *name,
+			   const struct sts_mapreply_opts *base,
+			   struct sts_mapreply_opts *out);
 
 /*
  * Format the reply for lookup lk into buf[buflen] (NUL-terminated when

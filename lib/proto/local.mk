@@ -14,4 +14,5 @@ lib_libmtasts_a_SOURCES += \
 	lib/proto/sts_addr.c lib/proto/sts_addr.h \
 	lib/proto/sts_http.c lib/proto/sts_http.h \
 	lib/proto/sts_smtp.c lib/proto/sts_smtp.h \
-	lib/proto/sts_netstring.c lib/proto/sts_netstring.h
+	lib/proto/sts_netstring.c lib/proto/sts_netstring.h \
+	lib/proto/sts_nexthop.c lib/proto/sts_nexthop.h

@@ -18,7 +18,12 @@ trap 'rm -rf "$tmp"' EXIT HUP INT TERM
 # guide: snippet files it must quote
 REQUIRED='
 doc/postfix.md etc/examples/postfix-main.cf
+doc/postfix.md etc/examples/postfix-tlsrpt-main.cf
+doc/postfix.md etc/examples/postfix-tlsrpt-master.cf
+doc/postfix.md etc/examples/postfix-310-main.cf
+doc/postfix.md etc/examples/postfix-master-submission.cf
 doc/sendmail.md etc/examples/sendmail.mc
+doc/sendmail.md etc/examples/sendmail-tlsrpt.mc
 doc/migrating-from-postfix-mta-sts-resolver.md etc/examples/postfix-main.cf
 '
 

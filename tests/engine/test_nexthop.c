@@ -212,6 +212,41 @@ main(void)
 	   ms);
 	sts_engine_idle_wait(e, 5000);
 
+	/* issue 14 item 6: mixed DANE (one MX with usable TLSA, one
+	 * without) is still DANE for the map (dane-only), flagged */
+	scripted_set(s, "mix.test", STS_OK, "1", STS_OK,
+		     POL("enforce", "*.mix.test"));
+	scripted_mx(s, "mix.test", STS_OK, STS_SRC_SECURE,
+		    "a.mix.test,b.mix.test", false, false);
+	scripted_tlsa(s, "a.mix.test", STS_DANE_USABLE);
+	(void)chk(e, "mix.test");
+	sts_engine_lookup(e, "mix.test", 3000, &l);
+	ok(l.status == STS_OK && l.dane && l.dane_mixed,
+	   "mixed DANE: dane (dane-only), dane_mixed set (%s)", l.why);
+	sts_policy_free(l.policy);
+	scripted_set(s, "alldane.test", STS_OK, "1", STS_OK,
+		     POL("enforce", "mx.alldane.test"));
+	scripted_mx(s, "alldane.test", STS_OK, STS_SRC_SECURE,
+		    "mx.alldane.test", false, false);
+	scripted_tlsa(s, "mx.alldane.test", STS_DANE_USABLE);
+	(void)chk(e, "alldane.test");
+	sts_engine_lookup(e, "alldane.test", 3000, &l);
+	ok(l.dane && !l.dane_mixed, "every MX with TLSA: dane, not mixed");
+	sts_policy_free(l.policy);
+
+	/* issue 14 item 1: a "[host]" next hop is its own MX: no MX query,
+	 * its own TLSA decides */
+	scripted_set(s, "relay.test", STS_OK, "1", STS_OK,
+		     POL("enforce", "relay.test"));
+	scripted_tlsa(s, "relay.test", STS_DANE_USABLE);
+	(void)chk(e, "relay.test");
+	n = mx_calls(s);
+	sts_engine_lookup_hop(e, "relay.test", true, 3000, &l);
+	ok(l.status == STS_OK && l.enforce && l.dane,
+	   "[relay.test]: enforce policy, DANE from the host's own TLSA");
+	is_int(mx_calls(s) - n, 0, "[relay.test]: no MX query");
+	sts_policy_free(l.policy);
+
 	sts_engine_free(e);
 	scripted_free(s);
 	return tap_done();

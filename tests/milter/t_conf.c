@@ -40,6 +40,11 @@ static const struct {
 	{"Socket none\n", 1, "Socket: a value is required"},
 	{"Socket tcp:25\n", 1, "Socket: "},
 	{"MapSocket inet:x@\n", 1, "MapSocket: "},
+	/* issue 14 item 5: a list of sockets, each checked, at most 4 */
+	{"MapSocket inet:8461@127.0.0.1, inet:x@\n", 1, "MapSocket: "},
+	{"MapSocket inet:1@127.0.0.1 inet:2@127.0.0.1 inet:3@127.0.0.1 "
+	 "inet:4@127.0.0.1 inet:5@127.0.0.1\n",
+	 1, "MapSocket: more than 4 sockets"},
 	{"Probe maybe\n", 1, "Probe: expected yes or no"},
 	{"CacheSize 0\n", 1, "CacheSize: 0 is outside 1..10000000"},
 	{"CacheSize 12abc\n", 1, "CacheSize: not a number"},
@@ -66,6 +71,25 @@ static const struct {
 	{"StateFile relative/path\n", 1, "StateFile: not an absolute path"},
 	{"Probe yes\n\n\nProbe\tno\n", 4, "Probe given twice"},
 };
+
+/* conf_next_word() splits MapSocket lists. */
+static void
+test_words(void)
+{
+	const char *p = " inet:8461@127.0.0.1,inet:5461@127.0.0.1 ,, unix:/x ";
+	char w[64], small[8];
+	char got[256] = "";
+
+	while (conf_next_word(&p, w, sizeof(w))) {
+		strcat(got, w);
+		strcat(got, "|");
+	}
+	is_str(got, "inet:8461@127.0.0.1|inet:5461@127.0.0.1|unix:/x|",
+	       "conf_next_word splits on blanks and commas");
+	p = "inet:8461@127.0.0.1";
+	ok(!conf_next_word(&p, small, sizeof(small)),
+	   "conf_next_word refuses a word that does not fit");
+}
 
 int
 main(void)
@@ -107,7 +131,7 @@ main(void)
 	/* Every value type, comments, case-insensitive names, CRLF. */
 	c = load_text("# sample\n"
 		      "  socket   unix:/run/m.sock   # trailing comment\n"
-		      "MapSocket\tinet:8461@127.0.0.1\r\n"
+		      "MapSocket\tinet:8461@127.0.0.1, inet:5461@127.0.0.1\r\n"
 		      "MAPNAMES postfix sts\n"
 		      "MapPostfixSTS on\n"
 		      "UserID nobody\n"
@@ -132,7 +156,9 @@ main(void)
 	ok(c != NULL, "full file parses (%s)", c ? "" : why);
 	if (c != NULL) {
 		is_str(c->socket, "unix:/run/m.sock", "Socket, comment cut");
-		is_str(c->map_socket, "inet:8461@127.0.0.1", "CRLF stripped");
+		is_str(c->map_socket,
+		       "inet:8461@127.0.0.1, inet:5461@127.0.0.1",
+		       "CRLF stripped, a list of map sockets kept");
 		is_str(c->map_names, "postfix sts", "MapNames");
 		ok(c->map_postfix_sts, "MapPostfixSTS on");
 		is_str(c->user, "nobody", "UserID");
@@ -240,5 +266,6 @@ main(void)
 	c = conf_load(path, NULL, why, sizeof(why));
 	ok(c == NULL && strstr(why, ":0: cannot open") != NULL,
 	   "missing file: %s", why);
+	test_words();
 	return tap_done();
 }

@@ -22,11 +22,14 @@ static int n_setreply, n_addheader, n_chgheader;
 static char rec_hname[64], rec_hvalue[4096];
 static int chg_idx[8];
 static const char *qid = "ABC123";
+static const char *mailer; /* {rcpt_mailer}, NULL: not sent */
 
 static const char *
 f_getsymval(void *ctx, const char *sym)
 {
 	(void)ctx;
+	if (strcmp(sym, "{rcpt_mailer}") == 0)
+		return mailer;
 	return strcmp(sym, "i") == 0 ? qid : NULL;
 }
 
@@ -312,6 +315,43 @@ main(void)
 	msess_envfrom(s, NULL, "<a@b.example>");
 	msess_abort(s);
 	ok(msess_proto(s) == 0x4080UL, "protocol kept across messages");
+
+	/* Issue 14 item 2: only recipients that leave by SMTP. */
+	msess_envfrom(s, NULL, "<a@b.example>");
+	mailer = "local";
+	rcpt_case(s, "<u@bad.example>", MILTER_CONTINUE, NULL, NULL, NULL);
+	mailer = "virtual";
+	rcpt_case(s, "<u@bad.example>", MILTER_CONTINUE, NULL, NULL, NULL);
+	mailer = "lmtp";
+	rcpt_case(s, "<u@bad.example>", MILTER_CONTINUE, NULL, NULL, NULL);
+	mailer = "smtp";
+	rcpt_case(s, "<u@bad.example>", MILTER_TEMPFAIL, "451", "4.7.5",
+		  "bad.example");
+	mailer = "RELAY";
+	rcpt_case(s, "<u@bad.example>", MILTER_TEMPFAIL, "451", "4.7.5",
+		  "bad.example");
+	mailer = "esmtp";
+	rcpt_case(s, "<u@bad.example>", MILTER_TEMPFAIL, "451", "4.7.5",
+		  "bad.example");
+	mailer = "";
+	rcpt_case(s, "<u@bad.example>", MILTER_TEMPFAIL, "451", "4.7.5",
+		  "bad.example");
+	mailer = NULL;
+	free(test_conf->local_domains);
+	test_conf->local_domains = strdup("own.example, .bad.example");
+	rcpt_case(s, "<u@own.example>", MILTER_CONTINUE, NULL, NULL, NULL);
+	rcpt_case(s, "<u@sub.bad.example>", MILTER_CONTINUE, NULL, NULL, NULL);
+	rcpt_case(s, "<u@bad.example>", MILTER_TEMPFAIL, "451", "4.7.5",
+		  "bad.example");
+	free(test_conf->check_mailers);
+	test_conf->check_mailers = strdup("");
+	mailer = "local";
+	rcpt_case(s, "<u@bad.example>", MILTER_TEMPFAIL, "451", "4.7.5",
+		  "bad.example");
+	mailer = NULL;
+	reset();
+	msess_eom(s, NULL);
+	is_int(n_addheader, 0, "skipped recipients are not tagged");
 	msess_free(s);
 
 	/* milter_reply directly: a long, hostile reason stays one line. */

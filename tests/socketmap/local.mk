@@ -25,5 +25,17 @@ tests_socketmap_t_protocol_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 # sendmail delivering through the map.
 TESTS += tests/socketmap/lab-map.sh
 dist_check_SCRIPTS += tests/socketmap/lab-map.sh
+# Deployment shapes through out-Postfix (issue 14): smart hosts at delivery
+# time, inbound mail not checked, the report sender's transport.
+TESTS += tests/socketmap/lab-deploy.sh
+dist_check_SCRIPTS += tests/socketmap/lab-deploy.sh
+# Debian 13's Postfix 3.10 (tests/lab/postfix310) with the map name postfix-sts:
+# the attribute form accepted, the exact one-label wildcard rule in effect.
+TESTS += tests/socketmap/lab-postfix310-sts.sh
+dist_check_SCRIPTS += tests/socketmap/lab-postfix310-sts.sh
+# sendmail: a stock sendmail.mc's bare FEATURE(`sts') (inet:5461) against the
+# shipped MapSocket line; the local mailer not checked at RCPT.
+TESTS += tests/socketmap/lab-sendmail-bare.sh
+dist_check_SCRIPTS += tests/socketmap/lab-sendmail-bare.sh
 EXTRA_DIST += tests/socketmap/smq-many.py
 # fuzz/fuzz_netstring.c is built by `make fuzz` (listed in fuzz/local.mk).

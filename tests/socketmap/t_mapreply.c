@@ -200,12 +200,21 @@ static const struct {
 	 STS_OK},
 	{"xn--bcher-kva.example", STS_OK},
 	{"", STS_NOTFOUND},
-	{"[mx.example.com]:587", STS_NOTFOUND},
-	{"[mx.example.com]", STS_NOTFOUND},
-	{"[192.0.2.1]", STS_NOTFOUND},
-	{"[IPv6:2001:db8::1]", STS_NOTFOUND},
-	{"example.com:25", STS_NOTFOUND},
-	{"example.com:smtp", STS_NOTFOUND},
+	/* issue 14 item 1: explicit next hops are looked up (their host
+	 * is the policy domain); address literals parse, the engine finds
+	 * no policy for them */
+	{"[mx.example.com]:587", STS_OK},
+	{"[mx.example.com]", STS_OK},
+	{"[192.0.2.1]", STS_OK},
+	{"[IPv6:2001:db8::1]", STS_OK},
+	{"example.com:25", STS_OK},
+	{"example.com:smtp", STS_OK},
+	{"[mx.example.com", STS_NOTFOUND},
+	{"[]:25", STS_NOTFOUND},
+	{"example.com:", STS_NOTFOUND},
+	{"example.com:25:26", STS_NOTFOUND},
+	{"[mx.example.com]x", STS_NOTFOUND},
+	{":25", STS_NOTFOUND},
 	{".example.com", STS_NOTFOUND},
 	{"a b", STS_NOTFOUND},
 };
@@ -223,6 +232,58 @@ test_keys(void)
 		       sts_status_str(keys[i].want), "key \"%s\" (%s)",
 		       keys[i].key, why);
 	}
+}
+
+/* The host and the literal flag (sts_nexthop_parse underneath). */
+static void
+test_hop(void)
+{
+	static const struct {
+		const char *key, *host;
+		bool literal;
+	} t[] = {
+		{"example.com", "example.com", false},
+		{"Example.COM.", "Example.COM.", false},
+		{"smarthost.example.net:587", "smarthost.example.net", false},
+		{"[smarthost.example.net]:587", "smarthost.example.net", true},
+		{"[smarthost.example.net]", "smarthost.example.net", true},
+		{"[IPv6:2001:db8::1]:25", "IPv6:2001:db8::1", true},
+	};
+	char host[STS_MAX_DOMAIN_INPUT + 1], why[STS_WHY_MAX], small[8];
+	bool lit;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		lit = !t[i].literal;
+		sts_mapreply_hop(t[i].key, host, sizeof(host), &lit, why,
+				 sizeof(why));
+		is_str(host, t[i].host, "hop \"%s\": host", t[i].key);
+		ok(lit == t[i].literal, "hop \"%s\": literal %d", t[i].key,
+		   (int)lit);
+	}
+	is_str(sts_status_str(sts_mapreply_hop("[toolong.example]", small,
+					       sizeof(small), &lit, why,
+					       sizeof(why))),
+	       sts_status_str(STS_NOTFOUND),
+	       "hop: a host over the buffer is refused (%s)", why);
+}
+
+/* The map name picks the format (issue 14 item 4). */
+static void
+test_names(void)
+{
+	struct sts_mapreply_opts base = {false, true}, o;
+
+	sts_mapreply_opts_for("postfix-sts", &base, &o);
+	ok(o.postfix_sts && o.dane_notfound,
+	   "map postfix-sts: attribute form, other options kept");
+	sts_mapreply_opts_for("postfix", &base, &o);
+	ok(!o.postfix_sts, "map postfix: classic form");
+	sts_mapreply_opts_for("sts", NULL, &o);
+	ok(!o.postfix_sts && !o.dane_notfound, "map sts: defaults");
+	base.postfix_sts = true;
+	sts_mapreply_opts_for("postfix", &base, &o);
+	ok(o.postfix_sts, "MapPostfixSTS yes still applies to every name");
 }
 
 static void
@@ -244,6 +305,8 @@ main(void)
 	test_truncation();
 	test_largest();
 	test_keys();
+	test_hop();
+	test_names();
 	test_error();
 	return tap_done();
 }

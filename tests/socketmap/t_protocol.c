@@ -205,6 +205,14 @@ script_domains(struct scripted *s)
 	scripted_mx(s, "dane.example", STS_OK, STS_SRC_SECURE,
 		    "mx.dane.example", false, false);
 	scripted_tlsa(s, "mx.dane.example", STS_DANE_USABLE);
+	/* issue 14 item 6: one MX with usable TLSA, one without */
+	script_policy(s, "mixed.example", "enforce", "mx: *.mixed.example\r\n");
+	scripted_mx(s, "mixed.example", STS_OK, STS_SRC_SECURE,
+		    "a.mixed.example,b.mixed.example", false, false);
+	scripted_tlsa(s, "a.mixed.example", STS_DANE_USABLE);
+	/* a smart host "[relay.example]" with its own TLSA (item 1) */
+	script_policy(s, "relay.example", "enforce", "mx: relay.example\r\n");
+	scripted_tlsa(s, "relay.example", STS_DANE_USABLE);
 	/* a TXT record but no fetchable policy: RFC 8461 5.1, none */
 	scripted_set(s, "fetchfail.example", STS_OK, "1", STS_TEMPFAIL, NULL);
 }
@@ -276,9 +284,43 @@ test_answers(const char *sock)
 		{"postfix none.example", "NOTFOUND "},
 		{"postfix fetchfail.example", "NOTFOUND "},
 		{"postfix nosts.example", "NOTFOUND "},
+		/* issue 14 item 1: explicit next hops have the host's
+		 * policy (RFC 8461 section 3.4) */
+		{"postfix [enforce.example]:587", ENFORCE_REPLY},
+		{"postfix [enforce.example]", ENFORCE_REPLY},
+		{"postfix enforce.example:25", ENFORCE_REPLY},
+		{"postfix enforce.example:submission", ENFORCE_REPLY},
 		{"postfix [mx.enforce.example]:587", "NOTFOUND "},
+		{"postfix [relay.example]:587", "OK dane-only"},
+		{"postfix [enforce.example", "NOTFOUND "},
+		{"postfix enforce.example:", "NOTFOUND "},
 		{"postfix [192.0.2.1]", "NOTFOUND "},
-		{"postfix enforce.example:25", "NOTFOUND "},
+		{"postfix [IPv6:2001:db8::1]:25", "NOTFOUND "},
+		/* item 6: mixed DANE stays dane-only */
+		{"postfix mixed.example", "OK dane-only"},
+		/* item 4: the map name selects the Postfix 3.10 form */
+		{"postfix-sts enforce.example",
+		 ENFORCE_REPLY " policy_type=sts policy_domain=enforce.example"
+			       " policy_ttl=86400"
+			       " mx_host_pattern=mx1.enforce.example"
+			       " mx_host_pattern=*.mx.enforce.example"
+			       " { policy_string = version: STSv1 }"
+			       " { policy_string = mode: enforce }"
+			       " { policy_string = mx: mx1.enforce.example }"
+			       " { policy_string = mx: *.mx.enforce.example }"
+			       " { policy_string = max_age: 86400 }"},
+		{"postfix-sts [enforce.example]:25",
+		 ENFORCE_REPLY " policy_type=sts policy_domain=enforce.example"
+			       " policy_ttl=86400"
+			       " mx_host_pattern=mx1.enforce.example"
+			       " mx_host_pattern=*.mx.enforce.example"
+			       " { policy_string = version: STSv1 }"
+			       " { policy_string = mode: enforce }"
+			       " { policy_string = mx: mx1.enforce.example }"
+			       " { policy_string = mx: *.mx.enforce.example }"
+			       " { policy_string = max_age: 86400 }"},
+		{"postfix-sts testing.example", "NOTFOUND "},
+		{"postfix-sts fetchfail.example", "NOTFOUND "},
 		{"postfix .enforce.example", "NOTFOUND "},
 		{"postfix ", "NOTFOUND "},
 	};

@@ -116,5 +116,31 @@ else
 	fail=$((fail + 1))
 fi
 
+# Issue 14 item 7: the live check reads the daemon's configuration (-c FILE;
+# default /etc/mta-sts-milter.conf), flags override it.  Every case below
+# fails before any DNS query, so no network is needed.
+t "-c without a value -> 64" 64 - "c needs a value" -- "$CHECK" example.test -c
+t "-c missing file -> 78" 78 - "nonexistent.conf:0: cannot open" -- \
+	"$CHECK" example.test -c "$TMP/nonexistent.conf"
+printf 'Bogus yes\n' >"$TMP/bad.conf"
+t "-c file with an unknown option -> 78, FILE:LINE" 78 - "bad.conf:1: unknown option" -- \
+	"$CHECK" example.test -c "$TMP/bad.conf"
+printf 'UnboundConfig %s/conf-unbound.conf\n' "$TMP" >"$TMP/ub.conf"
+t "UnboundConfig from the file is used" 78 - "unbound config $TMP/conf-unbound.conf" -- \
+	"$CHECK" example.test -c "$TMP/ub.conf"
+t "--resolver-conf overrides UnboundConfig" 78 - "unbound config $TMP/flag-unbound.conf" -- \
+	"$CHECK" example.test -c "$TMP/ub.conf" --resolver-conf "$TMP/flag-unbound.conf"
+printf 'UnboundConfig none\nCAFile %s/conf-ca.pem\n' "$TMP" >"$TMP/ca.conf"
+t "CAFile from the file is used" 78 - "CA file $TMP/conf-ca.pem" -- \
+	"$CHECK" example.test -c "$TMP/ca.conf"
+t "--ca-file overrides CAFile" 78 - "CA file $TMP/flag-ca.pem" -- \
+	"$CHECK" example.test --ca-file "$TMP/flag-ca.pem" -c "$TMP/ca.conf"
+printf 'UnboundConfig none\nTrustAnchorFile %s/conf-ta.key\nCAFile %s/conf-ca.pem\n' "$TMP" "$TMP" \
+	>"$TMP/ta.conf"
+t "TrustAnchorFile from the file is used" 78 - "trust anchor $TMP/conf-ta.key" -- \
+	"$CHECK" example.test -c "$TMP/ta.conf"
+t "--trust-anchor overrides TrustAnchorFile" 78 - "CA file $TMP/conf-ca.pem" -- \
+	"$CHECK" example.test -c "$TMP/ta.conf" --trust-anchor none
+
 echo "1..$n"
 [ "$fail" -eq 0 ]
