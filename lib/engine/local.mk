@@ -18,4 +18,5 @@ lib_libmtasts_a_SOURCES += \
 	lib/engine/sts_override.c lib/engine/sts_override.h \
 	lib/engine/sts_verdict.c lib/engine/sts_verdict.h \
 	lib/engine/sts_source.h lib/engine/sts_source_net.c \
-	lib/engine/sts_mapreply.c lib/engine/sts_mapreply.h
+	lib/engine/sts_mapreply.c lib/engine/sts_mapreply.h \
+	lib/engine/sts_file.c lib/engine/sts_file.h
