@@ -42,6 +42,7 @@ struct conf {
 	/* process */
 	char *socket;
 	char *map_socket, *map_names;
+	char *metrics_socket, *control_socket; /* issue 17; NULL: off */
 	bool map_postfix_sts;
 	char *user;
 	char *pid_file;
