@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -105,14 +106,62 @@ ctl_printf(struct ctl_conn *k, const char *fmt, ...)
 	return ctl_write(k, buf, (size_t)n);
 }
 
+static int
+ms_left(const struct timespec *dl)
+{
+	struct timespec t;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (long long)(dl->tv_sec - t.tv_sec) * 1000 +
+	     (dl->tv_nsec - t.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+}
+
+/* Before closing: say we are done (SHUT_WR) and read away what the
+ * client still sends, for at most max_ms and 1 MiB, so that our last
+ * line reaches it (closing with unread input makes the kernel reset the
+ * connection, and the client may never see the reply). */
+static void
+drain(int fd, int max_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct timespec dl;
+	char junk[4096];
+	size_t got = 0;
+	ssize_t r;
+	int left;
+
+	(void)shutdown(fd, SHUT_WR);
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_nsec += (long)max_ms * 1000000L;
+	dl.tv_sec += dl.tv_nsec / 1000000000L;
+	dl.tv_nsec %= 1000000000L;
+	while (got < (1u << 20)) {
+		left = ms_left(&dl);
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			break;
+		r = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+}
+
 /* One line into k->line (no line end); 1 a line, 0 end of input, -1 a
  * timeout, an error or an overlong line (*why says). */
 int
 ctl_read_line(struct ctl_conn *k, size_t *len, const char **why)
 {
+	struct pollfd p = {.fd = k->fd, .events = POLLIN};
+	struct timespec dl;
 	char *nl;
 	ssize_t r;
 	size_t n, used;
+	int left;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += CONTROL_TIMEOUT_S;
 
 	for (;;) {
 		nl = memchr(k->buf, '\n', k->have);
@@ -137,7 +186,15 @@ ctl_read_line(struct ctl_conn *k, size_t *len, const char **why)
 			*why = "the daemon is stopping";
 			return -1;
 		}
-		r = recv(k->fd, k->buf + k->have, sizeof(k->buf) - k->have, 0);
+		/* the whole line within CONTROL_TIMEOUT_S, not each byte:
+		 * a client trickling one byte at a time is dropped too */
+		left = ms_left(&dl);
+		if (left <= 0 || poll(&p, 1, left) == 0) {
+			*why = "timeout: the client was too slow";
+			return -1;
+		}
+		r = recv(k->fd, k->buf + k->have, sizeof(k->buf) - k->have,
+			 MSG_DONTWAIT);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -180,6 +237,7 @@ conn_main(void *arg)
 		ctl_serve(k);
 	}
 	free(k);
+	drain(j->fd, 1000);
 	close(j->fd);
 	free(j);
 	pthread_mutex_lock(&c->lock);
@@ -220,6 +278,7 @@ accept_main(void *arg)
 			metrics_admin("error");
 			(void)send(fd, busy, sizeof(busy) - 1,
 				   MSG_NOSIGNAL | MSG_DONTWAIT);
+			drain(fd, 100); /* bounded: 100 ms */
 			close(fd);
 			continue;
 		}
