@@ -31,6 +31,7 @@ dist_check_SCRIPTS += tests/milter/lab-milter.sh
 TESTS += tests/milter/lab-recheck.sh
 dist_check_SCRIPTS += tests/milter/lab-recheck.sh
 # Metrics and the control socket in the lab (issue 17; root).
+EXTRA_DIST += doc/grafana-dashboard.json
 TESTS += tests/milter/lab-ops.sh
 dist_check_SCRIPTS += tests/milter/lab-ops.sh
 # Bounded input files: devices, FIFOs, caps (issue 17).
