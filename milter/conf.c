@@ -561,6 +561,7 @@ conf_load(const char *file, FILE *errs, char *why, size_t whylen)
 	bool seen[NOPTS] = {false};
 	char *line = NULL, msg[STS_WHY_MAX * 2];
 	size_t lineno = 0, cap = 0, total = 0;
+	enum sts_status st;
 	ssize_t got;
 	struct conf *c;
 	int nerr = 0;
@@ -568,8 +569,12 @@ conf_load(const char *file, FILE *errs, char *why, size_t whylen)
 
 	/* A regular file of at most CONF_MAX_FILE bytes: -c /dev/zero or a
 	 * FIFO fails at once instead of eating memory or blocking. */
-	if (sts_file_open(file, CONF_MAX_FILE, "configuration file", &f, msg,
-			  sizeof(msg)) != STS_OK) {
+	st = sts_file_open(file, CONF_MAX_FILE, "configuration file", &f, msg,
+			   sizeof(msg));
+	if (st != STS_OK) {
+		if (st != STS_INVALID) /* open(2) failed: errno says why */
+			snprintf(msg, sizeof(msg), "cannot open: %s",
+				 strerror(errno));
 		problem(errs, &nerr, why, whylen, file, 0, msg);
 		return NULL;
 	}

@@ -263,7 +263,7 @@ sts_cache_maybe_refresh(struct sts_cache *c, struct entry *e, time_t now,
 
 void
 sts_cache_fill_view(const struct entry *e, enum sts_cache_state state,
-	  struct sts_cache_view *out)
+		    struct sts_cache_view *out)
 {
 	size_t i;
 	const char *p;
@@ -365,9 +365,10 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 			    (!failed_recheck_due(c, e, now) ||
 			     !sts_cache_enqueue(c, e, STS_JOB_RECHECK))) {
 				sts_cache_fill_view(e,
-					  e->np == NP_NONE ? STS_CS_NONE
-							   : STS_CS_FAILED,
-					  out);
+						    e->np == NP_NONE
+							    ? STS_CS_NONE
+							    : STS_CS_FAILED,
+						    out);
 				break;
 			}
 		} else if ((e->flags & F_BUSY) == 0) {
@@ -388,9 +389,10 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 			/* not waited for: what is known, else pending */
 			if (e->np != NP_EMPTY && now < e->until)
 				sts_cache_fill_view(e,
-					  e->np == NP_NONE ? STS_CS_NONE
-							   : STS_CS_FAILED,
-					  out);
+						    e->np == NP_NONE
+							    ? STS_CS_NONE
+							    : STS_CS_FAILED,
+						    out);
 			else
 				sts_cache_fill_view(e, STS_CS_PENDING, out);
 			break;
@@ -424,8 +426,8 @@ fill_now(struct sts_cache *c, struct entry *e, time_t now, bool completed,
 	else if (completed)
 		fill_completed(e, now, out);
 	else if (e->np != NP_EMPTY && now < e->until)
-		sts_cache_fill_view(e, e->np == NP_NONE ? STS_CS_NONE : STS_CS_FAILED,
-			  out);
+		sts_cache_fill_view(
+			e, e->np == NP_NONE ? STS_CS_NONE : STS_CS_FAILED, out);
 	else
 		sts_cache_fill_view(e, STS_CS_PENDING, out);
 }

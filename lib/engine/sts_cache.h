@@ -295,7 +295,8 @@ bool sts_cache_peek(struct sts_cache *c, const char *domain,
  * for automatic retries).  A cached policy stays until the job's result
  * replaces it, under the usual rules (E3: a failed or invalid fetch
  * never does).  STS_OK queued; STS_TEMPFAIL already queued or running,
- * or stopping; STS_NOMEM no entry could be made. */
+ * or stopping; STS_NOMEM no entry could be made or the lookup queue is
+ * full. */
 enum sts_status sts_cache_kick(struct sts_cache *c, const char *domain);
 
 /* Drop everything cached for domain (an administrator's explicit act).

@@ -62,10 +62,11 @@ sts_cache_kick(struct sts_cache *c, const char *domain)
 	} else {
 		now = sts_cache_now(c);
 		e->next_try = 0;
-		sts_cache_enqueue(c, e,
-				  sts_cache_policy_valid(e, now)
-					  ? STS_JOB_REFRESH
-					  : STS_JOB_FULL);
+		if (!sts_cache_enqueue(c, e,
+				       sts_cache_policy_valid(e, now)
+					       ? STS_JOB_REFRESH
+					       : STS_JOB_FULL))
+			st = STS_NOMEM; /* the lookup queue is full */
 	}
 	pthread_mutex_unlock(&c->lock);
 	return st;
@@ -93,6 +94,7 @@ sts_cache_forget(struct sts_cache *c, const char *domain)
 		e->flags &= (uint8_t)~F_POLICY;
 		e->np = NP_EMPTY;
 		e->next_try = 0;
+		e->bad_id = 0;
 		free(e->err);
 		e->err = NULL;
 	}

@@ -128,7 +128,8 @@ sts_engine_refresh(struct sts_engine *e, const char *domain, char *why,
 		return sts_why(why, whylen, st,
 			       "%s: a fetch is already queued or running", dom);
 	if (st == STS_NOMEM)
-		return sts_why(why, whylen, st, "%s: out of memory", dom);
+		return sts_why(why, whylen, st,
+			       "%s: no room (the lookup queue is full)", dom);
 	return sts_why(why, whylen, STS_OK,
 		       "%s: fetch queued; a cached policy stays until a "
 		       "valid new one replaces it",

@@ -61,9 +61,11 @@ sts_file_open(const char *path, uint64_t max, const char *what, FILE **out,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		err = errno;
-		return sts_why(why, whylen,
-			       err == ENOENT ? STS_NOTFOUND : STS_TEMPFAIL,
-			       "%s %s: %s", what, path, strerror(err));
+		st = sts_why(why, whylen,
+			     err == ENOENT ? STS_NOTFOUND : STS_TEMPFAIL,
+			     "%s %s: %s", what, path, strerror(err));
+		errno = err; /* for callers with their own wording */
+		return st;
 	}
 	st = sts_file_check_fd(fd, path, max, what, why, whylen);
 	if (st != STS_OK) {

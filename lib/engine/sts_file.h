@@ -26,7 +26,8 @@
  * Open path for reading.  what names the file in the reason ("state
  * file").  STS_OK and *out; STS_NOTFOUND (does not exist), STS_TEMPFAIL
  * (other open/read errors), STS_INVALID (not a regular file, or larger
- * than max bytes: the reason names the cap).
+ * than max bytes: the reason names the cap).  When open(2) failed,
+ * errno is still its error on return.
  */
 enum sts_status sts_file_open(const char *path, uint64_t max, const char *what,
 			      FILE **out, char *why, size_t whylen);
