@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check_ctl.h"
+#include "conf.h"
 #include "sts_ctlcmd.h"
 
 const char check_ctl_usage[] =
@@ -100,11 +101,30 @@ send_warm(int fd, const char *path)
 	return send_all(fd, ".\n", 2) == 0 ? 0 : EX_IOERR;
 }
 
+/* The daemon's ControlSocket from its configuration file when that can
+ * be read and names one, else CHECK_CTL_SOCKET. */
+static const char *
+default_socket(char *buf, size_t len)
+{
+	char why[STS_WHY_MAX * 2];
+	struct conf *c = conf_load(CONF_DEFAULT_FILE, NULL, why, sizeof(why));
+	const char *s = CHECK_CTL_SOCKET;
+
+	if (c != NULL && c->control_socket != NULL &&
+	    strncmp(c->control_socket, "unix:", 5) == 0 &&
+	    strlen(c->control_socket + 5) < len) {
+		snprintf(buf, len, "%s", c->control_socket + 5);
+		s = buf;
+	}
+	conf_unref(c);
+	return s;
+}
+
 int
 check_ctl_main(int argc, char **argv)
 {
 	const char *sock = CHECK_CTL_SOCKET, *verb, *arg = NULL;
-	char req[STS_MAX_CTL_LINE + 2], last[4096], buf[65536];
+	char req[STS_MAX_CTL_LINE + 2], last[4096], buf[65536], path[108];
 	struct sockaddr_un sa;
 	size_t have = 0, llen = 0;
 	int i = 1, fd, rc, need;
@@ -114,6 +134,8 @@ check_ctl_main(int argc, char **argv)
 	if (i + 1 < argc && strcmp(argv[i], "-S") == 0) {
 		sock = argv[i + 1];
 		i += 2;
+	} else {
+		sock = default_socket(path, sizeof(path));
 	}
 	if (i >= argc)
 		return EX_USAGE;

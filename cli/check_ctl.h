@@ -1,8 +1,9 @@
 /*
  * cli/check_ctl.h - mta-sts-check's control-socket verbs (issue 17):
  * show DOMAIN, dump, refresh DOMAIN, forget DOMAIN, warm FILE|-, stats,
- * each with an optional -S SOCKET (default CHECK_CTL_SOCKET), talking to
- * the running daemon's ControlSocket (protocol: milter/control.h).
+ * each with an optional -S SOCKET (default: ControlSocket from
+ * /etc/mta-sts-milter.conf when it can be read, else CHECK_CTL_SOCKET), talking
+ * to the running daemon's ControlSocket (protocol: milter/control.h).
  */
 #ifndef CLI_CHECK_CTL_H
 #define CLI_CHECK_CTL_H
