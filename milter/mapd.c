@@ -305,8 +305,7 @@ send_reply(struct worker *w, struct conn *c, size_t len)
 	size_t n =
 		sts_netstring_format(w->reply, len, w->wire, sizeof(w->wire));
 
-	metrics_map_reply(w->reply, len);
-
+	metrics_map_reply(w->reply, len); /* issue 17 */
 	if (n > sizeof(w->wire))
 		return -1;
 	return send_all(w, c, w->wire, n);
