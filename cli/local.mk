@@ -6,7 +6,8 @@ bin_PROGRAMS += cli/mta-sts-check
 # /etc/mta-sts-milter.conf like the daemon (issue 14 item 7).
 cli_mta_sts_check_SOURCES = cli/mta-sts-check.c cli/check_live.c cli/check_live.h \
 	milter/conf.c milter/conf.h milter/log.c milter/log.h \
-	milter/sockspec.c milter/sockspec.h
+	milter/sockspec.c milter/sockspec.h \
+	cli/check_ctl.c cli/check_ctl.h
 cli_mta_sts_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 cli_mta_sts_check_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(IDN2_CFLAGS) $(UNBOUND_CFLAGS) $(MBEDTLS_CFLAGS)
 cli_mta_sts_check_LDADD = $(LIBMTASTS)

@@ -22,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "check_ctl.h"
 #include "check_live.h"
 #include "sts_domain.h"
 #include "sts_mx.h"
@@ -42,6 +43,7 @@ usage(FILE *f)
 {
 	fputs(usage_text, f);
 	fputs(check_live_usage, f);
+	fputs(check_ctl_usage, f);
 	fputs("  mta-sts-check --help | --version\n"
 	      "exit: 0 valid/match, 1 no match, 64 usage, 65 invalid, 66 "
 	      "unreadable FILE\n",
@@ -290,5 +292,7 @@ main(int argc, char **argv)
 		return cmd_record(argc, argv, 1);
 	if (strcmp(argv[1], "match") == 0)
 		return cmd_match(argc, argv);
+	if (check_ctl_verb(argv[1]))
+		return check_ctl_main(argc, argv);
 	return check_live_main(argc, argv);
 }

@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "log.h"
 #include "sockspec.h"
+#include "sts_file.h"
 
 enum otype {
 	O_STR,	  /* any non-empty string, "" allowed via default only */
@@ -60,6 +61,10 @@ static const struct opt opts[] = {
 	 RESTART | EMPTY_OK | MULTI},
 	{"MapNames", O_NAMES, F(map_names), "", 0, 0, RESTART | EMPTY_OK},
 	{"MapPostfixSTS", O_BOOL, F(map_postfix_sts), "no", 0, 0, RESTART},
+	{"MetricsSocket", O_SOCK, F(metrics_socket), "", 0, 0,
+	 RESTART | EMPTY_OK},
+	{"ControlSocket", O_SOCK, F(control_socket), "", 0, 0,
+	 RESTART | EMPTY_OK},
 	{"UserID", O_STR, F(user), "", 0, 0, RESTART | EMPTY_OK},
 	{"PidFile", O_PATH, F(pid_file), "", 0, 0, RESTART | EMPTY_OK},
 	{"UMask", O_OCTAL, F(umask), "007", 0, 0777, RESTART},
@@ -554,18 +559,22 @@ struct conf *
 conf_load(const char *file, FILE *errs, char *why, size_t whylen)
 {
 	bool seen[NOPTS] = {false};
-	char *line = NULL;
-	size_t lineno = 0, cap = 0;
+	char *line = NULL, msg[STS_WHY_MAX * 2];
+	size_t lineno = 0, cap = 0, total = 0;
+	enum sts_status st;
 	ssize_t got;
 	struct conf *c;
 	int nerr = 0;
 	FILE *f;
 
-	f = fopen(file, "re");
-	if (f == NULL) {
-		char msg[STS_WHY_MAX];
-
-		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
+	/* A regular file of at most CONF_MAX_FILE bytes: -c /dev/zero or a
+	 * FIFO fails at once instead of eating memory or blocking. */
+	st = sts_file_open(file, CONF_MAX_FILE, "configuration file", &f, msg,
+			   sizeof(msg));
+	if (st != STS_OK) {
+		if (st != STS_INVALID) /* open(2) failed: errno says why */
+			snprintf(msg, sizeof(msg), "cannot open: %s",
+				 strerror(errno));
 		problem(errs, &nerr, why, whylen, file, 0, msg);
 		return NULL;
 	}
@@ -580,13 +589,20 @@ conf_load(const char *file, FILE *errs, char *why, size_t whylen)
 		size_t n = (size_t)got;
 
 		lineno++;
+		total += n;
+		if (total > CONF_MAX_FILE) { /* it grew since it was opened */
+			problem(errs, &nerr, why, whylen, file, lineno,
+				"file larger than the cap of " CONF_MAX_FILE_S
+				" bytes");
+			break;
+		}
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
 		if (n > CONF_MAX_LINE) {
 			problem(errs, &nerr, why, whylen, file, lineno,
-				"line longer than 4096 bytes");
+				"line longer than the cap of 4096 bytes");
 			continue;
 		}
 		if (strlen(line) != n) {

@@ -31,6 +31,9 @@
 /* MapSocket may name this many sockets (issue 14 item 5: Postfix's
  * 8461 and sendmail's FEATURE(`sts') default 5461 at once). */
 #define CONF_MAX_MAP_SOCKETS 4
+/* The whole file (a full one with comments is ~10 KiB). */
+#define CONF_MAX_FILE (1024 * 1024)
+#define CONF_MAX_FILE_S "1048576"
 
 struct conf {
 	atomic_int refs; /* see conf_ref() */
@@ -39,6 +42,7 @@ struct conf {
 	/* process */
 	char *socket;
 	char *map_socket, *map_names;
+	char *metrics_socket, *control_socket; /* issue 17; NULL: off */
 	bool map_postfix_sts;
 	char *user;
 	char *pid_file;

@@ -12,6 +12,9 @@ milter_mta_sts_milter_SOURCES = \
 	milter/nodelay.c milter/nodelay.h \
 	milter/log.c milter/log.h \
 	milter/mapd.c milter/mapd.h \
-	milter/sockspec.c milter/sockspec.h
-milter_mta_sts_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
-milter_mta_sts_milter_LDADD = $(LIBMTASTS) $(MILTER_LIBS)
+	milter/sockspec.c milter/sockspec.h \
+	milter/metrics.c milter/metrics.h milter/metrics_http.c \
+	milter/control.c milter/control.h milter/control_int.h \
+	milter/control_cmd.c
+milter_mta_sts_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) $(MHD_CFLAGS)
+milter_mta_sts_milter_LDADD = $(LIBMTASTS) $(MILTER_LIBS) $(MHD_LIBS)

@@ -41,8 +41,10 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "control.h"
 #include "log.h"
 #include "mapd.h"
+#include "metrics.h"
 #include "milter.h"
 #include "nodelay.h"
 #include "pidfile.h"
@@ -123,6 +125,7 @@ check_engine(void *arg, const char *domain, const char *from,
 	     unsigned deadline_ms, struct sts_answer *out)
 {
 	sts_engine_check(arg, domain, from, deadline_ms, out);
+	metrics_verdict(out);
 }
 
 /* -n: the configuration was read; now the override file. */
@@ -299,6 +302,8 @@ main(int argc, char **argv)
 	struct sts_engine *engine;
 	struct mapd *mapd[CONF_MAX_MAP_SOCKETS] = {NULL};
 	size_t n_mapd = 0, i;
+	struct metrics_http *mh = NULL;
+	struct control *ctl = NULL;
 	struct conf *c;
 	pthread_t mt;
 	sigset_t sigs;
@@ -421,6 +426,16 @@ main(int argc, char **argv)
 		}
 	}
 
+	/* issue 17: both bound as root, served after the fork */
+	if (c->metrics_socket != NULL &&
+	    (mh = metrics_http_new(c->metrics_socket, why, sizeof(why))) ==
+		    NULL)
+		fail("MetricsSocket %s: %s", c->metrics_socket, why);
+	if (c->control_socket != NULL &&
+	    (ctl = control_new(c->control_socket, drop, uid, gid, why,
+			       sizeof(why))) == NULL)
+		fail("ControlSocket %s: %s", c->control_socket, why);
+
 	if (!foreground)
 		daemonize();
 	if (c->pid_file != NULL) {
@@ -450,6 +465,10 @@ main(int argc, char **argv)
 	log_msg(LOG_INFO, "socketmap server %s on %s",
 		n_mapd > 0 ? "listening" : "off",
 		c->map_socket != NULL ? c->map_socket : "-");
+	if (mh != NULL && metrics_http_start(mh, engine, why, sizeof(why)) != 0)
+		fail("MetricsSocket %s: %s", c->metrics_socket, why);
+	if (ctl != NULL && control_start(ctl, engine, why, sizeof(why)) != 0)
+		fail("ControlSocket %s: %s", c->control_socket, why);
 	conf_install(conf_ref(c));
 	if (pthread_create(&mt, NULL, milter_thread, NULL) != 0)
 		fail("cannot start the milter thread");
@@ -478,6 +497,8 @@ main(int argc, char **argv)
 		log_msg(LOG_WARNING, "state file not saved: %s", why);
 	for (i = 0; i < n_mapd; i++)
 		mapd_free(mapd[i]);
+	control_free(ctl);
+	metrics_http_stop(mh);
 	sts_engine_free(engine); /* saves the state file */
 	pidfile_close(pidfd, c->pid_file);
 	log_msg(LOG_NOTICE, "%s stopped", IDENT);

@@ -43,6 +43,7 @@
 #include "sockspec.h"
 #include "sts_engine.h"
 #include "sts_limits.h"
+#include "metrics.h"
 #include "sts_mapreply.h"
 #include "sts_netstring.h"
 #include "sts_status.h"
@@ -304,6 +305,7 @@ send_reply(struct worker *w, struct conn *c, size_t len)
 	size_t n =
 		sts_netstring_format(w->reply, len, w->wire, sizeof(w->wire));
 
+	metrics_map_reply(w->reply, len); /* issue 17 */
 	if (n > sizeof(w->wire))
 		return -1;
 	return send_all(w, c, w->wire, n);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "smfi.h"
 
 static const struct milter_env *glue_env;
@@ -78,6 +79,8 @@ sess(SMFICTX *ctx)
 		}
 		if (s == NULL)
 			log_msg(LOG_ERR, "out of memory for a session");
+		else
+			metrics_session(1);
 	}
 	return s;
 }
@@ -203,6 +206,8 @@ cb_abort(SMFICTX *ctx)
 static sfsistat
 cb_close(SMFICTX *ctx)
 {
+	if (smfi_getpriv(ctx) != NULL)
+		metrics_session(-1);
 	msess_free(smfi_getpriv(ctx));
 	smfi_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;

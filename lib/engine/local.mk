@@ -11,11 +11,15 @@ lib_libmtasts_a_SOURCES += \
 	lib/engine/sts_engine_jobs.c lib/engine/sts_engine_nexthop.c \
 	lib/engine/sts_engine_check.c lib/engine/sts_engine_lookup.c \
 	lib/engine/sts_engine_recheck.c \
+	lib/engine/sts_engine_admin.c lib/engine/sts_engine_admin.h \
+	lib/engine/sts_engine_metrics.h \
 	lib/engine/sts_cache.c lib/engine/sts_cache.h lib/engine/sts_cache_int.h \
 	lib/engine/sts_cache_table.c lib/engine/sts_cache_bulk.c \
+	lib/engine/sts_cache_admin.c \
 	lib/engine/sts_hopcache.c lib/engine/sts_hopcache.h lib/engine/sts_lru.h \
 	lib/engine/sts_persist.c lib/engine/sts_persist.h \
 	lib/engine/sts_override.c lib/engine/sts_override.h \
 	lib/engine/sts_verdict.c lib/engine/sts_verdict.h \
 	lib/engine/sts_source.h lib/engine/sts_source_net.c \
-	lib/engine/sts_mapreply.c lib/engine/sts_mapreply.h
+	lib/engine/sts_mapreply.c lib/engine/sts_mapreply.h \
+	lib/engine/sts_file.c lib/engine/sts_file.h

@@ -261,9 +261,9 @@ sts_cache_maybe_refresh(struct sts_cache *c, struct entry *e, time_t now,
 	return false;
 }
 
-static void
-fill_view(const struct entry *e, enum sts_cache_state state,
-	  struct sts_cache_view *out)
+void
+sts_cache_fill_view(const struct entry *e, enum sts_cache_state state,
+		    struct sts_cache_view *out)
 {
 	size_t i;
 	const char *p;
@@ -280,6 +280,7 @@ fill_view(const struct entry *e, enum sts_cache_state state,
 	out->max_age = e->max_age;
 	out->fetched_at = e->fetched_at;
 	out->expires_at = e->expires_at;
+	out->refresh_at = e->refresh_at;
 	out->n_mx = e->n_mx;
 	if (e->mx_len > 0)
 		memcpy(out->mxbuf, e->mx, e->mx_len);
@@ -295,16 +296,16 @@ static void
 fill_completed(const struct entry *e, time_t now, struct sts_cache_view *out)
 {
 	if (zero_age(e)) {
-		fill_view(e, STS_CS_POLICY, out);
+		sts_cache_fill_view(e, STS_CS_POLICY, out);
 		/* usable for this lookup only: the callers treat
 		 * now >= expires_at as expired */
 		out->expires_at = now + 1;
 		return;
 	}
 	if (e->np == NP_FAILED)
-		fill_view(e, STS_CS_FAILED, out);
+		sts_cache_fill_view(e, STS_CS_FAILED, out);
 	else /* NP_NONE, or NP_EMPTY: nothing usable */
-		fill_view(e, STS_CS_NONE, out);
+		sts_cache_fill_view(e, STS_CS_NONE, out);
 }
 
 /* C8: a domain in backoff after a failed fetch, with nothing cached,
@@ -349,7 +350,7 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 	for (;;) {
 		now = sts_cache_now(c);
 		if (sts_cache_policy_valid(e, now)) {
-			fill_view(e, STS_CS_POLICY, out);
+			sts_cache_fill_view(e, STS_CS_POLICY, out);
 			sts_cache_maybe_refresh(c, e, now, true);
 			break;
 		}
@@ -363,19 +364,20 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 			if ((e->flags & F_BUSY) == 0 &&
 			    (!failed_recheck_due(c, e, now) ||
 			     !sts_cache_enqueue(c, e, STS_JOB_RECHECK))) {
-				fill_view(e,
-					  e->np == NP_NONE ? STS_CS_NONE
-							   : STS_CS_FAILED,
-					  out);
+				sts_cache_fill_view(e,
+						    e->np == NP_NONE
+							    ? STS_CS_NONE
+							    : STS_CS_FAILED,
+						    out);
 				break;
 			}
 		} else if ((e->flags & F_BUSY) == 0) {
 			if (c->stop) {
-				fill_view(e, STS_CS_PENDING, out);
+				sts_cache_fill_view(e, STS_CS_PENDING, out);
 				break;
 			}
 			if (!sts_cache_enqueue(c, e, STS_JOB_FULL)) {
-				fill_view(e, STS_CS_PENDING, out);
+				sts_cache_fill_view(e, STS_CS_PENDING, out);
 				snprintf(out->why, sizeof(out->why),
 					 "lookup queue full (%zu jobs): not "
 					 "looked up",
@@ -386,12 +388,13 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 		if (deadline_ms == 0 || rc == ETIMEDOUT) {
 			/* not waited for: what is known, else pending */
 			if (e->np != NP_EMPTY && now < e->until)
-				fill_view(e,
-					  e->np == NP_NONE ? STS_CS_NONE
-							   : STS_CS_FAILED,
-					  out);
+				sts_cache_fill_view(e,
+						    e->np == NP_NONE
+							    ? STS_CS_NONE
+							    : STS_CS_FAILED,
+						    out);
 			else
-				fill_view(e, STS_CS_PENDING, out);
+				sts_cache_fill_view(e, STS_CS_PENDING, out);
 			break;
 		}
 		e->waiters++;
@@ -419,14 +422,14 @@ fill_now(struct sts_cache *c, struct entry *e, time_t now, bool completed,
 	memset(out, 0, offsetof(struct sts_cache_view, mx));
 	out->why[0] = '\0';
 	if (sts_cache_policy_valid(e, now))
-		fill_view(e, STS_CS_POLICY, out);
+		sts_cache_fill_view(e, STS_CS_POLICY, out);
 	else if (completed)
 		fill_completed(e, now, out);
 	else if (e->np != NP_EMPTY && now < e->until)
-		fill_view(e, e->np == NP_NONE ? STS_CS_NONE : STS_CS_FAILED,
-			  out);
+		sts_cache_fill_view(
+			e, e->np == NP_NONE ? STS_CS_NONE : STS_CS_FAILED, out);
 	else
-		fill_view(e, STS_CS_PENDING, out);
+		sts_cache_fill_view(e, STS_CS_PENDING, out);
 }
 
 enum sts_cache_recheck

@@ -125,6 +125,7 @@ struct sts_cache_view {
 	enum sts_mode mode;
 	uint32_t max_age;
 	time_t fetched_at, expires_at, last_attempt;
+	time_t refresh_at; /* POLICY: proactive refresh due (E5) */
 	size_t n_mx;
 	const char *mx[STS_MAX_POLICY_MX]; /* point into mxbuf */
 	char mxbuf[STS_MAX_POLICY_MX * STS_DOMAIN_BUFSZ];
@@ -280,5 +281,36 @@ void sts_cache_insert_many(struct sts_cache *c,
 void sts_cache_reserve(struct sts_cache *c, size_t n);
 
 void sts_cache_stats(struct sts_cache *c, struct sts_cache_stats *out);
+
+/* --- administration (sts_cache_admin.c) --- */
+
+/* A copy of the entry for domain as it is, without queuing anything and
+ * without touching its LRU position.  false: no entry.  *busy: a job
+ * for it is queued or running. */
+bool sts_cache_peek(struct sts_cache *c, const char *domain,
+		    struct sts_cache_view *out, bool *busy);
+
+/* Queue a fetch of domain now, ignoring the failure backoff (an
+ * administrator asked; RFC 8461 3.3's "at most once per 5 minutes" is
+ * for automatic retries).  A cached policy stays until the job's result
+ * replaces it, under the usual rules (E3: a failed or invalid fetch
+ * never does).  STS_OK queued; STS_TEMPFAIL already queued or running,
+ * or stopping; STS_NOMEM no entry could be made or the lookup queue is
+ * full. */
+enum sts_status sts_cache_kick(struct sts_cache *c, const char *domain);
+
+/* Drop everything cached for domain (an administrator's explicit act).
+ * An entry a job or a waiter still uses is emptied, not freed.  true:
+ * there was something to forget. */
+bool sts_cache_forget(struct sts_cache *c, const char *domain);
+
+/* Entries by kind, counted chunk by chunk like the sweep. */
+struct sts_cache_census {
+	size_t policy[3]; /* unexpired policies by enum sts_mode */
+	size_t negative;  /* "publishes no policy" entries */
+	size_t failed;	  /* failed discovery/fetch, nothing cached */
+	size_t busy;	  /* queued or in flight */
+};
+void sts_cache_census(struct sts_cache *c, struct sts_cache_census *out);
 
 #endif /* STS_CACHE_H */

@@ -5,6 +5,8 @@
  *   sts_cache_table.c  the hash table and the LRU list
  *   sts_cache_bulk.c   whole-table walks: the refresh sweep, the state
  *                      file's foreach/insert, reserve, statistics
+ *   sts_cache_admin.c  what an administrator asks for: peek, refresh now,
+ *                      forget, and the census for the metrics
  * Every function here expects c->lock held (sts_cache.h: locking).
  */
 #ifndef STS_CACHE_INT_H
@@ -83,6 +85,8 @@ bool sts_cache_set_policy(struct entry *e, const char *id, enum sts_mode mode,
 void sts_cache_set_times(struct sts_cache *c, struct entry *e, time_t fetched);
 bool sts_cache_policy_valid(struct entry *e, time_t now);
 /* Queue e's job: false when it belongs on the lo queue and that is full. */
+void sts_cache_fill_view(const struct entry *e, enum sts_cache_state state,
+			 struct sts_cache_view *out);
 bool sts_cache_enqueue(struct sts_cache *c, struct entry *e,
 		       enum sts_job_kind kind);
 uint32_t sts_cache_id_hash(const char *id);

@@ -308,15 +308,22 @@ enum sts_status
 sts_engine_save(struct sts_engine *e, char *why, size_t whylen)
 {
 	enum sts_status st;
+	struct timespec t0;
 	size_t n = 0;
 
 	if (e->state_file == NULL)
 		return sts_why(why, whylen, STS_OK, "no state file");
 	pthread_mutex_lock(&e->save_lock);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	st = sts_persist_save(e->cache, e->state_file, &n, why, whylen);
+	sts_met_observe(&e->met.save_lat,
+			(uint64_t)sts_engine_ms_since(&t0) * 1000);
 	pthread_mutex_unlock(&e->save_lock);
-	if (st != STS_OK)
+	sts_met_inc(&e->met.saves);
+	if (st != STS_OK) {
+		sts_met_inc(&e->met.save_failures);
 		sts_engine_emit(e, STS_EV_ERROR, NULL, why);
+	}
 	return st;
 }
 

@@ -75,6 +75,8 @@ sts_engine_check(struct sts_engine *e, const char *domain, const char *from,
 	    in.action == STS_OV_DEFER || in.action == STS_OV_REJECT)
 		goto decide; /* decided without looking anything up */
 	sts_cache_get(e->cache, out->domain, deadline_ms, v);
+	if (v->state == STS_CS_PENDING)
+		sts_met_inc(&e->met.deadline_missed[STS_MET_DOOR_CHECK]);
 again:
 	mode = STS_MODE_NONE;
 	published = false;
@@ -105,6 +107,9 @@ again:
 			e, out->domain, mx, n_mx, &t0, deadline_ms, m, host);
 		in.mxset = m;
 		in.host = host;
+		if (!in.have_mx)
+			sts_met_inc(
+				&e->met.deadline_missed[STS_MET_DOOR_CHECK]);
 	}
 decide:
 	sts_verdict(&in, out);

@@ -13,6 +13,8 @@
  *   sts_engine_lookup.c   the policy map's door (delivery-time policy)
  *   sts_engine_recheck.c  both doors: the TXT id re-check before a
  *                         failure from a cached policy (RFC 8461 5.1)
+ *   sts_engine_admin.c    the administrator's door (show, dump, refresh,
+ *                         forget) and the metrics snapshot
  * The network is reached only through struct sts_source (sts_source.h),
  * which the caller passes to sts_engine_new(); sts_source_net.c builds the
  * real one, so the unit tests link the engine without lib/net.
@@ -34,6 +36,7 @@
 
 #include "sts_cache.h"
 #include "sts_engine.h"
+#include "sts_engine_metrics.h"
 #include "sts_hopcache.h"
 #include "sts_override.h"
 #include "sts_source.h"
@@ -59,7 +62,8 @@ struct sts_engine {
 	pthread_mutex_t hlp_lock;  /* background next-hop gatherers */
 	pthread_cond_t hlp_cond;
 	unsigned helpers;
-	uint64_t n_mx, n_probe; /* statistics (atomic) */
+	uint64_t n_mx, n_probe;	     /* statistics (atomic) */
+	struct sts_met_counters met; /* sts_engine_metrics.h (atomic) */
 };
 
 /* Lifetimes of next-hop state (seconds): the MX answer's TTL within
@@ -120,5 +124,15 @@ enum sts_cache_recheck sts_engine_recheck(struct sts_engine *e, const char *dom,
  * policy's patterns (the policy may be out of date: re-check it). */
 bool sts_engine_mx_stale(const struct sts_source_mx *m, const char *const *mx,
 			 size_t n_mx);
+
+/* sts_engine_nexthop.c, for sts_engine_admin.c */
+/* Cached next-hop state / probe result, never looked up (false: none
+ * cached); forget both for a domain (the control socket's forget). */
+bool sts_engine_nexthop_peek(struct sts_engine *e, const char *dom,
+			     struct sts_source_mx *m,
+			     enum sts_dane_state *dane);
+bool sts_engine_probe_peek(struct sts_engine *e, const char *host,
+			   enum sts_probe_state *p, enum sts_rpt *rpt);
+void sts_engine_nexthop_forget(struct sts_engine *e, const char *dom);
 
 #endif /* STS_ENGINE_INT_H */

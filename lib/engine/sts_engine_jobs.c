@@ -29,6 +29,18 @@ due(const struct timespec *t0, unsigned secs)
 	return ms >= (long long)secs * 1000;
 }
 
+static uint64_t
+us_since(const struct timespec *t0)
+{
+	struct timespec t;
+	long long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	us = (long long)(t.tv_sec - t0->tv_sec) * 1000000 +
+	     (t.tv_nsec - t0->tv_nsec) / 1000;
+	return us < 0 ? 0 : (uint64_t)us;
+}
+
 struct prefetch {
 	struct sts_engine *e;
 	char domain[STS_DOMAIN_BUFSZ];
@@ -126,15 +138,22 @@ worker_loop(struct sts_engine *e, bool cached_only)
 	struct sts_record rec;
 	struct sts_policy *pol;
 	char ev[STS_WHY_MAX * 2];
+	struct timespec t0;
 	int lvl;
 
 	while (sts_cache_take_job(e->cache, cached_only, &job)) {
 		memset(&res, 0, sizeof(res));
 		memset(&rec, 0, sizeof(rec));
 		pol = NULL;
+		if ((unsigned)job.kind < 3)
+			sts_met_inc(&e->met.jobs[job.kind]);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		res.disc = e->src.discover(e->src.arg, job.domain,
 					   e->conf.dns_timeout_ms, &rec,
 					   res.why, sizeof(res.why));
+		sts_met_observe(&e->met.txt_lat, us_since(&t0));
+		if ((unsigned)res.disc < STS_STATUS_COUNT)
+			sts_met_inc(&e->met.txt[res.disc]);
 		if (res.disc == STS_OK) {
 			memcpy(res.id, rec.id, sizeof(res.id));
 			/* E2: a recheck with the same id needs no fetch;
@@ -147,10 +166,13 @@ worker_loop(struct sts_engine *e, bool cached_only)
 				res.fetched = true;
 				res.rpt = STS_RPT_NONE;
 				prefetch_start(e, job.domain);
+				clock_gettime(CLOCK_MONOTONIC, &t0);
 				res.fetch = e->src.fetch(
 					e->src.arg, job.domain,
 					e->conf.fetch_timeout_ms, &pol,
 					&res.rpt, res.why, sizeof(res.why));
+				sts_met_observe(&e->met.fetch_lat,
+						us_since(&t0));
 				if (res.fetch == STS_OK && pol == NULL)
 					res.fetch = sts_why(
 						res.why, sizeof(res.why),
@@ -159,6 +181,8 @@ worker_loop(struct sts_engine *e, bool cached_only)
 				res.policy = pol;
 			}
 		}
+		if (res.fetched && (unsigned)res.fetch < STS_STATUS_COUNT)
+			sts_met_inc(&e->met.fetch[res.fetch]);
 		lvl = sts_cache_complete(e->cache, &job, &res, ev, sizeof(ev));
 		sts_policy_free(pol);
 		sts_engine_emit(e, (enum sts_event_level)lvl, job.domain, ev);

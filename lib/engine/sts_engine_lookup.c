@@ -137,6 +137,7 @@ again:
 	} else {
 		/* still unknown: TEMPFAIL, which the map answers as "no
 		 * policy yet" (a new domain is not deferred) */
+		sts_met_inc(&e->met.deadline_missed[STS_MET_DOOR_LOOKUP]);
 		out->status = sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
 				      "fetch pending%s%s",
 				      v->why[0] ? ": " : "", v->why);

@@ -229,6 +229,7 @@ probe_host(struct sts_engine *e, const char *host, const struct timespec *t0,
 	enum sts_hc_result r;
 	enum sts_probe_state p;
 	unsigned l, ttl = e->conf.probe_cache_ttl;
+	struct timespec pt0;
 
 	snprintf(key, sizeof(key), "p:%s", host);
 	r = sts_hopcache_get(e->hops, key, sts_cache_now(e->cache),
@@ -242,8 +243,15 @@ probe_host(struct sts_engine *e, const char *host, const struct timespec *t0,
 	l = sts_engine_left(t0, deadline_ms);
 	if (l > 0)
 		__atomic_add_fetch(&e->n_probe, 1, __ATOMIC_RELAXED);
+	clock_gettime(CLOCK_MONOTONIC, &pt0);
 	p = l == 0 ? STS_PROBE_NOT_DONE
 		   : e->src.probe(e->src.arg, host, l, rpt, w, sizeof(w));
+	if (l > 0) {
+		sts_met_observe(&e->met.probe_lat,
+				(uint64_t)sts_engine_ms_since(&pt0) * 1000);
+		if ((unsigned)p < 4)
+			sts_met_inc(&e->met.probe[p]);
+	}
 	if (r == STS_HC_NOMEM)
 		return p;
 	if (p == STS_PROBE_TEMPFAIL && ttl > NH_TTL_FAIL)
@@ -292,4 +300,72 @@ sts_engine_nexthop_gather(struct sts_engine *e, const char *dom,
 			break; /* one good candidate is enough */
 	}
 	return true;
+}
+
+/* --- what the administrator sees (sts_engine_admin.c) ---------------------
+ * Peeks never look anything up: a missing key handed to us (MINE) is
+ * given straight back. */
+
+static enum sts_hc_result
+peek(struct sts_engine *e, const char *key, void *buf, size_t *len)
+{
+	enum sts_hc_result r;
+
+	r = sts_hopcache_get(e->hops, key, sts_cache_now(e->cache), 0, buf,
+			     len);
+	if (r == STS_HC_MINE)
+		sts_hopcache_abandon(e->hops, key);
+	return r;
+}
+
+bool
+sts_engine_nexthop_peek(struct sts_engine *e, const char *dom,
+			struct sts_source_mx *m, enum sts_dane_state *dane)
+{
+	char key[STS_DOMAIN_BUFSZ + 2], *buf = malloc(NH_BUFSZ);
+	size_t len = NH_BUFSZ;
+	bool ok;
+
+	if (buf == NULL)
+		return false;
+	snprintf(key, sizeof(key), "m:%s", dom);
+	ok = peek(e, key, buf, &len) == STS_HC_HIT &&
+	     nh_unpack(buf, len, m, dane);
+	free(buf);
+	return ok;
+}
+
+bool
+sts_engine_probe_peek(struct sts_engine *e, const char *host,
+		      enum sts_probe_state *p, enum sts_rpt *rpt)
+{
+	char key[STS_DOMAIN_BUFSZ + 2];
+	uint8_t v[2];
+	size_t len = sizeof(v);
+
+	snprintf(key, sizeof(key), "p:%s", host);
+	if (peek(e, key, v, &len) != STS_HC_HIT || len != sizeof(v))
+		return false;
+	*p = (enum sts_probe_state)v[0];
+	*rpt = (enum sts_rpt)v[1];
+	return true;
+}
+
+void
+sts_engine_nexthop_forget(struct sts_engine *e, const char *dom)
+{
+	char key[STS_DOMAIN_BUFSZ + 2];
+	struct sts_source_mx *m = malloc(sizeof(*m));
+	enum sts_dane_state dane[STS_MAX_MX];
+	size_t i;
+
+	/* an already expired value: the next lookup starts afresh */
+	if (m != NULL && sts_engine_nexthop_peek(e, dom, m, dane))
+		for (i = 0; i < m->n; i++) {
+			snprintf(key, sizeof(key), "p:%s", m->host[i].name);
+			sts_hopcache_put(e->hops, key, "", 0, 1);
+		}
+	free(m);
+	snprintf(key, sizeof(key), "m:%s", dom);
+	sts_hopcache_put(e->hops, key, "", 0, 1);
 }

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "sts_domain.h"
+#include "sts_file.h"
 #include "sts_override.h"
 
 struct rule {
@@ -482,13 +483,11 @@ sts_override_load(const char *path, struct sts_override **out, char *why,
 	int err;
 
 	*out = NULL;
-	f = fopen(path, "r");
-	if (f == NULL) {
-		err = errno;
-		return sts_why(why, whylen,
-			       err == ENOENT ? STS_NOTFOUND : STS_TEMPFAIL,
-			       "%s: %s", path, strerror(err));
-	}
+	/* a regular file within the cap: never /dev/zero or a FIFO */
+	st = sts_file_open(path, STS_MAX_OVERRIDE_FILE, "override file", &f,
+			   why, whylen);
+	if (st != STS_OK)
+		return st;
 	buf = malloc(STS_MAX_OVERRIDE_FILE + 1);
 	if (buf == NULL) {
 		fclose(f);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sts_domain.h"
+#include "sts_file.h"
 #include "sts_mx.h"
 #include "sts_persist.h"
 
@@ -677,21 +678,22 @@ sts_persist_load(struct sts_cache *c, const char *path,
 	bool toolong;
 	struct batch *b;
 	struct stat fst;
+	enum sts_status st;
+	uint64_t total = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	line = malloc(STS_PERSIST_MAX_LINE + 2);
 	if (line == NULL)
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
-	f = fopen(path, "re");
-	if (f != NULL)
-		(void)setvbuf(f, NULL, _IOFBF, 1 << 20);
-	if (f == NULL) {
-		err = errno;
+	/* a regular file within STS_PERSIST_MAX_FILE (never /dev/zero, a
+	 * FIFO or a device): such a file is refused, not moved aside */
+	st = sts_file_open(path, STS_PERSIST_MAX_FILE, "state file", &f, why,
+			   whylen);
+	if (st != STS_OK) {
 		free(line);
-		return sts_why(why, whylen,
-			       err == ENOENT ? STS_NOTFOUND : STS_TEMPFAIL,
-			       "state file %s: %s", path, strerror(err));
+		return st;
 	}
+	(void)setvbuf(f, NULL, _IOFBF, 1 << 20);
 	n = read_line(f, line, &toolong);
 	if (n == 0 || toolong || !header_ok(line, n, hw, sizeof(hw))) {
 		fclose(f);
@@ -724,6 +726,12 @@ sts_persist_load(struct sts_cache *c, const char *path,
 		char *s = b->text + b->used;
 
 		l.line++;
+		total += n;
+		if (total > STS_PERSIST_MAX_FILE) { /* it grew after fstat */
+			drop(&l, "file larger than the cap of %llu bytes",
+			     (unsigned long long)STS_PERSIST_MAX_FILE);
+			break;
+		}
 		if (toolong) {
 			drop(&l, "line longer than %u bytes",
 			     STS_PERSIST_MAX_LINE);

@@ -45,6 +45,9 @@
 #define STS_PERSIST_FORMAT "mta-sts-milter-state"
 /* A line longer than this cannot be a valid entry (64 mx of 253). */
 #define STS_PERSIST_MAX_LINE (64u * 1024)
+/* The whole file: about 100 bytes per entry, so 1 GiB holds ten million
+ * typical entries (a million even at 1 KiB each); larger is not ours. */
+#define STS_PERSIST_MAX_FILE (1024ull * 1024 * 1024)
 #define STS_PERSIST_MAX_WARN 10
 
 struct sts_persist_report {

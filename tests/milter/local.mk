@@ -30,6 +30,13 @@ dist_check_SCRIPTS += tests/milter/lab-milter.sh
 # A policy change (new id, new MX) is seen at the next message (issue 13).
 TESTS += tests/milter/lab-recheck.sh
 dist_check_SCRIPTS += tests/milter/lab-recheck.sh
+# Metrics and the control socket in the lab (issue 17; root).
+EXTRA_DIST += doc/grafana-dashboard.json
+TESTS += tests/milter/lab-ops.sh
+dist_check_SCRIPTS += tests/milter/lab-ops.sh
+# Bounded input files: devices, FIFOs, caps (issue 17).
+TESTS += tests/milter/bounded-files.sh
+dist_check_SCRIPTS += tests/milter/bounded-files.sh
 # The documentation follows the option table.
 TESTS += tests/milter/docs.sh
 dist_check_SCRIPTS += tests/milter/docs.sh

@@ -1,7 +1,8 @@
 # tests/unit: table-driven tests of the lib/ parsing core ([core]), and
 # cli.sh, which runs the built mta-sts-check.  Every program speaks TAP.
 core_unit_tests = tests/unit/test_policy tests/unit/test_record \
-	tests/unit/test_tlsrpt tests/unit/test_mx tests/unit/test_domain
+	tests/unit/test_tlsrpt tests/unit/test_mx tests/unit/test_domain \
+	tests/unit/test_ctlcmd
 check_PROGRAMS += $(core_unit_tests)
 TESTS += $(core_unit_tests) tests/unit/cli.sh
 dist_check_SCRIPTS += tests/unit/cli.sh
@@ -15,6 +16,8 @@ tests_unit_test_mx_SOURCES = tests/unit/test_mx.c tests/tap.h
 tests_unit_test_mx_LDADD = $(LIBMTASTS)
 tests_unit_test_domain_SOURCES = tests/unit/test_domain.c tests/tap.h
 tests_unit_test_domain_LDADD = $(LIBMTASTS)
+tests_unit_test_ctlcmd_SOURCES = tests/unit/test_ctlcmd.c tests/tap.h
+tests_unit_test_ctlcmd_LDADD = $(LIBMTASTS)
 # Sample policies: used by cli.sh and by the README demo.
 EXTRA_DIST += tests/data/policy-enforce.txt tests/data/policy-enforce-crlf.txt \
 	tests/data/policy-testing.txt tests/data/policy-none.txt \

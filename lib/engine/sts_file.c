@@ -1,0 +1,86 @@
+/*
+ * sts_file.c - bounded, regular-file-only input files (sts_file.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sts_file.h"
+
+static const char *
+kind(mode_t m)
+{
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISDIR(m))
+		return "a directory";
+	return "not a regular file";
+}
+
+enum sts_status
+sts_file_check_fd(int fd, const char *path, uint64_t max, const char *what,
+		  char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return sts_why(why, whylen, STS_TEMPFAIL, "%s %s: %s", what,
+			       path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sts_why(why, whylen, STS_INVALID,
+			       "%s %s: %s, not a regular file", what, path,
+			       kind(st.st_mode));
+	if ((uint64_t)st.st_size > max)
+		return sts_why(why, whylen, STS_INVALID,
+			       "%s %s: %llu bytes, larger than the cap of "
+			       "%llu bytes",
+			       what, path, (unsigned long long)st.st_size,
+			       (unsigned long long)max);
+	return STS_OK;
+}
+
+enum sts_status
+sts_file_open(const char *path, uint64_t max, const char *what, FILE **out,
+	      char *why, size_t whylen)
+{
+	enum sts_status st;
+	int fd, fl, err;
+
+	*out = NULL;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		err = errno;
+		st = sts_why(why, whylen,
+			     err == ENOENT ? STS_NOTFOUND : STS_TEMPFAIL,
+			     "%s %s: %s", what, path, strerror(err));
+		errno = err; /* for callers with their own wording */
+		return st;
+	}
+	st = sts_file_check_fd(fd, path, max, what, why, whylen);
+	if (st != STS_OK) {
+		close(fd);
+		return st;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	*out = fdopen(fd, "r");
+	if (*out == NULL) {
+		err = errno;
+		close(fd);
+		return sts_why(why, whylen, STS_TEMPFAIL, "%s %s: %s", what,
+			       path, strerror(err));
+	}
+	return STS_OK;
+}
