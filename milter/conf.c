@@ -120,7 +120,7 @@ static const struct opt opts[] = {
 	{"SharedCache", O_REDIS, F(shared_cache), "", 0, 0, RESTART | EMPTY_OK},
 	{"SharedCachePasswordFile", O_PATH, F(shared_password_file), "", 0, 0,
 	 RESTART | EMPTY_OK},
-	{"SharedCacheTimeout", O_MS, F(shared_timeout_ms), "250ms", 10, 5000,
+	{"SharedCacheTimeout", O_MS, F(shared_timeout_ms), "500ms", 10, 5000,
 	 RESTART},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

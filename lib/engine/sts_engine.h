@@ -165,7 +165,7 @@ struct sts_engine_conf {
 	 * "" -- none, and no Redis code runs */
 	const char *shared_cache;    /* redis://... or unix:/... */
 	const char *shared_password; /* replaces the URL's (NULL: none) */
-	unsigned shared_timeout_ms;  /* per Redis command (0: 250) */
+	unsigned shared_timeout_ms;  /* per Redis command (0: 500) */
 	struct sts_reactions react;
 	sts_event_fn *event; /* optional */
 	void *event_arg;

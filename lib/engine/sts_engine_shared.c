@@ -10,9 +10,10 @@
  *        shared entry is a cached policy like one from the state file:
  *        RFC 8461 5.1 lets a sender use a cached, unexpired policy, and
  *        the TXT check it skips is one another node made moments ago.
- *     2. otherwise take the fleet lock (SET NX PX); if another node holds
- *        it, poll for its result (or for the lock to come free) until
- *        the lock would expire, then go on alone;
+ *     2. otherwise take the fleet lock (SET NX PX) and read the entry
+ *        once more (the holder may have finished in between); if another
+ *        node holds it, poll for its result (or for the lock to come
+ *        free) until the lock would expire, then go on alone;
  *     3. discover; the same id as a stale shared entry: its policy is
  *        current (E2), no fetch; a new id: fetch;
  *     4. write the result (a policy, or "no policy" on NOTFOUND) and
@@ -65,7 +66,15 @@ announce(void *arg, const char *domain, const struct sts_shentry *ent)
 	r.expires_at = (time_t)ent->fetched + (time_t)ent->policy->max_age;
 	r.n_mx = ent->policy->n_mx;
 	r.mx = (const char *const *)ent->policy->mx;
-	(void)sts_cache_insert(e->cache, &r);
+	if (sts_cache_insert(e->cache, &r) == STS_OK) {
+		char msg[STS_WHY_MAX];
+
+		snprintf(msg, sizeof(msg),
+			 "shared cache announced id=%s mode=%s max_age=%u "
+			 "mx=%zu (kept if newer than the cached one)",
+			 ent->id, sts_mode_str(r.mode), r.max_age, r.n_mx);
+		sts_engine_emit(e, STS_EV_DEBUG, domain, msg);
+	}
 }
 
 enum sts_status
@@ -161,14 +170,20 @@ claim(struct sts_engine *e, const struct sts_cache_job *job,
 	enum sts_status st;
 	time_t now;
 
+	bool locked;
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		st = sts_shared_lock(e->shared, job->domain, ttl, token);
-		if (st == STS_OK)
-			return LOCKED;
-		if (st != STS_NOTFOUND || sts_engine_ms_since(&t0) > ttl)
+		locked = st == STS_OK;
+		if (!locked &&
+		    (st != STS_NOTFOUND || sts_engine_ms_since(&t0) > ttl))
 			return ALONE;
-		nanosleep(&nap, NULL);
+		if (!locked)
+			nanosleep(&nap, NULL);
+		/* also right after taking the lock: the node that held it
+		 * may have written its result between our first read and
+		 * our SET NX */
 		st = sts_shared_get(e->shared, job->domain, &s, why,
 				    sizeof(why));
 		now = sts_cache_now(e->cache);
@@ -176,9 +191,14 @@ claim(struct sts_engine *e, const struct sts_cache_job *job,
 		    (want_id == NULL ? fresh(e, &s, now)
 				     : !s.none && strcmp(s.id, want_id) == 0)) {
 			use(res, &s, pol, now);
+			if (locked)
+				sts_shared_unlock(e->shared, job->domain,
+						  token);
 			return DONE;
 		}
 		sts_shentry_clear(&s);
+		if (locked)
+			return LOCKED;
 		if (st == STS_TEMPFAIL)
 			return ALONE;
 	}

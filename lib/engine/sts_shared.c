@@ -56,6 +56,7 @@ struct sts_shared {
 	struct pending pend[STS_SHARED_PENDING];
 	unsigned pend_next;
 	atomic_uint_fast64_t gets, hits, writes, errors, invalid, announced;
+	char node[STS_SHARED_TOKEN]; /* random: this process's writer id */
 	atomic_bool stop;
 	pthread_t sub;
 	bool sub_started;
@@ -305,11 +306,13 @@ static enum sts_status
 write_entry(struct sts_shared *sh, const char *domain, const char *val,
 	    size_t len, unsigned long ttl_ms, char *why, size_t whylen)
 {
-	char k[STS_DOMAIN_BUFSZ + 80], ch[96];
+	char k[STS_DOMAIN_BUFSZ + 80], ch[96], msg[STS_DOMAIN_BUFSZ + 40];
 	struct sts_redis *r;
 	unsigned slot;
 	enum sts_status st;
 
+	/* "<domain> <node>": a node ignores its own announcements */
+	snprintf(msg, sizeof(msg), "%s %s", domain, sh->node);
 	r = take(sh, &slot, why, whylen);
 	if (r == NULL)
 		return STS_TEMPFAIL;
@@ -318,7 +321,7 @@ write_entry(struct sts_shared *sh, const char *domain, const char *val,
 			   why, whylen);
 	if (st == STS_OK) {
 		snprintf(ch, sizeof(ch), "%sannounce", sh->prefix);
-		st = sts_redis_publish(r, sh->conf.timeout_ms, ch, domain, why,
+		st = sts_redis_publish(r, sh->conf.timeout_ms, ch, msg, why,
 				       whylen);
 	}
 	give(sh, slot, r, why);
@@ -435,13 +438,17 @@ pend_flush(struct sts_shared *sh)
 /* --- subscriber ---------------------------------------------------------- */
 
 static void
-on_message(struct sts_shared *sh, const char *domain)
+on_message(struct sts_shared *sh, char *msg)
 {
 	struct sts_shentry e;
-	char why[STS_WHY_MAX];
+	char why[STS_WHY_MAX], *node = strchr(msg, ' ');
+	const char *domain = msg;
 
-	if (!sts_domain_valid(domain))
+	if (node == NULL)
 		return; /* not one of ours: ignore */
+	*node++ = '\0';
+	if (strcmp(node, sh->node) == 0 || !sts_domain_valid(domain))
+		return; /* our own write, or not one of ours */
 	atomic_fetch_add(&sh->announced, 1);
 	if (sts_shared_get(sh, domain, &e, why, sizeof(why)) != STS_OK)
 		return;
@@ -455,7 +462,7 @@ sub_main(void *arg)
 {
 	struct sts_shared *sh = arg;
 	struct sts_redis *r = NULL;
-	char ch[96], msg[STS_DOMAIN_BUFSZ + 1], why[STS_WHY_MAX];
+	char ch[96], msg[STS_DOMAIN_BUFSZ + 40], why[STS_WHY_MAX];
 	unsigned wait = 0, i;
 	time_t next_flush = 0;
 	enum sts_status st;
@@ -524,7 +531,7 @@ sts_shared_new(const struct sts_shared_conf *conf, char *why, size_t whylen)
 	}
 	sh->conf = *conf;
 	if (sh->conf.timeout_ms == 0)
-		sh->conf.timeout_ms = 250;
+		sh->conf.timeout_ms = 500;
 	sh->nconns = conf->conns == 0	       ? 4
 		     : conf->conns > MAX_CONNS ? MAX_CONNS
 					       : conf->conns;
@@ -543,6 +550,15 @@ sts_shared_new(const struct sts_shared_conf *conf, char *why, size_t whylen)
 		}
 		snprintf(sh->url.pass, sizeof(sh->url.pass), "%s",
 			 conf->password);
+	}
+	{
+		unsigned char rnd[8];
+		unsigned i;
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			memset(rnd, 0, sizeof(rnd));
+		for (i = 0; i < sizeof(rnd); i++)
+			snprintf(sh->node + 2 * i, 3, "%02x", rnd[i]);
 	}
 	pthread_mutex_init(&sh->lock, NULL);
 	if (pthread_create(&sh->sub, NULL, sub_main, sh) != 0) {

@@ -11,9 +11,10 @@
  * domain publishes no policy", kept negative_ttl); single-flight across
  * the fleet through "<prefix>l:<domain>", a lock set with SET NX PX by
  * the node about to fetch and deleted (only by its holder) when done; and
- * announcements on the channel "<prefix>announce": the domain name of
- * every entry written, which each node's subscriber thread turns into
- * get + decode + the announce() callback.  Next-hop (MX/TLSA) and probe
+ * announcements on the channel "<prefix>announce": "<domain> <node>" for
+ * every entry written (node: a random id of the writing process, so that
+ * a node ignores its own), which every other node's subscriber thread
+ * turns into get + decode + the announce() callback.  Next-hop (MX/TLSA) and probe
  * state are not shared: each node has its own view of the network.
  *
  * Failure: Redis down, slow or refusing makes every call here return
@@ -47,7 +48,7 @@
 struct sts_shared_conf {
 	const char *url;      /* redis://... or unix:/... (sts_redis.h) */
 	const char *password; /* replaces the URL's password (NULL: none) */
-	unsigned timeout_ms;  /* per command and per connect (0: 250) */
+	unsigned timeout_ms;  /* per command and per connect (0: 500) */
 	unsigned conns;	      /* pooled connections (0: 4) */
 	const char *prefix;   /* key prefix (NULL: "mta-sts:") */
 	/* an announced entry (policy or negative) another node wrote */

@@ -7,8 +7,9 @@ engine_unit_tests = tests/engine/test_verdict tests/engine/test_override \
 	tests/engine/test_queue tests/engine/test_files \
 	tests/engine/test_admin tests/engine/test_shared
 check_PROGRAMS += $(engine_unit_tests)
-TESTS += $(engine_unit_tests) tests/engine/lab-engine.sh
-dist_check_SCRIPTS += tests/engine/lab-engine.sh
+TESTS += $(engine_unit_tests) tests/engine/lab-engine.sh tests/engine/lab-fleet.sh
+dist_check_SCRIPTS += tests/engine/lab-engine.sh tests/engine/lab-fleet.sh
+EXTRA_DIST += tests/engine/fleet-ask.py
 EXTRA_DIST += tests/engine/verdict.tsv
 tests_engine_test_verdict_SOURCES = tests/engine/test_verdict.c tests/tap.h
 tests_engine_test_verdict_LDADD = $(LIBMTASTS)
