@@ -234,6 +234,37 @@ milter_thread(void *arg)
 	return NULL;
 }
 
+/* The engine's counters, one line (at every reload: SIGUSR1 is the way
+ * to ask for them). */
+static void
+log_stats(struct sts_engine *e)
+{
+	struct sts_engine_stats s;
+
+	sts_engine_stats(e, &s);
+	log_msg(LOG_INFO,
+		"stats: entries=%zu lookups=%llu hits=%llu misses=%llu "
+		"txt_queries=%llu fetches=%llu fetch_failures=%llu",
+		s.entries, (unsigned long long)s.lookups,
+		(unsigned long long)s.hits, (unsigned long long)s.misses,
+		(unsigned long long)s.txt_queries,
+		(unsigned long long)s.fetches,
+		(unsigned long long)s.fetch_failures);
+	if (s.shared_gets + s.shared_writes + s.shared_errors > 0 ||
+	    s.shared_up)
+		log_msg(LOG_INFO,
+			"stats: shared cache %s gets=%llu hits=%llu "
+			"writes=%llu "
+			"errors=%llu invalid=%llu announcements=%llu",
+			s.shared_up ? "up" : "DOWN",
+			(unsigned long long)s.shared_gets,
+			(unsigned long long)s.shared_hits,
+			(unsigned long long)s.shared_writes,
+			(unsigned long long)s.shared_errors,
+			(unsigned long long)s.shared_invalid,
+			(unsigned long long)s.shared_announcements);
+}
+
 static void
 reload(struct sts_engine *e)
 {
@@ -265,6 +296,7 @@ reload(struct sts_engine *e)
 			why);
 	else
 		log_msg(LOG_INFO, "reload: overrides read");
+	log_stats(e);
 }
 
 /* The milter socket's path if it is a unix socket, else NULL. */

@@ -51,7 +51,7 @@ struct sts_shared {
 	bool used[MAX_CONNS];
 	unsigned nconns;
 	bool up;
-	time_t down_until, last_event;
+	time_t down_until, last_event, last_refusal; /* monotonic */
 	unsigned backoff;
 	struct pending pend[STS_SHARED_PENDING];
 	unsigned pend_next;
@@ -189,8 +189,32 @@ take(struct sts_shared *sh, unsigned *slot, char *why, size_t whylen)
 	return r;
 }
 
+/* An error reply on a sound connection (OOM, READONLY, NOAUTH): the
+ * tier stays up (reads may still work), but the log hears of it, at most
+ * once a minute. */
 static void
-give(struct sts_shared *sh, unsigned slot, struct sts_redis *r, const char *why)
+refused(struct sts_shared *sh, const char *why)
+{
+	char msg[STS_WHY_MAX + 64];
+	time_t now = mono();
+	bool say;
+
+	pthread_mutex_lock(&sh->lock);
+	say = sh->last_refusal == 0 || now >= sh->last_refusal + EVENT_EVERY;
+	if (say)
+		sh->last_refusal = now;
+	pthread_mutex_unlock(&sh->lock);
+	if (say) {
+		snprintf(msg, sizeof(msg),
+			 "shared cache refused a command (%s)", why);
+		event(sh, 2, msg);
+	}
+}
+
+/* Return a connection to the pool after a command that ended with st. */
+static void
+give(struct sts_shared *sh, unsigned slot, struct sts_redis *r,
+     enum sts_status st, const char *why)
 {
 	bool broken = sts_redis_broken(r);
 
@@ -204,6 +228,8 @@ give(struct sts_shared *sh, unsigned slot, struct sts_redis *r, const char *why)
 	pthread_mutex_unlock(&sh->lock);
 	if (broken)
 		went_down(sh, why);
+	else if (st == STS_TEMPFAIL)
+		refused(sh, why);
 }
 
 static void
@@ -232,13 +258,13 @@ sts_shared_get(struct sts_shared *sh, const char *domain,
 		return STS_TEMPFAIL;
 	buf = malloc(STS_MAX_SHARED_ENTRY);
 	if (buf == NULL) {
-		give(sh, slot, r, "");
+		give(sh, slot, r, STS_OK, "");
 		return sts_why(why, whylen, STS_TEMPFAIL, "out of memory");
 	}
 	key(sh, k, sizeof(k), 'p', domain);
 	st = sts_redis_get(r, sh->conf.timeout_ms, k, buf, STS_MAX_SHARED_ENTRY,
 			   &len, why, whylen);
-	give(sh, slot, r, why);
+	give(sh, slot, r, st, why);
 	if (st == STS_OK) {
 		st = sts_shentry_decode(buf, len, now_of(sh), out, why, whylen);
 		if (st == STS_INVALID || st == STS_NOMEM) {
@@ -276,7 +302,7 @@ sts_shared_lock(struct sts_shared *sh, const char *domain, unsigned ttl_ms,
 	key(sh, k, sizeof(k), 'l', domain);
 	st = sts_redis_set(r, sh->conf.timeout_ms, k, token, strlen(token),
 			   ttl_ms, true, why, sizeof(why));
-	give(sh, slot, r, why);
+	give(sh, slot, r, st, why);
 	if (st != STS_OK && st != STS_NOTFOUND) {
 		atomic_fetch_add(&sh->errors, 1);
 		return STS_TEMPFAIL;
@@ -296,9 +322,10 @@ sts_shared_unlock(struct sts_shared *sh, const char *domain,
 	if (r == NULL)
 		return; /* it expires by itself */
 	key(sh, k, sizeof(k), 'l', domain);
-	(void)sts_redis_del_if(r, sh->conf.timeout_ms, k, token, why,
-			       sizeof(why));
-	give(sh, slot, r, why);
+	give(sh, slot, r,
+	     sts_redis_del_if(r, sh->conf.timeout_ms, k, token, why,
+			      sizeof(why)),
+	     why);
 }
 
 /* SET + PUBLISH one encoded entry. */
@@ -324,7 +351,7 @@ write_entry(struct sts_shared *sh, const char *domain, const char *val,
 		st = sts_redis_publish(r, sh->conf.timeout_ms, ch, msg, why,
 				       whylen);
 	}
-	give(sh, slot, r, why);
+	give(sh, slot, r, st, why);
 	if (st == STS_OK)
 		atomic_fetch_add(&sh->writes, 1);
 	else

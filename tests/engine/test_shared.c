@@ -27,6 +27,7 @@
 #include "scripted.h"
 #include "sts_engine.h"
 #include "sts_redis.h"
+#include "sts_shared.h"
 #include "sts_source.h"
 
 #define PASS "fleet-test-pw"
@@ -251,6 +252,99 @@ client(void)
 	sts_redis_free(b);
 }
 
+/* --- the tier against a refusing server ------------------------------------
+ */
+
+static char tier_events[2048];
+
+static void
+tier_event(void *arg, int lvl, const char *msg)
+{
+	(void)arg;
+	(void)lvl;
+	if (strlen(tier_events) + strlen(msg) + 2 < sizeof(tier_events)) {
+		strcat(tier_events, msg);
+		strcat(tier_events, "\n");
+	}
+}
+
+static time_t
+tier_now(void *arg)
+{
+	(void)arg;
+	return 1764633600;
+}
+
+static int
+cli(const char *args)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd),
+		 "redis-cli -s '%s' -a '%s' --no-auth-warning %s >/dev/null",
+		 sock, PASS, args);
+	return system(cmd);
+}
+
+static void
+refusals(void)
+{
+	struct sts_shared_conf sc;
+	struct sts_shared *sh;
+	struct sts_shared_stats ss;
+	struct sts_shentry e, d;
+	struct sts_policy *p = NULL;
+	char why[STS_WHY_MAX];
+	static const char pol[] = "version: STSv1\nmode: enforce\nmx: "
+				  "mx.r.test\nmax_age: 86400\n";
+
+	memset(&sc, 0, sizeof(sc));
+	sc.url = url;
+	sc.password = PASS;
+	sc.timeout_ms = 300;
+	sc.event = tier_event;
+	sc.now = tier_now;
+	sh = sts_shared_new(&sc, why, sizeof(why));
+	ok(sh != NULL, "tier: started (%s)", why);
+	if (sh == NULL)
+		return;
+	sts_policy_parse(pol, strlen(pol), &p, NULL, why, sizeof(why));
+	memset(&e, 0, sizeof(e));
+	snprintf(e.id, sizeof(e.id), "r1");
+	e.fetched = e.checked = 1764633600;
+	e.policy = p;
+	is_int(sts_shared_put(sh, "r.test", &e, 600), STS_OK, "tier: put");
+	ok(sts_shared_get(sh, "r.test", &d, why, sizeof(why)) == STS_OK &&
+		   strcmp(d.id, "r1") == 0,
+	   "tier: get returns it");
+	sts_shentry_clear(&d);
+	/* OOM: writes refused, reads still answered, the tier stays up */
+	ok(cli("config set maxmemory-policy noeviction") == 0 &&
+		   cli("config set maxmemory 1") == 0,
+	   "redis: maxmemory 1 (every write is OOM)");
+	is_int(sts_shared_put(sh, "r2.test", &e, 600), STS_TEMPFAIL,
+	       "OOM: the write is refused");
+	ok(strstr(tier_events, "refused a command (redis: OOM") != NULL,
+	   "OOM: a clear log line");
+	ok(sts_shared_get(sh, "r.test", &d, why, sizeof(why)) == STS_OK,
+	   "OOM: reads still work");
+	sts_shentry_clear(&d);
+	sts_shared_stats(sh, &ss);
+	ok(ss.up, "OOM: the tier stays up");
+	cli("config set maxmemory 0");
+	/* a read-only replica (of a primary that does not exist) */
+	ok(cli("replicaof 127.0.0.1 1") == 0, "redis: now a read-only replica");
+	tier_events[0] = '\0';
+	is_int(sts_shared_put(sh, "r3.test", &e, 600), STS_TEMPFAIL,
+	       "READONLY: the write is refused");
+	ok(sts_shared_get(sh, "r.test", &d, why, sizeof(why)) == STS_OK,
+	   "READONLY: reads still work");
+	sts_shentry_clear(&d);
+	cli("replicaof no one");
+	sts_shared_free(sh);
+	sts_policy_free(p);
+}
+
 /* --- two engines, one Redis ---------------------------------------------- */
 
 static time_t fake_now = 1764633600;
@@ -466,6 +560,7 @@ main(void)
 	fake_case("garbage", STS_INVALID, "protocol error");
 	fake_case("flood", STS_INVALID, "size cap");
 	fake_case("silent", STS_TEMPFAIL, "timed out");
+	refusals();
 	engines();
 	redis_stop();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
