@@ -36,6 +36,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -154,7 +155,20 @@ use(struct sts_cache_result *res, struct sts_shentry *s,
 	res->why[0] = '\0';
 }
 
-enum claim { LOCKED, ALONE, DONE };
+enum claim { LOCKED, ALONE, DONE, STOPPING };
+
+/* The engine is shutting down (sts_engine_jobs_stop sets maint_stop
+ * first): a worker waiting for another node's fetch stops waiting. */
+static bool
+stopping(struct sts_engine *e)
+{
+	bool s;
+
+	pthread_mutex_lock(&e->maint_lock);
+	s = e->maint_stop;
+	pthread_mutex_unlock(&e->maint_lock);
+	return s;
+}
 
 /* Take the fleet lock, or wait for the node that holds it. */
 static enum claim
@@ -179,8 +193,15 @@ claim(struct sts_engine *e, const struct sts_cache_job *job,
 		if (!locked &&
 		    (st != STS_NOTFOUND || sts_engine_ms_since(&t0) > ttl))
 			return ALONE;
-		if (!locked)
+		if (!locked) {
+			if (stopping(e)) {
+				sts_why(res->why, sizeof(res->why),
+					STS_TEMPFAIL, "shutting down");
+				res->disc = STS_TEMPFAIL;
+				return STOPPING;
+			}
 			nanosleep(&nap, NULL);
+		}
 		/* also right after taking the lock: the node that held it
 		 * may have written its result between our first read and
 		 * our SET NX */
@@ -253,7 +274,7 @@ sts_engine_shared_job(struct sts_engine *e, const struct sts_cache_job *job,
 		}
 		if (st != STS_TEMPFAIL) {
 			cl = claim(e, job, NULL, res, pol, token);
-			if (cl == DONE)
+			if (cl == DONE || cl == STOPPING)
 				goto out;
 		}
 		sts_engine_jobs_discover(e, job, res);
@@ -288,7 +309,7 @@ sts_engine_shared_job(struct sts_engine *e, const struct sts_cache_job *job,
 
 		memcpy(id, res->id, sizeof(id));
 		cl = claim(e, job, id, res, pol, token);
-		if (cl == DONE)
+		if (cl == DONE || cl == STOPPING)
 			goto out;
 	}
 	sts_engine_jobs_fetch(e, job, res, pol);

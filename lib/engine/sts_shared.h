@@ -14,8 +14,8 @@
  * announcements on the channel "<prefix>announce": "<domain> <node>" for
  * every entry written (node: a random id of the writing process, so that
  * a node ignores its own), which every other node's subscriber thread
- * turns into get + decode + the announce() callback.  Next-hop (MX/TLSA) and probe
- * state are not shared: each node has its own view of the network.
+ * turns into get + decode + the announce() callback.  Next-hop (MX/TLSA) and
+ * probe state are not shared: each node has its own view of the network.
  *
  * Failure: Redis down, slow or refusing makes every call here return
  * TEMPFAIL within timeout_ms (or at once while reconnecting is backed
