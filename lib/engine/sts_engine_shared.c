@@ -280,12 +280,18 @@ sts_engine_shared_job(struct sts_engine *e, const struct sts_cache_job *job,
 		sts_engine_jobs_discover(e, job, res);
 		if (res->disc == STS_OK && st == STS_OK && !s.none &&
 		    s.policy != NULL && strcmp(s.id, res->id) == 0) {
-			/* E2: the stored policy still has the current id */
 			/* E2: the stored policy still has the current id:
 			 * use it (keeping the fleet's fetch time, so it
 			 * expires when it would have) and store the new
 			 * checked time */
 			use(res, &s, pol, now);
+		} else if (res->disc != STS_OK && st == STS_OK && !s.none &&
+			   s.policy != NULL) {
+			/* E3: a vanished, invalid or unresolvable TXT record
+			 * never replaces a valid cached policy -- the
+			 * fleet's either: use it, and overwrite nothing */
+			use(res, &s, pol, now);
+			goto out;
 		} else if (sts_engine_jobs_need_fetch(job, res)) {
 			sts_engine_jobs_fetch(e, job, res, pol);
 		}

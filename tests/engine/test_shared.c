@@ -493,6 +493,43 @@ engines(void)
 	is_int(scripted_fetches(sb, "a.test"), 0,
 	       "B: still no fetch of its own");
 
+	/* E3 through the fleet: the TXT record vanishes for B while an
+	 * unexpired (but not fresh) policy is stored: B uses it, and the
+	 * stored policy is not replaced by "no policy" */
+	scripted_set(sa, "e3.test", STS_OK, "5", STS_OK,
+		     POL("enforce", "86400"));
+	scripted_set(sb, "e3.test", STS_NOTFOUND, NULL, STS_OK, NULL);
+	scripted_mx(sa, "e3.test", STS_OK, STS_SRC_INSECURE, "mx.a.test", false,
+		    false);
+	scripted_mx(sb, "e3.test", STS_OK, STS_SRC_INSECURE, "mx.a.test", false,
+		    false);
+	is_int(mode_of(a, "e3.test", 3000), STS_MODE_ENFORCE,
+	       "A: e3.test fetched");
+	sts_engine_idle_wait(a, 3000);
+	__atomic_add_fetch(&fake_now, 1000, __ATOMIC_SEQ_CST);
+	is_int(mode_of(b, "e3.test", 3000), STS_MODE_ENFORCE,
+	       "E3: B's TXT record vanished, the fleet's policy is used");
+	is_int(scripted_discovers(sb, "e3.test"), 1,
+	       "E3: B queried the TXT record (the entry was not fresh)");
+	sts_redis_url_parse(url, &u, why, sizeof(why));
+	snprintf(u.pass, sizeof(u.pass), "%s", PASS);
+	r = sts_redis_connect(&u, 500, why, sizeof(why));
+	{
+		struct sts_shentry se;
+
+		memset(&se, 0, sizeof(se));
+		ok(r != NULL &&
+			   sts_redis_get(r, 500, "mta-sts:p:e3.test", buf,
+					 sizeof(buf), &len, why,
+					 sizeof(why)) == STS_OK &&
+			   sts_shentry_decode(buf, len, fake_now, &se, why,
+					      sizeof(why)) == STS_OK &&
+			   !se.none,
+		   "E3: the stored policy is not replaced by \"no policy\"");
+		sts_shentry_clear(&se);
+	}
+	sts_redis_free(r);
+
 	/* Redis gone: B answers from its own fetch within the deadline */
 	redis_stop();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
