@@ -125,6 +125,9 @@ match_of() { # the match= list of a map reply
 	sed -n 's/.*match=\([^ ]*\).*/\1/p' <<<"$1"
 }
 fetches() { grep -c 'mta-sts.txt' "$LABDIR/log/nginx-access.log" 2>/dev/null; }
+metric() { # metric NODE NAME: a Prometheus sample of node NODE
+	inlab curl -s "http://127.0.0.1:1946$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
+}
 
 # --- Redis and the three daemons ---------------------------------------------
 head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$W/redis.pw"
@@ -164,6 +167,7 @@ UnboundConfig $LAB_UNBOUND_CONF
 CAFile $LAB_CA
 Probe no
 PidFile $W/n$i.pid
+MetricsSocket inet:1946$i@127.0.0.1
 $2
 EOC
 	setsid "$LAB/inlab" "$DAEMON" -f -c "$W/n$i.conf" >"$W/n$i.log" 2>&1 &
@@ -289,6 +293,9 @@ for i in 1 2 3; do
 		t FAIL "node $i logs that the shared cache is unavailable"
 done
 grep -h "shared cache unavailable" "$W/n1.log" | head -1 | sed 's/^/# /'
+for i in 1 2 3; do
+	is "$(metric $i mtasts_shared_cache_up)" 0 "node $i: metric mtasts_shared_cache_up 0 while Redis is down"
+done
 
 # --- 4. Redis back: reconnect and converge ----------------------------------
 start_redis && t OK "redis-server restarted" || t FAIL "redis-server restarted"
@@ -299,6 +306,7 @@ for i in 1 2 3; do
 		sleep 0.1
 	done
 	[ "$ok" = 1 ] && t OK "node $i reconnected" || t FAIL "node $i reconnected within 40 s"
+	is "$(metric $i mtasts_shared_cache_up)" 1 "node $i: metric mtasts_shared_cache_up 1 again"
 done
 f0=$(fetches)
 publish NEW3 "mx3.$D" || bail "third id published"
