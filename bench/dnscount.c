@@ -104,34 +104,40 @@ dns(uint32_t daddr, const unsigned char *p, size_t len)
 	}
 }
 
+/* The IP header starts 14 bytes into the frame, so no header may be read
+ * in place: each is copied into an aligned local first (UBSan). */
 static void
 packet(const unsigned char *p, size_t len)
 {
-	const struct iphdr *ip;
-	size_t ihl;
+	struct ether_header eh;
+	struct iphdr ipc, *ip = &ipc;
+	struct udphdr u;
+	struct tcphdr t;
+	size_t ihl, off;
 
 	if (len < sizeof(struct ether_header) + sizeof(struct iphdr))
 		return;
-	if (ntohs(((const struct ether_header *)p)->ether_type) != ETHERTYPE_IP)
+	memcpy(&eh, p, sizeof(eh));
+	if (ntohs(eh.ether_type) != ETHERTYPE_IP)
 		return;
 	p += sizeof(struct ether_header);
 	len -= sizeof(struct ether_header);
-	ip = (const struct iphdr *)p;
+	memcpy(&ipc, p, sizeof(ipc));
 	ihl = (size_t)ip->ihl * 4;
 	if (ihl < 20 || len < ihl)
 		return;
 	if (ip->protocol == IPPROTO_UDP && len >= ihl + 8) {
-		const struct udphdr *u = (const struct udphdr *)(p + ihl);
-		if (ntohs(u->dest) == 53)
+		memcpy(&u, p + ihl, sizeof(u));
+		if (ntohs(u.dest) == 53)
 			dns(ip->daddr, p + ihl + 8, len - ihl - 8);
 	} else if (ip->protocol == IPPROTO_TCP && len >= ihl + 20) {
-		const struct tcphdr *t = (const struct tcphdr *)(p + ihl);
-		size_t off = ihl + (size_t)t->doff * 4;
-		if (ntohs(t->dest) == 443 && t->syn && !t->ack &&
+		memcpy(&t, p + ihl, sizeof(t));
+		off = ihl + (size_t)t.doff * 4;
+		if (ntohs(t.dest) == 443 && t.syn && !t.ack &&
 		    (https_addr == 0 || ip->daddr == https_addr))
 			n_syn++;
 		/* DNS over TCP: 2-byte length, then the message */
-		if (ntohs(t->dest) == 53 && len > off + 2)
+		if (ntohs(t.dest) == 53 && len > off + 2)
 			dns(ip->daddr, p + off + 2, len - off - 2);
 	}
 }

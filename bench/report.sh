@@ -84,6 +84,10 @@ write_report() {
 				'BEGIN { if (a == "" && b == "") print "n/a"; else print a + b }')" "==" 1
 		target "1,000 concurrent cold lookups: HTTPS fetches (ours)" \
 			"$(med cold/concurrent1000/ours/https_fetches)" "==" 1
+		target "SharedCache: warm map rate, tier on / off (persist1)" \
+			"$(ratio "$(med shared/warm/persist1/ours-sh)" "$(med shared/warm/persist1/ours-ns)")" ">=" 0.95
+		target "SharedCache: cold lookup, fetch / found in Redis (latency)" \
+			"$(ratio "$(med shared/cold/fetch 7)" "$(med shared/cold/redis 7)")" ">=" 5
 		target "RSS with 1M cached policies (MiB)" "$(med mem/1000000/rss_mib)" "<=" 512
 		target "state file load, 1M entries (s)" "$(med mem/1000000/load_s)" "<=" 3
 		echo
@@ -182,6 +186,21 @@ write_report() {
 		echo
 		echo "(Rate here is answers starting with OK per second of the whole burst; errors are answers other" \
 			"than OK, e.g. a temporary failure while the fetch was still running.)"
+		echo
+		echo "## Shared cache tier (SharedCache, doc/fleet.md)"
+		echo
+		echo "A redis-server in the lab; two daemons, one with \`SharedCache\` and one without. Warm: the" \
+			"map rate for $ENFORCE with the policy in the first tier (one persistent connection). Cold: the" \
+			"first lookup of a domain that a third daemon had just fetched and written to Redis (redis), against" \
+			"the first lookup of the same domain by the daemon without the tier, which fetches it (fetch);" \
+			"one sample per domain of the cold set, latency in ms."
+		echo
+		echo "| figure | runs | min | median | max | p50 ms | p99 ms | max ms |"
+		echo "|---|---|---|---|---|---|---|---|"
+		row shared/warm/persist1/ours-sh
+		row shared/warm/persist1/ours-ns
+		row shared/cold/redis
+		row shared/cold/fetch
 		echo
 		echo "## Memory and start-up"
 		echo

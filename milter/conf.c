@@ -24,6 +24,7 @@
 #include "log.h"
 #include "sockspec.h"
 #include "sts_file.h"
+#include "sts_redis.h"
 
 enum otype {
 	O_STR,	  /* any non-empty string, "" allowed via default only */
@@ -38,6 +39,7 @@ enum otype {
 	O_OCTAL,  /* file mode bits, e.g. 0660 */
 	O_HEADER, /* RFC 5322 field name */
 	O_NAMES,  /* space/comma separated words (map names) */
+	O_REDIS,  /* redis://... or unix:/... (sts_redis.h) */
 };
 
 #define RESTART 1u  /* a change takes effect only at restart */
@@ -114,6 +116,12 @@ static const struct opt opts[] = {
 	 RESTART},
 	{"On-NullMX", O_ACTION, F(react.null_mx), "accept", 0, 0, RESTART},
 	{"HeaderName", O_HEADER, F(header_name), "X-MTA-STS", 0, 0, 0},
+	/* the optional shared cache tier (doc/fleet.md) */
+	{"SharedCache", O_REDIS, F(shared_cache), "", 0, 0, RESTART | EMPTY_OK},
+	{"SharedCachePasswordFile", O_PATH, F(shared_password_file), "", 0, 0,
+	 RESTART | EMPTY_OK},
+	{"SharedCacheTimeout", O_MS, F(shared_timeout_ms), "500ms", 10, 5000,
+	 RESTART},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -142,7 +150,7 @@ static bool
 is_string(const struct opt *o)
 {
 	return o->type == O_STR || o->type == O_PATH || o->type == O_SOCK ||
-	       o->type == O_HEADER || o->type == O_NAMES;
+	       o->type == O_HEADER || o->type == O_NAMES || o->type == O_REDIS;
 }
 
 /* The size of a non-string field (for comparing snapshots). */
@@ -326,6 +334,15 @@ set_string(struct conf *c, const struct opt *o, const char *s, char *why,
 			   o->name, s);
 	if (o->type == O_SOCK && check_socks(o, s, why, whylen) != 0)
 		return -1;
+	if (o->type == O_REDIS) {
+		struct sts_redis_url u;
+		char tmp[STS_WHY_MAX];
+
+		/* the reason never quotes the URL: it may hold a password */
+		if (sts_redis_url_parse(s, &u, tmp, sizeof(tmp)) != STS_OK)
+			return bad(why, whylen, "%s: %s", o->name, tmp);
+		explicit_bzero(&u, sizeof(u));
+	}
 	if (o->type == O_HEADER) {
 		const char *q;
 
@@ -673,6 +690,9 @@ conf_engine(const struct conf *c, struct sts_engine_conf *ec)
 	ec->override_file = c->override_file;
 	ec->relayhost = c->relayhost;
 	ec->react = c->react;
+	ec->shared_cache = c->shared_cache;
+	ec->shared_timeout_ms = c->shared_timeout_ms;
+	/* shared_password: read by main.c from shared_password_file */
 }
 
 static bool

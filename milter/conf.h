@@ -62,6 +62,8 @@ struct conf {
 	unsigned recheck_interval; /* seconds between TXT id checks on use */
 	char *relayhost;
 	struct sts_reactions react;
+	char *shared_cache, *shared_password_file; /* doc/fleet.md */
+	unsigned shared_timeout_ms;
 
 	/* milter */
 	unsigned lookup_deadline_ms;

@@ -11,6 +11,7 @@ milter_mta_sts_milter_SOURCES = \
 	milter/pidfile.c milter/pidfile.h \
 	milter/nodelay.c milter/nodelay.h \
 	milter/log.c milter/log.h \
+	milter/secret.c milter/secret.h \
 	milter/mapd.c milter/mapd.h \
 	milter/sockspec.c milter/sockspec.h \
 	milter/metrics.c milter/metrics.h milter/metrics_http.c \

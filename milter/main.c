@@ -49,6 +49,7 @@
 #include "nodelay.h"
 #include "pidfile.h"
 #include "privs.h"
+#include "secret.h"
 #include "smfi.h"
 #include "sockspec.h"
 #include "sts_engine.h"
@@ -135,6 +136,16 @@ check_only(const struct conf *c)
 	struct sts_override *t = NULL;
 	char why[STS_WHY_MAX * 2];
 
+	if (c->shared_password_file != NULL) {
+		char pw[STS_MAX_REDIS_SECRET + 1];
+
+		if (secret_read(c->shared_password_file, pw, sizeof(pw), why,
+				sizeof(why)) != 0) {
+			fprintf(stderr, "SharedCachePasswordFile %s\n", why);
+			return 1;
+		}
+		explicit_bzero(pw, sizeof(pw));
+	}
 	if (c->override_file == NULL)
 		return 0;
 	if (sts_override_load(c->override_file, &t, why, sizeof(why)) !=
@@ -223,6 +234,37 @@ milter_thread(void *arg)
 	return NULL;
 }
 
+/* The engine's counters, one line (at every reload: SIGUSR1 is the way
+ * to ask for them). */
+static void
+log_stats(struct sts_engine *e)
+{
+	struct sts_engine_stats s;
+
+	sts_engine_stats(e, &s);
+	log_msg(LOG_INFO,
+		"stats: entries=%zu lookups=%llu hits=%llu misses=%llu "
+		"txt_queries=%llu fetches=%llu fetch_failures=%llu",
+		s.entries, (unsigned long long)s.lookups,
+		(unsigned long long)s.hits, (unsigned long long)s.misses,
+		(unsigned long long)s.txt_queries,
+		(unsigned long long)s.fetches,
+		(unsigned long long)s.fetch_failures);
+	if (s.shared_gets + s.shared_writes + s.shared_errors > 0 ||
+	    s.shared_up)
+		log_msg(LOG_INFO,
+			"stats: shared cache %s gets=%llu hits=%llu "
+			"writes=%llu "
+			"errors=%llu invalid=%llu announcements=%llu",
+			s.shared_up ? "up" : "DOWN",
+			(unsigned long long)s.shared_gets,
+			(unsigned long long)s.shared_hits,
+			(unsigned long long)s.shared_writes,
+			(unsigned long long)s.shared_errors,
+			(unsigned long long)s.shared_invalid,
+			(unsigned long long)s.shared_announcements);
+}
+
 static void
 reload(struct sts_engine *e)
 {
@@ -254,6 +296,7 @@ reload(struct sts_engine *e)
 			why);
 	else
 		log_msg(LOG_INFO, "reload: overrides read");
+	log_stats(e);
 }
 
 /* The milter socket's path if it is a unix socket, else NULL. */
@@ -296,6 +339,7 @@ main(int argc, char **argv)
 	static struct milter_env env = {.io = &smfi_glue_io,
 					.check = check_engine};
 	bool foreground = false, check = false, drop = false;
+	static char shared_pw[STS_MAX_REDIS_SECRET + 1];
 	char why[STS_WHY_MAX * 2], uname[256];
 	struct sts_engine_conf ec;
 	struct sts_source src;
@@ -436,6 +480,13 @@ main(int argc, char **argv)
 			       sizeof(why))) == NULL)
 		fail("ControlSocket %s: %s", c->control_socket, why);
 
+	/* the Redis password file is root-only: read it before dropping
+	 * privileges (doc/fleet.md) */
+	if (c->shared_cache != NULL && c->shared_password_file != NULL &&
+	    secret_read(c->shared_password_file, shared_pw, sizeof(shared_pw),
+			why, sizeof(why)) != 0)
+		fail("SharedCachePasswordFile %s", why);
+
 	if (!foreground)
 		daemonize();
 	if (c->pid_file != NULL) {
@@ -453,11 +504,16 @@ main(int argc, char **argv)
 
 	conf_engine(c, &ec);
 	ec.event = engine_event;
+	ec.shared_password = shared_pw[0] != '\0' ? shared_pw : NULL;
 	engine = sts_source_net_new(&ec, &src, why, sizeof(why)) == STS_OK
 			 ? sts_engine_new(&ec, &src, why, sizeof(why))
 			 : NULL;
+	explicit_bzero(shared_pw,
+		       sizeof(shared_pw)); /* the engine has a copy */
 	if (engine == NULL)
 		fail("engine: %s", why);
+	if (c->shared_cache != NULL)
+		log_msg(LOG_INFO, "shared cache tier on (SharedCache)");
 	env.check_arg = engine;
 	for (i = 0; i < n_mapd; i++)
 		if (mapd_start(mapd[i], engine, why, sizeof(why)) != 0)

@@ -194,6 +194,36 @@ by_status(struct out *o, const char *name, const char *help, const uint64_t *v)
 		   (unsigned long long)v[i]);
 }
 
+/* The shared cache tier (SharedCache, doc/fleet.md), only when it is on. */
+static void
+shared_metrics(struct out *o, const struct sts_engine_metrics *m)
+{
+	head(o, "mtasts_shared_cache_up", "gauge",
+	     "1 while the shared cache tier (Redis) is reachable, else 0.");
+	pr(o, "mtasts_shared_cache_up %d\n", m->shared_up ? 1 : 0);
+	head(o, "mtasts_shared_cache_operations_total", "counter",
+	     "Shared cache entries read (get), found usable (hit) and "
+	     "written (write).");
+	pr(o, "mtasts_shared_cache_operations_total{op=\"get\"} %llu\n",
+	   (unsigned long long)m->shared_gets);
+	pr(o, "mtasts_shared_cache_operations_total{op=\"hit\"} %llu\n",
+	   (unsigned long long)m->shared_hits);
+	pr(o, "mtasts_shared_cache_operations_total{op=\"write\"} %llu\n",
+	   (unsigned long long)m->shared_writes);
+	head(o, "mtasts_shared_cache_errors_total", "counter",
+	     "Shared cache failures: unreachable, timeouts, refusals.");
+	pr(o, "mtasts_shared_cache_errors_total %llu\n",
+	   (unsigned long long)m->shared_errors);
+	head(o, "mtasts_shared_cache_invalid_entries_total", "counter",
+	     "Entries read from the shared cache and refused as malformed.");
+	pr(o, "mtasts_shared_cache_invalid_entries_total %llu\n",
+	   (unsigned long long)m->shared_invalid);
+	head(o, "mtasts_shared_cache_announcements_total", "counter",
+	     "Announcements of new entries heard from other nodes.");
+	pr(o, "mtasts_shared_cache_announcements_total %llu\n",
+	   (unsigned long long)m->shared_announcements);
+}
+
 static void
 engine_part(struct out *o, struct sts_engine *e)
 {
@@ -284,6 +314,8 @@ engine_part(struct out *o, struct sts_engine *e)
 	   (unsigned long long)m->c.save_failures);
 	hist(o, "mtasts_state_save_duration_seconds",
 	     "Time to write the state file.", &m->c.save_lat);
+	if (m->shared_on)
+		shared_metrics(o, m);
 	free(m);
 }
 

@@ -13,6 +13,7 @@ lib_libmtasts_a_SOURCES += \
 	lib/engine/sts_engine_recheck.c \
 	lib/engine/sts_engine_admin.c lib/engine/sts_engine_admin.h \
 	lib/engine/sts_engine_metrics.h \
+	lib/engine/sts_engine_shared.c lib/engine/sts_shared.c lib/engine/sts_shared.h \
 	lib/engine/sts_cache.c lib/engine/sts_cache.h lib/engine/sts_cache_int.h \
 	lib/engine/sts_cache_table.c lib/engine/sts_cache_bulk.c \
 	lib/engine/sts_cache_admin.c \

@@ -575,9 +575,11 @@ apply(struct sts_cache *c, struct entry *e, const struct sts_cache_result *res,
 	if (!have && (e->flags & F_POLICY) != 0)
 		drop_policy(e); /* a max_age 0 policy: its lookups are done */
 	e->last_attempt = now;
-	c->st.txt_queries++;
-	if (res->fetched)
-		c->st.fetches++;
+	if (!res->shared) {
+		c->st.txt_queries++;
+		if (res->fetched)
+			c->st.fetches++;
+	}
 	e->status = (uint8_t)(res->fetched ? res->fetch : res->disc);
 	e->rpt = STS_RPT_NONE;
 	switch (res->disc) {
@@ -609,7 +611,11 @@ apply(struct sts_cache *c, struct entry *e, const struct sts_cache_result *res,
 				e->until = now + (time_t)neg;
 				return evf(ev, evlen, 3, "out of memory");
 			}
-			sts_cache_set_times(c, e, now);
+			sts_cache_set_times(
+				c, e,
+				res->fetched_at > 0 && res->fetched_at < now
+					? res->fetched_at
+					: now);
 			e->checked_at = now;
 			e->next_try = 0;
 			e->bad_id = 0;

@@ -158,6 +158,11 @@ struct sts_cache_result {
 	enum sts_rpt rpt;		 /* its RFC 8460 type on failure */
 	const struct sts_policy *policy; /* on fetch OK; copied, not kept */
 	char why[STS_WHY_MAX];
+	/* from the shared tier (sts_shared.h): not counted as this node's
+	 * TXT query or fetch; fetched_at (when > 0) is the fleet's fetch
+	 * time, so expiry and refresh follow the original fetch */
+	bool shared;
+	time_t fetched_at;
 };
 
 struct sts_cache_stats {

@@ -154,6 +154,8 @@ sts_engine_new(const struct sts_engine_conf *c, const struct sts_source *src,
 	e->conf.relayhost = NULL;
 	e->conf.trust_anchor_file = e->conf.unbound_conf = NULL;
 	e->conf.resolv_conf = e->conf.forwarders = e->conf.ca_file = NULL;
+	e->conf.shared_cache = e->conf.shared_password =
+		NULL; /* used in _new */
 	if (fail) {
 		sts_why(why, whylen, STS_NOMEM, "out of memory");
 		goto bad;
@@ -198,6 +200,10 @@ sts_engine_new(const struct sts_engine_conf *c, const struct sts_source *src,
 						: STS_EV_WARNING,
 					NULL, msg);
 	}
+	/* the state file seeds the first tier; the shared tier is only
+	 * asked on a miss or a refresh (doc/fleet.md) */
+	if (sts_engine_shared_start(e, c, why, whylen) != STS_OK)
+		goto bad;
 	if (sts_engine_jobs_start(e, why, whylen) != STS_OK)
 		goto bad;
 	return e;
@@ -214,6 +220,7 @@ sts_engine_free(struct sts_engine *e)
 	if (e == NULL)
 		return;
 	sts_engine_jobs_stop(e);
+	sts_engine_shared_stop(e);
 	if (e->cache != NULL && e->state_file != NULL)
 		(void)sts_engine_save(e, why, sizeof(why));
 	free(e->worker);
@@ -346,6 +353,22 @@ sts_engine_stats(struct sts_engine *e, struct sts_engine_stats *out)
 	out->mx_queries = __atomic_load_n(&e->n_mx, __ATOMIC_RELAXED);
 	out->probes = __atomic_load_n(&e->n_probe, __ATOMIC_RELAXED);
 	out->entries = cs.entries;
+	out->shared_gets = out->shared_hits = out->shared_writes = 0;
+	out->shared_errors = out->shared_invalid = 0;
+	out->shared_announcements = 0;
+	out->shared_up = false;
+	if (e->shared != NULL) {
+		struct sts_shared_stats ss;
+
+		sts_shared_stats(e->shared, &ss);
+		out->shared_gets = ss.gets;
+		out->shared_hits = ss.hits;
+		out->shared_writes = ss.writes;
+		out->shared_errors = ss.errors;
+		out->shared_invalid = ss.invalid;
+		out->shared_announcements = ss.announcements;
+		out->shared_up = ss.up;
+	}
 }
 
 size_t

@@ -161,6 +161,11 @@ struct sts_engine_conf {
 				      (0: none; see sts_engine_maintain) */
 	const char *override_file; /* optional */
 	const char *relayhost;	   /* optional smart host (RFC 8461 3.4) */
+	/* optional shared cache tier (sts_shared.h, doc/fleet.md): NULL or
+	 * "" -- none, and no Redis code runs */
+	const char *shared_cache;    /* redis://... or unix:/... */
+	const char *shared_password; /* replaces the URL's (NULL: none) */
+	unsigned shared_timeout_ms;  /* per Redis command (0: 500) */
 	struct sts_reactions react;
 	sts_event_fn *event; /* optional */
 	void *event_arg;
@@ -252,6 +257,12 @@ struct sts_engine_stats {
 	size_t queued;	     /* background jobs waiting now */
 	uint64_t mx_queries; /* next-hop (MX + TLSA) lookups made */
 	uint64_t probes;     /* STARTTLS probes made */
+	/* shared tier (all 0 without SharedCache): entries read, found
+	 * usable, written; errors (timeouts, refusals, unreachable);
+	 * invalid entries refused; announcements heard; up now */
+	uint64_t shared_gets, shared_hits, shared_writes, shared_errors,
+		shared_invalid, shared_announcements;
+	bool shared_up;
 	size_t entries;
 };
 void sts_engine_stats(struct sts_engine *e, struct sts_engine_stats *out);

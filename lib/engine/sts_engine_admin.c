@@ -50,6 +50,14 @@ sts_engine_metrics(struct sts_engine *e, bool walk,
 	out->evictions = st.evictions;
 	out->mx_queries = st.mx_queries;
 	out->entries = st.entries;
+	out->shared_on = e->shared != NULL;
+	out->shared_up = st.shared_up;
+	out->shared_gets = st.shared_gets;
+	out->shared_hits = st.shared_hits;
+	out->shared_writes = st.shared_writes;
+	out->shared_errors = st.shared_errors;
+	out->shared_invalid = st.shared_invalid;
+	out->shared_announcements = st.shared_announcements;
 	if (!walk)
 		return;
 	sts_cache_census(e->cache, &cs);

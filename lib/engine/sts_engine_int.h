@@ -15,6 +15,8 @@
  *                         failure from a cached policy (RFC 8461 5.1)
  *   sts_engine_admin.c    the administrator's door (show, dump, refresh,
  *                         forget) and the metrics snapshot
+ *   sts_engine_shared.c   the optional shared tier's part in a cache job
+ *                         (sts_shared.h), and its announcements
  * The network is reached only through struct sts_source (sts_source.h),
  * which the caller passes to sts_engine_new(); sts_source_net.c builds the
  * real one, so the unit tests link the engine without lib/net.
@@ -39,6 +41,7 @@
 #include "sts_engine_metrics.h"
 #include "sts_hopcache.h"
 #include "sts_override.h"
+#include "sts_shared.h"
 #include "sts_source.h"
 #include "sts_verdict.h"
 
@@ -64,6 +67,7 @@ struct sts_engine {
 	unsigned helpers;
 	uint64_t n_mx, n_probe;	     /* statistics (atomic) */
 	struct sts_met_counters met; /* sts_engine_metrics.h (atomic) */
+	struct sts_shared *shared;   /* the shared tier, or NULL */
 };
 
 /* Lifetimes of next-hop state (seconds): the MX answer's TTL within
@@ -97,6 +101,33 @@ bool sts_engine_policy_domain(struct sts_engine *e, const char *raw, char *dom,
 enum sts_status sts_engine_jobs_start(struct sts_engine *e, char *why,
 				      size_t whylen);
 void sts_engine_jobs_stop(struct sts_engine *e);
+/* The two network steps of a cache job, through the source: discover
+ * the _mta-sts record (res->disc, res->id) and fetch the policy
+ * (res->fetched, res->fetch, res->rpt, res->policy = *pol). */
+void sts_engine_jobs_discover(struct sts_engine *e,
+			      const struct sts_cache_job *job,
+			      struct sts_cache_result *res);
+/* Whether a discovered record calls for a fetch (E2, C8). */
+bool sts_engine_jobs_need_fetch(const struct sts_cache_job *job,
+				const struct sts_cache_result *res);
+void sts_engine_jobs_fetch(struct sts_engine *e,
+			   const struct sts_cache_job *job,
+			   struct sts_cache_result *res,
+			   struct sts_policy **pol);
+
+/* sts_engine_shared.c */
+/* Start the shared tier when conf.shared_cache is set (STS_OK also when
+ * it is not); stop it. */
+enum sts_status sts_engine_shared_start(struct sts_engine *e,
+					const struct sts_engine_conf *c,
+					char *why, size_t whylen);
+void sts_engine_shared_stop(struct sts_engine *e);
+/* One cache job with the shared tier in front of the network: fills
+ * *res (and *pol, owned by the caller) as the local steps would. */
+void sts_engine_shared_job(struct sts_engine *e,
+			   const struct sts_cache_job *job,
+			   struct sts_cache_result *res,
+			   struct sts_policy **pol);
 
 /* sts_engine_nexthop.c */
 /* The next-hop state of dom, from the hop cache or looked up (single-

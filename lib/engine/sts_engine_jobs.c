@@ -112,6 +112,57 @@ prefetch_start(struct sts_engine *e, const char *domain)
 	pthread_mutex_unlock(&e->hlp_lock);
 }
 
+void
+sts_engine_jobs_discover(struct sts_engine *e, const struct sts_cache_job *job,
+			 struct sts_cache_result *res)
+{
+	struct sts_record rec;
+	struct timespec t0;
+
+	memset(&rec, 0, sizeof(rec));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	res->disc =
+		e->src.discover(e->src.arg, job->domain, e->conf.dns_timeout_ms,
+				&rec, res->why, sizeof(res->why));
+	sts_met_observe(&e->met.txt_lat, us_since(&t0));
+	if ((unsigned)res->disc < STS_STATUS_COUNT)
+		sts_met_inc(&e->met.txt[res->disc]);
+	if (res->disc == STS_OK)
+		memcpy(res->id, rec.id, sizeof(res->id));
+}
+
+bool
+sts_engine_jobs_need_fetch(const struct sts_cache_job *job,
+			   const struct sts_cache_result *res)
+{
+	/* E2: a recheck with the same id needs no fetch; C8: nor one that
+	 * finds the id whose fetch failed (a new id is fetched at once) */
+	return res->disc == STS_OK &&
+	       (job->kind != STS_JOB_RECHECK ||
+		((!job->have_policy || strcmp(job->id, res->id) != 0) &&
+		 sts_cache_id_hash(res->id) != job->bad_id));
+}
+
+void
+sts_engine_jobs_fetch(struct sts_engine *e, const struct sts_cache_job *job,
+		      struct sts_cache_result *res, struct sts_policy **pol)
+{
+	struct timespec t0;
+
+	res->fetched = true;
+	res->rpt = STS_RPT_NONE;
+	prefetch_start(e, job->domain);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	res->fetch =
+		e->src.fetch(e->src.arg, job->domain, e->conf.fetch_timeout_ms,
+			     pol, &res->rpt, res->why, sizeof(res->why));
+	sts_met_observe(&e->met.fetch_lat, us_since(&t0));
+	if (res->fetch == STS_OK && *pol == NULL)
+		res->fetch = sts_why(res->why, sizeof(res->why), STS_NOMEM,
+				     "no policy returned");
+	res->policy = *pol;
+}
+
 static void *worker_loop(struct sts_engine *e, bool cached_only);
 
 /* The last worker (when there are several) takes jobs of cached
@@ -135,53 +186,25 @@ worker_loop(struct sts_engine *e, bool cached_only)
 {
 	struct sts_cache_job job;
 	struct sts_cache_result res;
-	struct sts_record rec;
 	struct sts_policy *pol;
 	char ev[STS_WHY_MAX * 2];
-	struct timespec t0;
 	int lvl;
 
 	while (sts_cache_take_job(e->cache, cached_only, &job)) {
 		memset(&res, 0, sizeof(res));
-		memset(&rec, 0, sizeof(rec));
 		pol = NULL;
 		if ((unsigned)job.kind < 3)
 			sts_met_inc(&e->met.jobs[job.kind]);
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		res.disc = e->src.discover(e->src.arg, job.domain,
-					   e->conf.dns_timeout_ms, &rec,
-					   res.why, sizeof(res.why));
-		sts_met_observe(&e->met.txt_lat, us_since(&t0));
-		if ((unsigned)res.disc < STS_STATUS_COUNT)
-			sts_met_inc(&e->met.txt[res.disc]);
-		if (res.disc == STS_OK) {
-			memcpy(res.id, rec.id, sizeof(res.id));
-			/* E2: a recheck with the same id needs no fetch;
-			 * C8: nor one that finds the id whose fetch failed
-			 * (a new id is fetched at once) */
-			if (job.kind != STS_JOB_RECHECK ||
-			    ((!job.have_policy ||
-			      strcmp(job.id, rec.id) != 0) &&
-			     sts_cache_id_hash(rec.id) != job.bad_id)) {
-				res.fetched = true;
-				res.rpt = STS_RPT_NONE;
-				prefetch_start(e, job.domain);
-				clock_gettime(CLOCK_MONOTONIC, &t0);
-				res.fetch = e->src.fetch(
-					e->src.arg, job.domain,
-					e->conf.fetch_timeout_ms, &pol,
-					&res.rpt, res.why, sizeof(res.why));
-				sts_met_observe(&e->met.fetch_lat,
-						us_since(&t0));
-				if (res.fetch == STS_OK && pol == NULL)
-					res.fetch = sts_why(
-						res.why, sizeof(res.why),
-						STS_NOMEM,
-						"no policy returned");
-				res.policy = pol;
-			}
+		if (e->shared != NULL) {
+			sts_engine_shared_job(e, &job, &res, &pol);
+		} else {
+			sts_engine_jobs_discover(e, &job, &res);
+			if (sts_engine_jobs_need_fetch(&job, &res))
+				sts_engine_jobs_fetch(e, &job, &res, &pol);
 		}
-		if (res.fetched && (unsigned)res.fetch < STS_STATUS_COUNT)
+		/* a policy from the shared tier is not this node's fetch */
+		if (res.fetched && !res.shared &&
+		    (unsigned)res.fetch < STS_STATUS_COUNT)
 			sts_met_inc(&e->met.fetch[res.fetch]);
 		lvl = sts_cache_complete(e->cache, &job, &res, ev, sizeof(ev));
 		sts_policy_free(pol);

@@ -63,6 +63,10 @@ struct sts_engine_metrics {
 	bool census;	      /* the fields below are filled (walk was true) */
 	uint64_t policies[3]; /* unexpired, by enum sts_mode */
 	uint64_t negative, failed, busy;
+	/* the shared tier (SharedCache, sts_shared.h): on = configured */
+	bool shared_on, shared_up;
+	uint64_t shared_gets, shared_hits, shared_writes, shared_errors,
+		shared_invalid, shared_announcements;
 };
 
 struct sts_engine;

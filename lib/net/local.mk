@@ -9,4 +9,5 @@ lib_libmtasts_a_SOURCES += \
 	lib/net/sts_tls.c lib/net/sts_tls.h \
 	lib/net/sts_fetch.c lib/net/sts_fetch.h \
 	lib/net/sts_probe.c lib/net/sts_probe.h \
-	lib/net/sts_dane.c lib/net/sts_dane.h
+	lib/net/sts_dane.c lib/net/sts_dane.h \
+	lib/net/sts_redis.c lib/net/sts_redis.h

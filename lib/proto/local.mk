@@ -16,4 +16,5 @@ lib_libmtasts_a_SOURCES += \
 	lib/proto/sts_smtp.c lib/proto/sts_smtp.h \
 	lib/proto/sts_netstring.c lib/proto/sts_netstring.h \
 	lib/proto/sts_nexthop.c lib/proto/sts_nexthop.h \
-	lib/proto/sts_ctlcmd.c lib/proto/sts_ctlcmd.h
+	lib/proto/sts_ctlcmd.c lib/proto/sts_ctlcmd.h \
+	lib/proto/sts_shentry.c lib/proto/sts_shentry.h

@@ -71,4 +71,16 @@
 /* Reason strings ("why" buffers). */
 #define STS_WHY_MAX 256
 
+/* The shared cache tier (sts_shentry.h, sts_redis.h): one stored entry
+ * is a short header plus a canonical policy text (at most 64 mx lines of
+ * at most 253 octets each: about 17 KB), so 32 KiB bounds every value a
+ * Redis reply may hand us; anything longer is refused unread. */
+#define STS_MAX_SHARED_ENTRY 32768
+/* A Redis reply as a whole (the entry plus RESP framing), and the
+ * elements of an array reply (pub/sub messages have 3). */
+#define STS_MAX_REDIS_REPLY (STS_MAX_SHARED_ENTRY + 1024)
+#define STS_MAX_REDIS_ELEMENTS 8
+/* A Redis password (AUTH argument) and user name. */
+#define STS_MAX_REDIS_SECRET 512
+
 #endif /* STS_LIMITS_H */

@@ -8,6 +8,7 @@ TESTS += tests/deb/docs-snippets.sh
 dist_check_SCRIPTS += tests/deb/docs-snippets.sh
 EXTRA_DIST += LICENSE \
 	doc/migrating-from-postfix-mta-sts-resolver.md \
+	doc/fleet.md \
 	doc/postfix.md \
 	doc/sendmail.md \
 	tests/deb/smoke.lua \

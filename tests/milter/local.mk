@@ -1,7 +1,7 @@
 # tests/milter: unit tests of the daemon's pure parts ([milter]),
 # miltertest scripts against the real daemon, and lab end-to-end tests.
 milter_unit_tests = tests/milter/t_addr tests/milter/t_conf \
-	tests/milter/t_milter tests/milter/t_ops
+	tests/milter/t_milter tests/milter/t_ops tests/milter/t_secret
 check_PROGRAMS += $(milter_unit_tests)
 TESTS += $(milter_unit_tests)
 tests_milter_t_addr_SOURCES = tests/milter/t_addr.c tests/tap.h
@@ -17,6 +17,9 @@ tests_milter_t_milter_LDADD = $(LIBMTASTS)
 tests_milter_t_ops_SOURCES = tests/milter/t_ops.c tests/tap.h \
 	milter/nodelay.c milter/pidfile.c milter/privs.c
 tests_milter_t_ops_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+tests_milter_t_secret_SOURCES = tests/milter/t_secret.c tests/tap.h \
+	milter/secret.c
+tests_milter_t_secret_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 # The real daemon under miltertest (hermetic: override file + a resolver
 # that never answers; a private netns when run as root).
 TESTS += tests/milter/miltertest.sh

@@ -2,7 +2,8 @@
 # cli.sh, which runs the built mta-sts-check.  Every program speaks TAP.
 core_unit_tests = tests/unit/test_policy tests/unit/test_record \
 	tests/unit/test_tlsrpt tests/unit/test_mx tests/unit/test_domain \
-	tests/unit/test_ctlcmd
+	tests/unit/test_ctlcmd \
+	tests/unit/test_shentry
 check_PROGRAMS += $(core_unit_tests)
 TESTS += $(core_unit_tests) tests/unit/cli.sh
 dist_check_SCRIPTS += tests/unit/cli.sh
@@ -24,3 +25,5 @@ EXTRA_DIST += tests/data/policy-enforce.txt tests/data/policy-enforce-crlf.txt \
 	tests/data/policy-bad-mode-case.txt tests/data/policy-bad-max-age.txt \
 	tests/data/policy-bad-mx-crlf.txt tests/data/policy-bad-comment.txt \
 	tests/data/policy-bad-no-mx.txt tests/data/policy-bad-bom.txt
+tests_unit_test_shentry_SOURCES = tests/unit/test_shentry.c tests/tap.h
+tests_unit_test_shentry_LDADD = $(LIBMTASTS)
