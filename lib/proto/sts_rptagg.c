@@ -283,6 +283,20 @@ sts_rptagg_free(struct sts_rptagg *a)
 }
 
 void
+sts_rptagg_drop(struct sts_rptagg *a, int64_t day, const char *domain)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->e[i].day == day && strcmp(a->e[i].domain, domain) == 0)
+			entry_clear(&a->e[i]);
+		else
+			a->e[j++] = a->e[i];
+	}
+	a->n = j;
+}
+
+void
 sts_rptagg_drop_before(struct sts_rptagg *a, int64_t before)
 {
 	size_t j = 0;

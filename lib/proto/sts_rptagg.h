@@ -86,6 +86,9 @@ enum sts_status sts_rptagg_add(struct sts_rptagg *a, int64_t day,
 			       const struct sts_rpt_policy *p, char *why,
 			       size_t whylen);
 
+/* Remove every entry of (day, domain). */
+void sts_rptagg_drop(struct sts_rptagg *a, int64_t day, const char *domain);
+
 /* Remove every entry of days < before (sent reports). */
 void sts_rptagg_drop_before(struct sts_rptagg *a, int64_t before);
 

@@ -231,9 +231,11 @@ sts_rptline_add(struct sts_rptagg *a, const char *line, size_t len, char *why,
 	memset(&p, 0, sizeof(p));
 	st = parse(o, &day, domain, &p);
 	cJSON_Delete(o);
-	if (st == STS_OK)
+	if (st == STS_OK) {
 		st = sts_rptagg_add(a, day, domain, &p, why, whylen);
-	else
+		if (st == STS_INVALID)
+			st = STS_NOTFOUND; /* a cap, not a bad line */
+	} else
 		sts_why(why, whylen, st, "not a journal entry");
 	sts_rpt_policy_clear(&p);
 	return st;

@@ -24,7 +24,8 @@ enum sts_status sts_rptline_format(const struct sts_rpt_entry *e, char **out);
 
 /* Parse one line (len bytes, no newline) and add it to a.  STS_INVALID
  * (why) for a line that is not one of ours, e.g. cut short by a crash;
- * a is then unchanged. */
+ * a is then unchanged.  STS_NOTFOUND if the line is fine but a's domain
+ * cap refuses it (counted in a->dropped_domains). */
 enum sts_status sts_rptline_add(struct sts_rptagg *a, const char *line,
 				size_t len, char *why, size_t whylen);
 
