@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sts_rptagg.h"
 #include "sts_rptmail.h"
@@ -65,6 +66,20 @@ sts_rptmail_filename(const char *submitter, const char *domain, int64_t day,
 	snprintf(out, outlen,
 		 "%s!%s!%" PRId64 "!%" PRId64 "!%" PRId64 ".json.gz", submitter,
 		 domain, begin, end, day);
+}
+
+void
+sts_rptmail_report_id(int64_t day, const char *domain, const char *submitter,
+		      char *out, size_t outlen)
+{
+	char d[16] = "";
+
+	if (sts_rpt_day_str(day, d, sizeof(d))) {
+		/* "2026-12-02" -> "20261202" */
+		memmove(d + 4, d + 5, 2);
+		memmove(d + 6, d + 8, 3);
+	}
+	snprintf(out, outlen, "%s.%s@%s", d, domain, submitter);
 }
 
 struct buf {

@@ -45,4 +45,10 @@ enum sts_status sts_rptmail_rcpt(const char *uri, char *out, size_t outlen);
 void sts_rptmail_filename(const char *submitter, const char *domain,
 			  int64_t day, char *out, size_t outlen);
 
+/* "YYYYMMDD.DOMAIN@SUBMITTER": the report-id, also the Message-ID and
+ * the Subject's Report-ID; the same for every retry of one report, so
+ * that a receiver can drop duplicates (section 5.3). */
+void sts_rptmail_report_id(int64_t day, const char *domain,
+			   const char *submitter, char *out, size_t outlen);
+
 #endif /* STS_RPTMAIL_H */
