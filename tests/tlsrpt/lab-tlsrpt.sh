@@ -1,0 +1,295 @@
+#!/bin/bash
+# tests/tlsrpt/lab-tlsrpt.sh - TLS reports (RFC 8460) end to end in the
+# loopback lab: the daemon counts what it observes at RCPT time (out-Postfix
+# -> our milter, probes on), is restarted with its collector socket and
+# receives libtlsrpt datagrams (tests/tlsrpt/tlsrpt-client.py, byte-exact),
+# then a report run (SIGUSR2, TLSRPTSendToday) mails each domain's report
+# through out-Postfix to the MX farm (rua=mailto:) and POSTs it to the lab
+# HTTPS endpoint (rua=https:, tests/tlsrpt/receiver.py behind nginx); the
+# reports are parsed back (MIME, gzip, JSON) and their counts, result types
+# and policy strings checked; a domain without a TLSRPT record gets nothing.
+# TAP.  Needs root; a lab that cannot come up is a failure.
+set -u
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+SRC=$(cd "$top_srcdir" && pwd)
+BLD=$(cd "$top_builddir" && pwd)
+BIN=$BLD/milter/mta-sts-milter
+CHECK=$BLD/cli/mta-sts-check
+LAB=$SRC/tests/lab
+export MTALAB_NAME=${MTALAB_NAME:-tlsrpt-$$}
+n=0
+fails=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
+bail() { echo "not ok $((n + 1)) - $1"; echo "1..$((n + 1))"; exit 1; }
+
+[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (network namespace)"; exit 0; }
+[ -x "$BIN" ] && [ -x "$CHECK" ] || bail "$BIN or $CHECK not built"
+command -v swaks >/dev/null || bail "swaks not installed"
+
+"$LAB/down" --purge >/dev/null 2>&1
+"$LAB/up" >/tmp/lab-tlsrpt-up.$$ 2>&1 || {
+	sed 's/^/# /' /tmp/lab-tlsrpt-up.$$
+	rm -f /tmp/lab-tlsrpt-up.$$
+	"$LAB/down" --purge >/dev/null 2>&1
+	bail "lab $MTALAB_NAME did not come up"
+}
+rm -f /tmp/lab-tlsrpt-up.$$
+. "${MTALAB_DIR:-/tmp/mtalab-$MTALAB_NAME}/env"
+W=$LABDIR/tlsrpt-test
+mkdir -p "$W/posts"
+MPID=
+RPID=
+stop_daemon() {
+	[ -n "$MPID" ] || return 0
+	kill -TERM "$MPID" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$MPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$MPID" 2>/dev/null
+	wait "$MPID" 2>/dev/null
+	MPID=
+}
+cleanup() {
+	stop_daemon
+	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
+	"$LAB/down" --purge >/dev/null 2>&1
+}
+trap cleanup EXIT INT TERM
+
+SENDER=tlsrpt-sender@lab.test
+# RFC 8460 5.3: reports must not be held back by MTA-STS/DANE failures.
+# The milter lets the exempt sender through; Postfix's own delivery-time
+# enforcement (smtp_tls_policy_maps) is skipped for it by a sender-
+# dependent transport without the policy map (doc/tlsrpt.md).
+postconf -c "$LAB_OUT_CONF" -M "tlsrpt/unix=tlsrpt unix - - n - - smtp -o smtp_tls_policy_maps=" ||
+	bail "master.cf"
+touch -d "-2 sec" "$LAB_OUT_CONF/master.cf"
+"$LAB/postconf-out" "sender_dependent_default_transport_maps = inline:{$SENDER=tlsrpt:}" >/dev/null ||
+	bail "postconf-out"
+printf 'exempt-sender %s\n' "$SENDER" >"$W/overrides"
+printf '#!/bin/sh\nexec /usr/sbin/sendmail -C %s "$@"\n' "$LAB_OUT_CONF" >"$W/sendmail"
+chmod +x "$W/sendmail"
+
+"$LAB/inlab" python3 "$SRC/tests/tlsrpt/receiver.py" "$W/posts" 8465 &
+RPID=$!
+
+write_conf() { # $1: extra lines
+	cat >"$W/milter.conf" <<EOC
+Socket              $LAB_MILTER_SOCKET
+MapSocket           $LAB_MAP_SOCKET
+UnboundConfig       $LAB_UNBOUND_CONF
+TrustAnchorFile     none
+CAFile              $LAB_CA
+StateFile           $W/state
+OverrideFile        $W/overrides
+DNSTimeout          2s
+FetchTimeout        3s
+ProbeTimeout        3s
+LookupDeadline      8s
+LogLevel            debug
+TLSRPTJournal       $W/tlsrpt.journal
+TLSRPTOrganization  mta-sts-milter lab
+TLSRPTContact       $SENDER
+TLSRPTSendmail      $W/sendmail
+TLSRPTSendToday     yes
+$1
+EOC
+}
+start_daemon() {
+	"$LAB/inlab" "$BIN" -f -c "$W/milter.conf" 2>>"$W/milter.log" &
+	MPID=$!
+	for i in $(seq 1 50); do
+		grep -q "started: milter" "$W/milter.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	kill -0 "$MPID" 2>/dev/null
+}
+TODAY=$(date -u +%F)
+report() { "$CHECK" report "$1" --day "$TODAY" --config "$W/milter.conf"; }
+# python3 -c on a report (stdin): $1 = expression over r (the dict)
+jq_() { python3 -c "import json,sys; r=json.load(sys.stdin); print($1)"; }
+sts_sum() { # success/failure over the sts policies of a report on stdin
+	jq_ "sum(p['summary']['total-$1-session-count'] for p in r['policies'] if p['policy']['policy-type']=='sts')"
+}
+types() { jq_ "' '.join(sorted({f['result-type'] for p in r['policies'] for f in p.get('failure-details',[])}))"; }
+
+# --- 1. results observed at RCPT time (no collector: sendmail's case) ---
+write_conf ""
+start_daemon
+ok $? "daemon started, reporting on, no collector"
+grep -q "tlsrpt: journal $W/tlsrpt.journal, collector off, counting RCPT-time results" "$W/milter.log"
+ok $? "it counts RCPT-time results"
+grep -q "is not an exempt-sender" "$W/milter.log"
+ok $((1 - $?)) "the report sender is an exempt-sender (no warning)"
+RCPTS=t@example-enforce.test,t@example-testing-bad.test,t@example-404.test,t@example-nosts.test
+"$LAB/inlab" swaks --server "$LAB_OUT_ADDR:25" --from sender@lab.test --to "$RCPTS" \
+	--timeout 60 >"$W/swaks1.txt" 2>&1
+grep -q "queued as" "$W/swaks1.txt"
+rc=$?
+ok $rc "message through out-Postfix and the milter"
+[ $rc = 0 ] || grep -v '^ ->' "$W/swaks1.txt" | tail -8 | sed 's/^/# /'
+# an enforce failure: deferred at RCPT (451), still counted
+"$LAB/inlab" swaks --server "$LAB_OUT_ADDR:25" --from sender@lab.test --to t@example-mxwrongname.test \
+	--timeout 60 >"$W/swaks2.txt" 2>&1
+grep -q "<\*\* 451 " "$W/swaks2.txt"
+ok $? "example-mxwrongname.test deferred at RCPT"
+
+sleep 2 # the journal is flushed every second
+
+r=$(report example-enforce.test)
+ok $? "mta-sts-check report example-enforce.test --day $TODAY"
+[ "$(echo "$r" | sts_sum successful)" = 1 ] && [ "$(echo "$r" | sts_sum failure)" = 0 ]
+ok $? "enforce: 1 successful session observed"
+echo "$r" | jq_ "r['policies'][0]['policy']['policy-string']" | grep -q "'mode: enforce'"
+ok $? "enforce: policy-string holds the policy ($(echo "$r" | jq_ "r['policies'][0]['policy']['policy-string']"))"
+r=$(report example-testing-bad.test)
+[ "$(echo "$r" | sts_sum failure)" = 1 ] && [ "$(echo "$r" | types)" = certificate-host-mismatch ]
+ok $? "testing-bad: 1 failed session, certificate-host-mismatch (probe) ($(echo "$r" | types))"
+r=$(report example-mxwrongname.test)
+[ "$(echo "$r" | types)" = certificate-host-mismatch ]
+ok $? "mxwrongname (deferred at RCPT): certificate-host-mismatch"
+r=$(report example-404.test)
+[ "$(echo "$r" | types)" = sts-policy-fetch-error ]
+ok $? "404: sts-policy-fetch-error ($(echo "$r" | types))"
+report example-nosts.test >/dev/null 2>&1
+ok $((1 - $?)) "nosts (no policy): nothing observed"
+
+# --- 2. restart with the collector: libtlsrpt datagrams ----------------
+stop_daemon
+write_conf "TLSRPTSocket        unix:$W/tlsrpt.sock"
+start_daemon
+ok $? "daemon restarted with TLSRPTSocket"
+[ "$(report example-enforce.test | sts_sum successful)" = 1 ]
+ok $? "counts survived the restart"
+[ -S "$W/tlsrpt.sock" ]
+ok $? "collector socket $W/tlsrpt.sock exists"
+MAXAGE=$(sed -n 's/^max_age: *\([0-9]*\).*/\1/p' "$LABDIR/https/www/example-enforce.test/.well-known/mta-sts.txt")
+cat >"$W/dgrams.json" <<EOJ
+[
+ {"d": "example-enforce.test", "pr": "v=TLSRPTv1; rua=mailto:tlsrpt@example-enforce.test",
+  "policies": [{"type": 2, "domain": "example-enforce.test",
+   "strings": ["version: STSv1", "mode: enforce", "mx: mx.example-enforce.test", "max_age: $MAXAGE"],
+   "mx": ["mx.example-enforce.test"], "final": 0}]},
+ {"d": "example-enforce.test", "pr": "v=TLSRPTv1; rua=mailto:tlsrpt@example-enforce.test",
+  "policies": [{"type": 2, "domain": "example-enforce.test",
+   "strings": ["version: STSv1", "mode: enforce", "mx: mx.example-enforce.test", "max_age: $MAXAGE"],
+   "mx": ["mx.example-enforce.test"], "final": 0}]},
+ {"d": "example-testing-bad.test", "pr": "v=TLSRPTv1; rua=mailto:tlsrpt@example-testing-bad.test",
+  "policies": [{"type": 2, "domain": "example-testing-bad.test",
+   "strings": ["version: STSv1", "mode: testing", "mx: mx.example-testing-bad.test", "max_age: $MAXAGE"],
+   "mx": ["mx.example-testing-bad.test"],
+   "failures": [{"c": 202, "s": "127.0.25.1", "n": "mx.example-testing-bad.test", "r": "127.0.25.12",
+                 "f": "certificate name mismatch"}], "final": 1}]},
+ {"d": "example-nosts.test", "pr": "",
+  "policies": [{"type": 9, "final": 0}]}
+]
+EOJ
+"$LAB/inlab" python3 "$SRC/tests/tlsrpt/tlsrpt-client.py" "$W/dgrams.json" --send "$W/tlsrpt.sock"
+ok $? "4 libtlsrpt datagrams sent"
+"$LAB/inlab" python3 "$SRC/tests/tlsrpt/tlsrpt-client.py" --raw '{"dpv": "2","d": "x.test"}' --send "$W/tlsrpt.sock"
+sleep 2
+grep -q "tlsrpt: bad datagram dropped (1 so far)" "$W/milter.log"
+ok $? "a bad datagram is counted and dropped"
+r=$(report example-enforce.test)
+[ "$(echo "$r" | sts_sum successful)" = 3 ]
+ok $? "enforce: 1 observed + 2 datagram sessions = 3 ($(echo "$r" | sts_sum successful))"
+[ "$(echo "$r" | jq_ "len(r['policies'])")" = 1 ]
+ok $? "enforce: one policy element (observed and datagram policies identical)"
+r=$(report example-testing-bad.test)
+[ "$(echo "$r" | sts_sum failure)" = 2 ]
+ok $? "testing-bad: 2 failed sessions"
+r=$(report example-nosts.test)
+[ "$(echo "$r" | jq_ "r['policies'][0]['policy']['policy-type']")" = no-policy-found ] &&
+	[ "$(echo "$r" | jq_ "r['policies'][0]['summary']['total-successful-session-count']")" = 1 ]
+ok $? "nosts: no-policy-found, 1 successful session (from the datagram)"
+
+# --- 3. the report run ---------------------------------------------------
+before=$(ls "$LAB_MAILDIR/new" 2>/dev/null | wc -l)
+kill -USR2 "$MPID"
+for i in $(seq 1 150); do
+	grep -q "_smtp._tls.example-nosts.test: no TLSRPT record: no report" "$W/milter.log" &&
+		[ "$(grep -c 'tlsrpt: report .* handed to sendmail\|tlsrpt: report .* HTTP 201' "$W/milter.log")" -ge 5 ] &&
+		break
+	sleep 0.2
+done
+grep 'tlsrpt:' "$W/milter.log" | sed 's/^/# /' | tail -12
+for i in $(seq 1 100); do
+	[ "$(grep -l '^TLS-Report-Domain:' "$LAB_MAILDIR"/new/* 2>/dev/null | wc -l)" -ge 4 ] && break
+	sleep 0.2
+done
+python3 - "$LAB_MAILDIR/new" "$W/posts" "$TODAY" >"$W/parsed.txt" 2>&1 <<'EOP'
+import email, email.policy, glob, gzip, json, os, sys
+maildir, posts, today = sys.argv[1:4]
+def summ(rep, dom):
+    out = []
+    for p in rep["policies"]:
+        pol = p["policy"]
+        out.append("%s %s ok=%d fail=%d types=%s strings=%d mx=%s" % (
+            dom, pol["policy-type"], p["summary"]["total-successful-session-count"],
+            p["summary"]["total-failure-session-count"],
+            ",".join(sorted(f["result-type"] for f in p.get("failure-details", []))) or "-",
+            len(pol.get("policy-string", [])), ",".join(pol.get("mx-host", [])) or "-"))
+    return out
+for f in sorted(glob.glob(os.path.join(maildir, "*"))):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    dom = m.get("TLS-Report-Domain")
+    if dom is None:
+        continue
+    ok = (m.get_content_type() == "multipart/report" and m.get_param("report-type") == "tlsrpt"
+          and m.get("TLS-Report-Submitter") == "lab.test"
+          and str(m.get("Subject")).startswith("Report Domain: %s Submitter: lab.test Report-ID: <" % dom))
+    parts = [p for p in m.iter_parts() if p.get_content_type() == "application/tlsrpt+gzip"]
+    fn = parts[0].get_filename() if parts else ""
+    rep = json.loads(gzip.decompress(parts[0].get_payload(decode=True)))
+    ok = ok and fn.startswith("lab.test!%s!" % dom) and fn.endswith(".json.gz")
+    ok = ok and rep["organization-name"] == "mta-sts-milter lab" and rep["contact-info"] == "tlsrpt-sender@lab.test"
+    ok = ok and rep["date-range"]["start-datetime"] == today + "T00:00:00Z"
+    print("MAIL %s headers=%s to=%s" % (dom, "ok" if ok else "BAD", m.get("To")))
+    for s in summ(rep, dom):
+        print("MAILREP " + s)
+for h in sorted(glob.glob(os.path.join(posts, "*.head"))):
+    head = open(h).read()
+    rep = json.loads(gzip.decompress(open(h[:-5] + ".body", "rb").read()))
+    ct = "application/tlsrpt+gzip" in head and head.startswith("POST /tlsrpt ")
+    dom = rep["policies"][0]["policy"]["policy-domain"]
+    print("POST %s ctype=%s" % (dom, "ok" if ct else "BAD"))
+    for s in summ(rep, dom):
+        print("POSTREP " + s)
+EOP
+sed 's/^/# /' "$W/parsed.txt"
+has() { grep -qx -- "$1" "$W/parsed.txt"; }
+has "MAIL example-enforce.test headers=ok to=tlsrpt@example-enforce.test"
+ok $? "mailto: report for example-enforce.test arrived, RFC 8460 5.3 headers, file name, meta"
+has "MAILREP example-enforce.test sts ok=3 fail=0 types=- strings=4 mx=mx.example-enforce.test"
+ok $? "its counts: sts, 3 successful, policy-string 4 lines, mx-host"
+has "MAIL example-testing-bad.test headers=ok to=tlsrpt@example-testing-bad.test"
+ok $? "mailto: report for example-testing-bad.test arrived"
+has "MAILREP example-testing-bad.test sts ok=0 fail=2 types=certificate-host-mismatch,certificate-host-mismatch strings=4 mx=mx.example-testing-bad.test" ||
+	grep -q "^MAILREP example-testing-bad.test sts ok=0 fail=2 types=certificate-host-mismatch" "$W/parsed.txt"
+ok $? "its counts: 2 failed sessions, certificate-host-mismatch"
+has "MAIL example-404.test headers=ok to=tlsrpt@example-404.test"
+ok $? "mailto: report for example-404.test (policy host answers 404) arrived"
+grep -q "^MAILREP example-404.test sts ok=0 fail=1 types=sts-policy-fetch-error" "$W/parsed.txt"
+ok $? "its counts: 1 failed session, sts-policy-fetch-error"
+has "MAIL example-mxwrongname.test headers=ok to=tlsrpt@example-mxwrongname.test"
+ok $? "mailto: report for example-mxwrongname.test arrived although its MX fails MTA-STS (exempt sender, RFC 8460 5.3)"
+grep -q "^POST example-mxwrongname.test ctype=ok" "$W/parsed.txt"
+ok $? "https: report for example-mxwrongname.test POSTed as application/tlsrpt+gzip"
+grep -q "^POSTREP example-mxwrongname.test sts ok=0 fail=1 types=certificate-host-mismatch" "$W/parsed.txt"
+ok $? "the POSTed report's counts"
+grep -q "example-nosts.test" "$W/parsed.txt"
+ok $((1 - $?)) "example-nosts.test (no TLSRPT record) got nothing"
+[ "$(grep -c '^POST ' "$W/parsed.txt")" = 1 ]
+ok $? "exactly one POST (only example-mxwrongname.test has an https: rua)"
+sleep 1
+report example-enforce.test >/dev/null 2>&1
+ok $((1 - $?)) "sent reports are dropped from the journal"
+kill -0 "$MPID" 2>/dev/null
+ok $? "daemon still running"
+stop_daemon
+grep -q "stopped" "$W/milter.log"
+ok $? "daemon stopped cleanly"
+echo "1..$n"
+[ $fails = 0 ]
