@@ -194,8 +194,14 @@ parse_root(const cJSON *root, struct sts_rptdgram *d, char *why, size_t whylen)
 	if (sts_rptjs_bad_keys(root, keys))
 		return sts_why(why, whylen, STS_INVALID,
 			       "not an object, unknown or repeated key");
+	/* "dpv" is absent in datagrams of libtlsrpt before 0.5.0 final
+	 * (Debian 13 ships 0.5.0rc1): the same format, version 0. */
 	st = sts_rptjs_str(root, "dpv", 16, &s);
-	if (st != STS_OK || strcmp(s, STS_RPTDGRAM_VERSION) != 0) {
+	if (st == STS_NOTFOUND)
+		d->version = 0;
+	else if (st == STS_OK && strcmp(s, STS_RPTDGRAM_VERSION) == 0)
+		d->version = 1;
+	else {
 		free(s);
 		return sts_why(why, whylen, STS_INVALID,
 			       "datagram protocol version (dpv) is not \"1\"");

@@ -4,10 +4,13 @@
  * attempt's TLS negotiation).
  *
  * Protocol implemented: libtlsrpt datagram protocol version "1" ("dpv"),
- * as written by libtlsrpt 0.5.x (sys4/libtlsrpt, libtlsrpt.c,
- * tlsrpt_finish_delivery_request): one JSON object per datagram,
+ * as written by libtlsrpt 0.5.0 and later (sys4/libtlsrpt, libtlsrpt.c,
+ * tlsrpt_finish_delivery_request; checked against 0.5.1rc2), and the same
+ * format without "dpv" (version 0) that earlier releases send -- Debian
+ * 13's Postfix 3.10 links libtlsrpt 0.5.0rc1, which omits it.  One JSON
+ * object per datagram:
  *
- *   {"dpv":"1","d":DOMAIN,"pr":TLSRPT-RECORD,
+ *   {["dpv":"1",]"d":DOMAIN,"pr":TLSRPT-RECORD,
  *    "policies":[{"policy-type":1|2|9,["policy-domain":S,]
  *                 ["policy-string":[S...],]["mx-host":[S...],]
  *                 ["failure-details":[{"c":CODE,["s":S,]["n":S,]["h":S,]
@@ -41,6 +44,7 @@
 #define STS_RPTDGRAM_VERSION "1"
 
 struct sts_rptdgram {
+	int version;		       /* 1, or 0 when "dpv" is absent */
 	char domain[STS_DOMAIN_BUFSZ]; /* "d", normalised (A-labels) */
 	char *record;		       /* "pr", the _smtp._tls TXT seen */
 	size_t n_pol;

@@ -12,108 +12,14 @@
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
-SRC=$(cd "$top_srcdir" && pwd)
-BLD=$(cd "$top_builddir" && pwd)
-BIN=$BLD/milter/mta-sts-milter
-CHECK=$BLD/cli/mta-sts-check
-LAB=$SRC/tests/lab
+# shellcheck source=common.sh
+. "$top_srcdir/tests/tlsrpt/common.sh"
 export MTALAB_NAME=${MTALAB_NAME:-tlsrpt-$$}
-n=0
-fails=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
-bail() { echo "not ok $((n + 1)) - $1"; echo "1..$((n + 1))"; exit 1; }
-
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (network namespace)"; exit 0; }
-[ -x "$BIN" ] && [ -x "$CHECK" ] || bail "$BIN or $CHECK not built"
-command -v swaks >/dev/null || bail "swaks not installed"
-
-"$LAB/down" --purge >/dev/null 2>&1
-"$LAB/up" >/tmp/lab-tlsrpt-up.$$ 2>&1 || {
-	sed 's/^/# /' /tmp/lab-tlsrpt-up.$$
-	rm -f /tmp/lab-tlsrpt-up.$$
-	"$LAB/down" --purge >/dev/null 2>&1
-	bail "lab $MTALAB_NAME did not come up"
-}
-rm -f /tmp/lab-tlsrpt-up.$$
-. "${MTALAB_DIR:-/tmp/mtalab-$MTALAB_NAME}/env"
+tlsrpt_lab_up 
 W=$LABDIR/tlsrpt-test
-mkdir -p "$W/posts"
-MPID=
-RPID=
-stop_daemon() {
-	[ -n "$MPID" ] || return 0
-	kill -TERM "$MPID" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$MPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$MPID" 2>/dev/null
-	wait "$MPID" 2>/dev/null
-	MPID=
-}
-cleanup() {
-	stop_daemon
-	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
-	"$LAB/down" --purge >/dev/null 2>&1
-}
+mkdir -p "$W"
 trap cleanup EXIT INT TERM
-
-SENDER=tlsrpt-sender@lab.test
-# RFC 8460 5.3: reports must not be held back by MTA-STS/DANE failures.
-# The milter lets the exempt sender through; Postfix's own delivery-time
-# enforcement (smtp_tls_policy_maps) is skipped for it by a sender-
-# dependent transport without the policy map (doc/tlsrpt.md).
-postconf -c "$LAB_OUT_CONF" -M "tlsrpt/unix=tlsrpt unix - - n - - smtp -o smtp_tls_policy_maps=" ||
-	bail "master.cf"
-touch -d "-2 sec" "$LAB_OUT_CONF/master.cf"
-"$LAB/postconf-out" "sender_dependent_default_transport_maps = inline:{$SENDER=tlsrpt:}" >/dev/null ||
-	bail "postconf-out"
-printf 'exempt-sender %s\n' "$SENDER" >"$W/overrides"
-printf '#!/bin/sh\nexec /usr/sbin/sendmail -C %s "$@"\n' "$LAB_OUT_CONF" >"$W/sendmail"
-chmod +x "$W/sendmail"
-
-"$LAB/inlab" python3 "$SRC/tests/tlsrpt/receiver.py" "$W/posts" 8465 &
-RPID=$!
-
-write_conf() { # $1: extra lines
-	cat >"$W/milter.conf" <<EOC
-Socket              $LAB_MILTER_SOCKET
-MapSocket           $LAB_MAP_SOCKET
-UnboundConfig       $LAB_UNBOUND_CONF
-TrustAnchorFile     none
-CAFile              $LAB_CA
-StateFile           $W/state
-OverrideFile        $W/overrides
-DNSTimeout          2s
-FetchTimeout        3s
-ProbeTimeout        3s
-LookupDeadline      8s
-LogLevel            debug
-TLSRPTJournal       $W/tlsrpt.journal
-TLSRPTOrganization  mta-sts-milter lab
-TLSRPTContact       $SENDER
-TLSRPTSendmail      $W/sendmail
-TLSRPTSendToday     yes
-$1
-EOC
-}
-start_daemon() {
-	"$LAB/inlab" "$BIN" -f -c "$W/milter.conf" 2>>"$W/milter.log" &
-	MPID=$!
-	for i in $(seq 1 50); do
-		grep -q "started: milter" "$W/milter.log" 2>/dev/null && break
-		sleep 0.1
-	done
-	kill -0 "$MPID" 2>/dev/null
-}
-TODAY=$(date -u +%F)
-report() { "$CHECK" report "$1" --day "$TODAY" --config "$W/milter.conf"; }
-# python3 -c on a report (stdin): $1 = expression over r (the dict)
-jq_() { python3 -c "import json,sys; r=json.load(sys.stdin); print($1)"; }
-sts_sum() { # success/failure over the sts policies of a report on stdin
-	jq_ "sum(p['summary']['total-$1-session-count'] for p in r['policies'] if p['policy']['policy-type']=='sts')"
-}
-types() { jq_ "' '.join(sorted({f['result-type'] for p in r['policies'] for f in p.get('failure-details',[])}))"; }
+tlsrpt_prepare
 
 # --- 1. results observed at RCPT time (no collector: sendmail's case) ---
 write_conf ""
@@ -219,45 +125,7 @@ for i in $(seq 1 100); do
 	[ "$(grep -l '^TLS-Report-Domain:' "$LAB_MAILDIR"/new/* 2>/dev/null | wc -l)" -ge 4 ] && break
 	sleep 0.2
 done
-python3 - "$LAB_MAILDIR/new" "$W/posts" "$TODAY" >"$W/parsed.txt" 2>&1 <<'EOP'
-import email, email.policy, glob, gzip, json, os, sys
-maildir, posts, today = sys.argv[1:4]
-def summ(rep, dom):
-    out = []
-    for p in rep["policies"]:
-        pol = p["policy"]
-        out.append("%s %s ok=%d fail=%d types=%s strings=%d mx=%s" % (
-            dom, pol["policy-type"], p["summary"]["total-successful-session-count"],
-            p["summary"]["total-failure-session-count"],
-            ",".join(sorted(f["result-type"] for f in p.get("failure-details", []))) or "-",
-            len(pol.get("policy-string", [])), ",".join(pol.get("mx-host", [])) or "-"))
-    return out
-for f in sorted(glob.glob(os.path.join(maildir, "*"))):
-    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
-    dom = m.get("TLS-Report-Domain")
-    if dom is None:
-        continue
-    ok = (m.get_content_type() == "multipart/report" and m.get_param("report-type") == "tlsrpt"
-          and m.get("TLS-Report-Submitter") == "lab.test"
-          and str(m.get("Subject")).startswith("Report Domain: %s Submitter: lab.test Report-ID: <" % dom))
-    parts = [p for p in m.iter_parts() if p.get_content_type() == "application/tlsrpt+gzip"]
-    fn = parts[0].get_filename() if parts else ""
-    rep = json.loads(gzip.decompress(parts[0].get_payload(decode=True)))
-    ok = ok and fn.startswith("lab.test!%s!" % dom) and fn.endswith(".json.gz")
-    ok = ok and rep["organization-name"] == "mta-sts-milter lab" and rep["contact-info"] == "tlsrpt-sender@lab.test"
-    ok = ok and rep["date-range"]["start-datetime"] == today + "T00:00:00Z"
-    print("MAIL %s headers=%s to=%s" % (dom, "ok" if ok else "BAD", m.get("To")))
-    for s in summ(rep, dom):
-        print("MAILREP " + s)
-for h in sorted(glob.glob(os.path.join(posts, "*.head"))):
-    head = open(h).read()
-    rep = json.loads(gzip.decompress(open(h[:-5] + ".body", "rb").read()))
-    ct = "application/tlsrpt+gzip" in head and head.startswith("POST /tlsrpt ")
-    dom = rep["policies"][0]["policy"]["policy-domain"]
-    print("POST %s ctype=%s" % (dom, "ok" if ct else "BAD"))
-    for s in summ(rep, dom):
-        print("POSTREP " + s)
-EOP
+python3 "$SRC/tests/tlsrpt/parse-reports.py" "$LAB_MAILDIR/new" "$W/posts" "$TODAY" >"$W/parsed.txt" 2>&1
 sed 's/^/# /' "$W/parsed.txt"
 has() { grep -qx -- "$1" "$W/parsed.txt"; }
 has "MAIL example-enforce.test headers=ok to=tlsrpt@example-enforce.test"

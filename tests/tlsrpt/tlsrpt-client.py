@@ -8,6 +8,7 @@ checks its bytes against datagrams captured from the real library
 
 usage: tlsrpt-client.py SPEC.json --send SOCKET    send every request
        tlsrpt-client.py SPEC.json --print N        datagram N (1-based) to stdout
+       (--send0 / --print0: as libtlsrpt 0.5.0rc1 writes them, without "dpv")
        tlsrpt-client.py --raw TEXT --send SOCKET   send TEXT as it is
 
 SPEC is a JSON list of delivery requests, each the arguments of the
@@ -45,8 +46,10 @@ def attr(name, value, first=False):
     return (b"" if first else b",") + b'"' + name.encode() + b'": "' + esc(value) + b'"'
 
 
-def datagram(req):
-    out = b"{" + attr("dpv", "1", True) + attr("d", req["d"]) + attr("pr", req["pr"])
+def datagram(req, dpv=True):
+    # libtlsrpt >= 0.5.0 writes "dpv" first; 0.5.0rc1 (Debian 13) has no dpv
+    out = b"{" + (attr("dpv", "1", True) + attr("d", req["d"]) if dpv else attr("d", req["d"], True))
+    out += attr("pr", req["pr"])
     for i, p in enumerate(req["policies"]):
         out += b',"policies":[{' if i == 0 else b",{"
         out += b'"policy-type":%d' % p["type"]
@@ -89,11 +92,11 @@ def main(argv):
         return 64
     with open(argv[1], encoding="utf-8") as f:
         reqs = json.load(f)
-    if argv[2] == "--print":
-        sys.stdout.buffer.write(datagram(reqs[int(argv[3]) - 1]))
+    if argv[2] in ("--print", "--print0"):
+        sys.stdout.buffer.write(datagram(reqs[int(argv[3]) - 1], argv[2] == "--print"))
         return 0
-    if argv[2] == "--send":
-        send(argv[3], [datagram(r) for r in reqs])
+    if argv[2] in ("--send", "--send0"):
+        send(argv[3], [datagram(r, argv[2] == "--send") for r in reqs])
         return 0
     print(__doc__, file=sys.stderr)
     return 64

@@ -61,7 +61,8 @@ test_captured(void)
 	struct sts_rptdgram *d;
 
 	d = parse_file("tlsrpt-dgram-1.json");
-	ok(d && d->n_pol == 1 && d->pol[0].type == STS_RPT_PT_NOPOLICY &&
+	ok(d && d->version == 1 && d->n_pol == 1 &&
+		   d->pol[0].type == STS_RPT_PT_NOPOLICY &&
 		   d->pol[0].success == 1 && d->pol[0].failure == 0,
 	   "dgram 1: no-policy-found, one successful session");
 	is_str(d ? d->domain : NULL, "example-nosts.test", "dgram 1: domain");
@@ -89,6 +90,13 @@ test_captured(void)
 	is_str(d ? d->record : NULL,
 	       "v=TLSRPTv1;rua=mailto:reports@company-y.example",
 	       "dgram 3: pr");
+	sts_rptdgram_free(d);
+
+	d = parse_file("tlsrpt-dgram-rc1-3.json");
+	ok(d && d->version == 0 && d->pol[0].n_fail == 2 &&
+		   strcmp(d->domain, "company-y.example") == 0,
+	   "libtlsrpt 0.5.0rc1 (Debian 13) datagram without dpv: version 0, "
+	   "same content");
 	sts_rptdgram_free(d);
 
 	d = parse_file("tlsrpt-dgram-4.json");
