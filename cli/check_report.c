@@ -3,8 +3,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,67 +11,24 @@
 #include <unistd.h>
 
 #include "check_report.h"
+#include "conf.h"
 #include "sts_domain.h"
 #include "sts_rptmail.h"
 #include "sts_rptstore.h"
 
 const char check_report_usage[] =
-	"  mta-sts-check report DOMAIN [--day YYYY-MM-DD] [--config FILE] "
+	"  mta-sts-check report DOMAIN [--day YYYY-MM-DD] [-c FILE] "
 	"[--journal FILE]\n";
-
-struct rconf {
-	char journal[1024], org[256], contact[320], submitter[256];
-};
-
-/* The four TLSRPT keys of the daemon's "Name value" file; everything
- * else is the daemon's business (mta-sts-milter -n checks it). */
-static int
-read_conf(const char *file, struct rconf *rc)
-{
-	static const struct {
-		const char *key;
-		size_t off, len;
-	} keys[] = {
-		{"TLSRPTJournal", offsetof(struct rconf, journal), 1024},
-		{"TLSRPTOrganization", offsetof(struct rconf, org), 256},
-		{"TLSRPTContact", offsetof(struct rconf, contact), 320},
-		{"TLSRPTSubmitter", offsetof(struct rconf, submitter), 256},
-	};
-	char line[2048];
-	FILE *f = fopen(file, "r");
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *k = line, *v, *e;
-		line[strcspn(line, "#\r\n")] = '\0';
-		while (isspace((unsigned char)*k))
-			k++;
-		v = k + strcspn(k, " \t");
-		if (*v != '\0')
-			*v++ = '\0';
-		while (isspace((unsigned char)*v))
-			v++;
-		e = v + strlen(v);
-		while (e > v && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (strcasecmp(k, keys[i].key) == 0)
-				snprintf((char *)rc + keys[i].off, keys[i].len,
-					 "%s", v);
-	}
-	fclose(f);
-	return 0;
-}
 
 int
 check_report_main(int argc, char **argv)
 {
-	const char *cfile = "/etc/mta-sts-milter.conf", *jfile = NULL;
+	const char *cfile = CONF_DEFAULT_FILE, *jfile = NULL;
 	const char *dayarg = NULL, *dom = NULL;
 	char domain[STS_DOMAIN_BUFSZ], why[STS_WHY_MAX], rid[600];
 	char host[256] = "localhost";
-	struct rconf rc;
+	struct conf *c = NULL;
+	const char *org, *contact, *submitter;
 	struct sts_rptstore *s = NULL;
 	struct sts_rptmeta m;
 	char *json = NULL;
@@ -84,7 +39,9 @@ check_report_main(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--day") == 0 && i + 1 < argc)
 			dayarg = argv[++i];
-		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+		else if ((strcmp(argv[i], "-c") == 0 ||
+			  strcmp(argv[i], "--config") == 0) &&
+			 i + 1 < argc)
 			cfile = argv[++i];
 		else if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc)
 			jfile = argv[++i];
@@ -107,38 +64,43 @@ check_report_main(int argc, char **argv)
 		fprintf(stderr, "--day %s: not YYYY-MM-DD\n", dayarg);
 		return 64;
 	}
-	memset(&rc, 0, sizeof(rc));
-	if (read_conf(cfile, &rc) != 0 && jfile == NULL) {
-		perror(cfile);
-		return 66;
+	/* The daemon's own parser: the same file, the same errors. */
+	if (jfile == NULL || access(cfile, R_OK) == 0) {
+		c = conf_load(cfile, stderr, why, sizeof(why));
+		if (c == NULL)
+			return 66;
 	}
 	if (jfile == NULL)
-		jfile = rc.journal;
-	if (jfile[0] == '\0') {
+		jfile = c->tlsrpt_journal;
+	if (jfile == NULL) {
 		fprintf(stderr,
 			"%s: no TLSRPTJournal (TLS reporting is off); "
 			"use --journal FILE\n",
 			cfile);
+		conf_unref(c);
 		return 66;
 	}
 	st = sts_rptstore_open(jfile, true, 0, 0, &s, why, sizeof(why));
 	if (st != STS_OK) {
 		fprintf(stderr, "%s\n", why);
+		conf_unref(c);
 		return 66;
 	}
 	(void)gethostname(host, sizeof(host) - 1);
-	at = strrchr(rc.contact, '@');
+	org = c && c->tlsrpt_org ? c->tlsrpt_org : host;
+	contact = c && c->tlsrpt_contact ? c->tlsrpt_contact : "";
+	at = strrchr(contact, '@');
+	submitter = c && c->tlsrpt_submitter ? c->tlsrpt_submitter
+		    : at		     ? at + 1
+					     : host;
 	/* The same defaults as the daemon (milter/tlsrpt_send.c). */
-	sts_rptmail_report_id(day, domain,
-			      rc.submitter[0] ? rc.submitter
-			      : at	      ? at + 1
-					      : host,
-			      rid, sizeof(rid));
-	m.organization = rc.org[0] ? rc.org : host;
-	m.contact = rc.contact;
+	sts_rptmail_report_id(day, domain, submitter, rid, sizeof(rid));
+	m.organization = org;
+	m.contact = contact;
 	m.report_id = rid;
 	st = sts_rptstore_report(s, day, domain, &m, true, &json);
 	sts_rptstore_free(s);
+	conf_unref(c);
 	if (st != STS_OK) {
 		char d[16] = "?";
 		sts_rpt_day_str(day, d, sizeof(d));

@@ -1,10 +1,11 @@
 /*
  * cli/check_report.h - `mta-sts-check report DOMAIN [--day YYYY-MM-DD]
- * [--config FILE] [--journal FILE]`: print, as JSON, the RFC 8460 report
+ * [-c FILE] [--journal FILE]`: print, as JSON, the RFC 8460 report
  * the daemon would send for DOMAIN and that UTC day (default: yesterday,
  * the next one to be sent), from the daemon's TLS-report journal, read
  * only.  The journal path, organization, contact and submitter come from
- * the daemon's configuration file (TLSRPT* options).
+ * the daemon's configuration file (TLSRPT* options), read with the
+ * daemon's parser (milter/conf.c); --config is -c's long form.
  */
 #ifndef CLI_CHECK_REPORT_H
 #define CLI_CHECK_REPORT_H

@@ -29,6 +29,8 @@
 /* Reports handled per pass; the rest wait for the next one. */
 #define MAX_DUE 4096
 #define SENDMAIL_TIMEOUT_S 60
+/* Words of TLSRPTSendmail (the program and its own arguments). */
+#define MAX_SENDMAIL_ARGS 8
 #define POST_TIMEOUT_MS 30000
 /* RFC 8460 section 5.5: retry for up to 24 hours. */
 #define RETRY_WINDOW (24 * 3600)
@@ -45,6 +47,8 @@ struct tlsrpt_sender {
 	struct sts_resolver *r;
 	struct sts_tls *tls;
 	char *org, *contact, *submitter, *sendmail;
+	char *cmd[MAX_SENDMAIL_ARGS]; /* sendmail split at white space */
+	size_t n_cmd;
 	pthread_mutex_t mu; /* guards retries and counters */
 	struct retry retries[MAX_RETRIES];
 	size_t n_retries;
@@ -85,7 +89,15 @@ tlsrpt_sender_new(const struct conf *c, struct sts_engine *e, char *why,
 	rc.resolv_conf = c->resolv_conf;
 	rc.forwarders = c->forwarders;
 	rc.timeout_ms = c->dns_timeout_ms;
-	if (s->org == NULL || s->submitter == NULL || s->sendmail == NULL ||
+	for (char *w = s->sendmail; w != NULL && *w != '\0';) {
+		size_t len = strcspn(w, " \t");
+		if (len > 0 && s->n_cmd < MAX_SENDMAIL_ARGS)
+			s->cmd[s->n_cmd++] = w;
+		w += len;
+		if (*w != '\0')
+			*w++ = '\0';
+	}
+	if (s->org == NULL || s->submitter == NULL || s->n_cmd == 0 ||
 	    sts_resolver_new(&rc, &s->r, why, whylen) != STS_OK ||
 	    sts_tls_new(c->ca_file, &s->tls, why, whylen) != STS_OK) {
 		tlsrpt_sender_free(s);
@@ -175,13 +187,23 @@ static int
 mail_report(struct tlsrpt_sender *s, const char *to, const char *msg,
 	    size_t len, char *why, size_t whylen)
 {
-	char *const argv[] = {"sendmail", "-oi",      "-f", s->contact,
-			      "--",	  (char *)to, NULL};
+	char *argv[MAX_SENDMAIL_ARGS + 6];
 	int pfd[2], status = 0;
 	pid_t pid, w;
 	char *lf;
 	size_t n = 0;
 
+	/* TLSRPTSendmail: the program and its own arguments (split at
+	 * white space, e.g. sendmail's -C /etc/mail/tlsrpt.cf), then ours */
+	size_t a = 0;
+	for (size_t i = 0; i < s->n_cmd; i++)
+		argv[a++] = s->cmd[i];
+	argv[a++] = "-oi";
+	argv[a++] = "-f";
+	argv[a++] = s->contact;
+	argv[a++] = "--";
+	argv[a++] = (char *)to;
+	argv[a] = NULL;
 	lf = malloc(len + 1);
 	if (lf == NULL || pipe2(pfd, O_CLOEXEC) != 0) {
 		free(lf);
@@ -197,7 +219,7 @@ mail_report(struct tlsrpt_sender *s, const char *to, const char *msg,
 		 * threaded process */
 		if (dup2(pfd[0], 0) < 0)
 			_exit(126);
-		execv(s->sendmail, argv);
+		execv(s->cmd[0], argv);
 		_exit(127);
 	}
 	close(pfd[0]);

@@ -6,11 +6,12 @@
 #   tlsrpt_lab_up [UP-ARGS]   skip unless root; fail unless built and the lab
 #                             ($MTALAB_NAME) comes up; source its env
 #   tlsrpt_prepare            out-Postfix: the report sender bypasses the policy
-#                             map (doc/tlsrpt.md); the OverrideFile exempting it;
-#                             a sendmail wrapper submitting to out-Postfix; the
-#                             HTTPS receiver (tests/tlsrpt/receiver.py) on 8465
+#                             map (etc/examples/postfix-tlsrpt-*.cf); the
+#                             OverrideFile exempting it; the HTTPS receiver
+#                             (tests/tlsrpt/receiver.py) on 8465
 #   write_conf "LINES"        $W/milter.conf: the lab's resolver/CA, milter and
-#                             map sockets, TLS reporting on, plus LINES
+#                             map sockets, TLS reporting on (mail submitted with
+#                             /usr/sbin/sendmail -C out-Postfix), plus LINES
 #   start_daemon / stop_daemon
 #   report DOMAIN             mta-sts-check report DOMAIN --day today (JSON)
 #   jq_ EXPR | sts_sum successful|failure | types   on a report on stdin
@@ -62,16 +63,13 @@ tlsrpt_prepare() {
 	mkdir -p "$W/posts"
 	# RFC 8460 5.3: reports must not be held back by MTA-STS/DANE failures.
 	# The milter lets the exempt sender through; Postfix's own delivery-time
-	# enforcement (smtp_tls_policy_maps) is skipped for it by a sender-
-	# dependent transport without the policy map (doc/tlsrpt.md).
-	postconf -c "$LAB_OUT_CONF" -M "tlsrpt/unix=tlsrpt unix - - n - - smtp -o smtp_tls_policy_maps=" ||
-		bail "master.cf"
+	# enforcement (smtp_tls_policy_maps) is skipped for it by the shipped
+	# recipe etc/examples/postfix-tlsrpt-{main,master}.cf (doc/postfix.md).
+	cat "$SRC/etc/examples/postfix-tlsrpt-master.cf" >>"$LAB_OUT_CONF/master.cf" || bail "master.cf"
 	touch -d "-2 sec" "$LAB_OUT_CONF/master.cf"
-	"$LAB/postconf-out" "sender_dependent_default_transport_maps = inline:{$SENDER=tlsrpt:}" >/dev/null ||
-		bail "postconf-out"
+	"$LAB/postconf-out" "$(grep -v '^#' "$SRC/etc/examples/postfix-tlsrpt-main.cf" |
+		sed "s/tlsrpt@example.org/$SENDER/")" >/dev/null || bail "postconf-out"
 	printf 'exempt-sender %s\n' "$SENDER" >"$W/overrides"
-	printf '#!/bin/sh\nexec /usr/sbin/sendmail -C %s "$@"\n' "$LAB_OUT_CONF" >"$W/sendmail"
-	chmod +x "$W/sendmail"
 	"$LAB/inlab" python3 "$SRC/tests/tlsrpt/receiver.py" "$W/posts" 8465 &
 	RPID=$!
 }
@@ -92,7 +90,7 @@ LogLevel            debug
 TLSRPTJournal       $W/tlsrpt.journal
 TLSRPTOrganization  mta-sts-milter lab
 TLSRPTContact       $SENDER
-TLSRPTSendmail      $W/sendmail
+TLSRPTSendmail      /usr/sbin/sendmail -C $LAB_OUT_CONF
 TLSRPTSendToday     yes
 $1
 EOC
