@@ -41,7 +41,7 @@ struct trpt {
 	atomic_bool stop;
 	pthread_mutex_t mu; /* guards the two flags below */
 	pthread_cond_t cv;
-	bool send_now, sending;
+	bool send_now, sending, forced; /* forced: this pass is SIGUSR2's */
 	atomic_ullong datagrams, bad, observed, refused;
 };
 
@@ -236,9 +236,10 @@ sender_thread(void *arg)
 			pthread_cond_wait(&T->cv, &T->mu);
 		if (atomic_load(&T->stop))
 			break;
+		bool forced = T->forced;
 		pthread_mutex_unlock(&T->mu);
 		tlsrpt_sender_pass(T->sender, T->store, time(NULL),
-				   T->send_today);
+				   forced && T->send_today, forced);
 		pthread_mutex_lock(&T->mu);
 		T->sending = false;
 	}
@@ -271,6 +272,7 @@ ticker(void *arg)
 		      (retry != 0 && now >= retry));
 		if (go) {
 			T->sending = true;
+			T->forced = T->send_now;
 			T->send_now = false;
 			if (now >= next)
 				next = next_run(now, T->delay);

@@ -40,7 +40,8 @@ void tlsrpt_stop(void);
 
 /* Run the report pass now instead of at the next scheduled time
  * (SIGUSR2; the tests use it).  Reports go out for every complete UTC
- * day held (days before today). */
+ * day held (days before today; with TLSRPTSendToday today's too), and
+ * pending retries are tried at once. */
 void tlsrpt_send_now(void);
 
 /* Count one session's policy block p for recipient/policy domain

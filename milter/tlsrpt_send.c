@@ -399,7 +399,7 @@ send_one(struct tlsrpt_sender *s, struct sts_rptstore *st, int64_t day,
 
 void
 tlsrpt_sender_pass(struct tlsrpt_sender *s, struct sts_rptstore *st, time_t now,
-		   bool today)
+		   bool today, bool force)
 {
 	static int64_t days[MAX_DUE];
 	static char *domains[MAX_DUE];
@@ -417,7 +417,7 @@ tlsrpt_sender_pass(struct tlsrpt_sender *s, struct sts_rptstore *st, time_t now,
 		r = find_retry(s, days[i], domains[i]);
 		if (r != NULL) {
 			done = r->done;
-			if (r->next > now) {
+			if (r->next > now && !force) {
 				pthread_mutex_unlock(&s->mu);
 				free(domains[i]);
 				continue;

@@ -34,9 +34,10 @@ void tlsrpt_sender_free(struct tlsrpt_sender *s);
 
 /* Send every report due at now (days before now's UTC day, retries whose
  * time has come); with today (TLSRPTSendToday, for tests) also today's
- * partial report. */
+ * partial report; with force (SIGUSR2) pending retries at once too.  A
+ * retry goes only to the rua URIs not yet delivered. */
 void tlsrpt_sender_pass(struct tlsrpt_sender *s, struct sts_rptstore *st,
-			time_t now, bool today);
+			time_t now, bool today, bool force);
 
 /* Earliest pending retry, 0 if none. */
 time_t tlsrpt_sender_next_retry(struct tlsrpt_sender *s);

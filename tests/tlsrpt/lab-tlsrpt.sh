@@ -112,14 +112,35 @@ r=$(report example-nosts.test)
 ok $? "nosts: no-policy-found, 1 successful session (from the datagram)"
 
 # --- 3. the report run ---------------------------------------------------
-before=$(ls "$LAB_MAILDIR/new" 2>/dev/null | wc -l)
+# The HTTPS receiver is down for the first run: nginx answers 502, the
+# https: delivery is retried (RFC 8460 5.5) while the mailto: one is done.
+kill "$RPID" 2>/dev/null
+wait "$RPID" 2>/dev/null
+RPID=
 kill -USR2 "$MPID"
 for i in $(seq 1 150); do
 	grep -q "_smtp._tls.example-nosts.test: no TLSRPT record: no report" "$W/milter.log" &&
-		[ "$(grep -c 'tlsrpt: report .* handed to sendmail\|tlsrpt: report .* HTTP 201' "$W/milter.log")" -ge 5 ] &&
+		[ "$(grep -c 'tlsrpt: report .* handed to sendmail' "$W/milter.log")" -ge 4 ] &&
+		grep -q "to https://mta-sts.example-mxwrongname.test/tlsrpt: HTTP status 502" "$W/milter.log" &&
 		break
 	sleep 0.2
 done
+grep -q "to https://mta-sts.example-mxwrongname.test/tlsrpt: HTTP status 502" "$W/milter.log"
+ok $? "https: delivery failed (receiver down, HTTP 502)"
+report example-mxwrongname.test >/dev/null 2>&1
+ok $? "the report of example-mxwrongname.test is kept for the retry"
+"$LAB/inlab" python3 "$SRC/tests/tlsrpt/receiver.py" "$W/posts" 8465 &
+RPID=$!
+sleep 0.5
+kill -USR2 "$MPID" # SIGUSR2 tries pending retries at once
+for i in $(seq 1 150); do
+	grep -q "to https://mta-sts.example-mxwrongname.test/tlsrpt: HTTP 201" "$W/milter.log" && break
+	sleep 0.2
+done
+grep -q "to https://mta-sts.example-mxwrongname.test/tlsrpt: HTTP 201" "$W/milter.log"
+ok $? "the retry delivered it (HTTP 201)"
+[ "$(grep -c 'for example-mxwrongname.test to mailto:.*handed to sendmail' "$W/milter.log")" = 1 ]
+ok $? "the retry went only to the failed URI (the mailto: report was not sent twice)"
 grep 'tlsrpt:' "$W/milter.log" | sed 's/^/# /' | tail -12
 for i in $(seq 1 100); do
 	[ "$(grep -l '^TLS-Report-Domain:' "$LAB_MAILDIR"/new/* 2>/dev/null | wc -l)" -ge 4 ] && break
