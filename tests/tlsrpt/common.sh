@@ -15,6 +15,7 @@
 #   start_daemon / stop_daemon
 #   report DOMAIN             mta-sts-check report DOMAIN --day today (JSON)
 #   jq_ EXPR | sts_sum successful|failure | types   on a report on stdin
+#   sanitizer_clean           no ASan/UBSan/LSan report in the daemon's log
 #   cleanup                   stop all that and purge the lab (trap it)
 SRC=$(cd "$top_srcdir" && pwd)
 BLD=$(cd "$top_builddir" && pwd)
@@ -58,6 +59,9 @@ cleanup() {
 	stop_daemon
 	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
 	"$LAB/down" --purge >/dev/null 2>&1
+}
+sanitizer_clean() {
+	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$W/milter.log"
 }
 tlsrpt_prepare() {
 	mkdir -p "$W/posts"

@@ -119,5 +119,8 @@ grep -q "example-nosts.test" "$W/parsed.txt"
 ok $((1 - $?)) "example-nosts.test got nothing"
 kill -0 "$MPID" 2>/dev/null
 ok $? "daemon still running"
+stop_daemon
+sanitizer_clean
+ok $? "no sanitizer report in the daemon's log"
 echo "1..$n"
 [ $fails = 0 ]

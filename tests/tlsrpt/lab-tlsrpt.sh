@@ -182,5 +182,7 @@ ok $? "daemon still running"
 stop_daemon
 grep -q "stopped" "$W/milter.log"
 ok $? "daemon stopped cleanly"
+sanitizer_clean
+ok $? "no sanitizer report in the daemon's log"
 echo "1..$n"
 [ $fails = 0 ]
