@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "sts_gzip.h"
+#include "sts_post.h"
 #include "sts_rptagg.h"
 #include "sts_rptdgram.h"
 #include "sts_rptjson.h"
@@ -628,9 +629,44 @@ test_gzip_mail(void)
 	free(gz);
 }
 
+static void
+test_post_url(void)
+{
+	char host[STS_DOMAIN_BUFSZ], path[256];
+	uint16_t port = 0;
+
+	ok(sts_post_url("https://Reports.Example.NET/v1/tlsrpt?x=1#frag", host,
+			sizeof(host), &port, path, sizeof(path)) == STS_OK &&
+		   strcmp(host, "reports.example.net") == 0 && port == 443 &&
+		   strcmp(path, "/v1/tlsrpt?x=1") == 0,
+	   "https URL: host lower-cased, port 443, path with query, no "
+	   "fragment");
+	ok(sts_post_url("HTTPS://r.example:8443", host, sizeof(host), &port,
+			path, sizeof(path)) == STS_OK &&
+		   port == 8443 && strcmp(path, "/") == 0,
+	   "scheme case, explicit port, empty path is /");
+	ok(sts_post_url("http://r.example/", host, sizeof(host), &port, path,
+			sizeof(path)) == STS_INVALID &&
+		   sts_post_url("https://user@r.example/", host, sizeof(host),
+				&port, path, sizeof(path)) == STS_INVALID &&
+		   sts_post_url("https://192.0.2.1/", host, sizeof(host), &port,
+				path, sizeof(path)) == STS_INVALID &&
+		   sts_post_url("https://[2001:db8::1]/", host, sizeof(host),
+				&port, path, sizeof(path)) == STS_INVALID &&
+		   sts_post_url("https://r.example:0/", host, sizeof(host),
+				&port, path, sizeof(path)) == STS_INVALID &&
+		   sts_post_url("https://r.example:99999/", host, sizeof(host),
+				&port, path, sizeof(path)) == STS_INVALID &&
+		   sts_post_url("https://r.example/a b", host, sizeof(host),
+				&port, path, sizeof(path)) == STS_INVALID,
+	   "http:, userinfo, address literals, bad ports, a space in the "
+	   "path refused");
+}
+
 int
 main(void)
 {
+	test_post_url();
 	test_captured();
 	test_bad();
 	test_agg();
