@@ -56,6 +56,7 @@ stop_daemon() {
 	MPID=
 }
 cleanup() {
+	"$LAB/sendmail" stop >/dev/null 2>&1
 	stop_daemon
 	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
 	"$LAB/down" --purge >/dev/null 2>&1

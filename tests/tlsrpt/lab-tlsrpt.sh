@@ -8,6 +8,7 @@
 # HTTPS endpoint (rua=https:, tests/tlsrpt/receiver.py behind nginx); the
 # reports are parsed back (MIME, gzip, JSON) and their counts, result types
 # and policy strings checked; a domain without a TLSRPT record gets nothing.
+# The RCPT-time observation runs through out-Postfix and through sendmail.
 # TAP.  Needs root; a lab that cannot come up is a failure.
 set -u
 top_srcdir=${top_srcdir:-.}
@@ -61,6 +62,30 @@ r=$(report example-404.test)
 ok $? "404: sts-policy-fetch-error ($(echo "$r" | types))"
 report example-nosts.test >/dev/null 2>&1
 ok $((1 - $?)) "nosts (no policy): nothing observed"
+
+# --- 1b. the same observer with sendmail (INPUT_MAIL_FILTER, no libtlsrpt)
+if "$LAB/sendmail" start >"$W/sendmail-start.txt" 2>&1; then
+	ok 0 "sendmail started with our milter"
+	"$LAB/inlab" swaks --server "$LAB_SM_ADDR:25" --from sender@lab.test \
+		--to t@example-wildcard.test --timeout 60 >"$W/swaks-sm1.txt" 2>&1
+	grep -q "queued as\|250 2.0.0 .* Message accepted" "$W/swaks-sm1.txt"
+	ok $? "sendmail: message to example-wildcard.test accepted"
+	"$LAB/inlab" swaks --server "$LAB_SM_ADDR:25" --from sender@lab.test \
+		--to t@example-mxmismatch.test --timeout 60 >"$W/swaks-sm2.txt" 2>&1
+	grep -q "<\*\* 451 " "$W/swaks-sm2.txt"
+	ok $? "sendmail: example-mxmismatch.test deferred at RCPT"
+	sleep 2
+	r=$(report example-wildcard.test)
+	[ "$(echo "$r" | sts_sum successful)" = 1 ]
+	ok $? "sendmail session counted: example-wildcard.test 1 successful"
+	r=$(report example-mxmismatch.test)
+	[ "$(echo "$r" | types)" = validation-failure ]
+	ok $? "sendmail session counted: example-mxmismatch.test validation-failure ($(echo "$r" | types))"
+	"$LAB/sendmail" stop >/dev/null 2>&1
+else
+	sed 's/^/# /' "$W/sendmail-start.txt" | tail -5
+	ok 1 "sendmail started with our milter"
+fi
 
 # --- 2. restart with the collector: libtlsrpt datagrams ----------------
 stop_daemon
@@ -143,7 +168,7 @@ ok $? "the retry delivered it (HTTP 201)"
 ok $? "the retry went only to the failed URI (the mailto: report was not sent twice)"
 grep 'tlsrpt:' "$W/milter.log" | sed 's/^/# /' | tail -12
 for i in $(seq 1 100); do
-	[ "$(grep -l '^TLS-Report-Domain:' "$LAB_MAILDIR"/new/* 2>/dev/null | wc -l)" -ge 4 ] && break
+	[ "$(grep -l '^TLS-Report-Domain:' "$LAB_MAILDIR"/new/* 2>/dev/null | wc -l)" -ge 6 ] && break
 	sleep 0.2
 done
 python3 "$SRC/tests/tlsrpt/parse-reports.py" "$LAB_MAILDIR/new" "$W/posts" "$TODAY" >"$W/parsed.txt" 2>&1
@@ -170,6 +195,10 @@ grep -q "^POST example-mxwrongname.test ctype=ok" "$W/parsed.txt"
 ok $? "https: report for example-mxwrongname.test POSTed as application/tlsrpt+gzip"
 grep -q "^POSTREP example-mxwrongname.test sts ok=0 fail=1 types=certificate-host-mismatch" "$W/parsed.txt"
 ok $? "the POSTed report's counts"
+grep -q "^MAILREP example-mxmismatch.test sts ok=0 fail=1 types=validation-failure" "$W/parsed.txt"
+ok $? "the sendmail-observed report of example-mxmismatch.test arrived (validation-failure)"
+grep -q "^MAILREP example-wildcard.test sts ok=1 fail=0 types=- strings=4 mx=\*.example-wildcard.test" "$W/parsed.txt"
+ok $? "the sendmail-observed report of example-wildcard.test arrived (mx-host *.example-wildcard.test)"
 grep -q "example-nosts.test" "$W/parsed.txt"
 ok $((1 - $?)) "example-nosts.test (no TLSRPT record) got nothing"
 [ "$(grep -c '^POST ' "$W/parsed.txt")" = 1 ]
