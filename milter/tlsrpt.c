@@ -204,17 +204,22 @@ tlsrpt_observe(struct sts_engine *e, const struct sts_answer *a)
 static void *
 collector(void *arg)
 {
-	static char buf[STS_MAX_RPT_DGRAM + 1];
 	struct pollfd pfd = {.fd = T->sock, .events = POLLIN};
+	char *buf = malloc(STS_MAX_RPT_DGRAM + 1);
 
 	(void)arg;
+	if (buf == NULL) {
+		log_msg(LOG_ERR, "tlsrpt: collector: out of memory");
+		return NULL;
+	}
 	while (!atomic_load(&T->stop)) {
 		ssize_t n;
 		if (poll(&pfd, 1, 500) <= 0)
 			continue;
 		/* MSG_TRUNC: the real length, so an oversized datagram is
 		 * refused rather than parsed cut short. */
-		n = recv(T->sock, buf, sizeof(buf), MSG_TRUNC | MSG_DONTWAIT);
+		n = recv(T->sock, buf, STS_MAX_RPT_DGRAM + 1,
+			 MSG_TRUNC | MSG_DONTWAIT);
 		if (n < 0)
 			continue;
 		if ((size_t)n > STS_MAX_RPT_DGRAM) {
@@ -223,6 +228,7 @@ collector(void *arg)
 		}
 		tlsrpt_record_datagram(buf, (size_t)n);
 	}
+	free(buf);
 	return NULL;
 }
 

@@ -18,7 +18,9 @@
  *
  * Thread-safety: _start/_stop once, from the main thread; every other
  * function from any thread, also when reporting is off (then they do
- * nothing and return -1).
+ * nothing and return -1), between _start and _stop: a front end that
+ * records (the milter, the Exim listener) must have stopped before
+ * tlsrpt_stop() is called.
  */
 #ifndef MILTER_TLSRPT_H
 #define MILTER_TLSRPT_H

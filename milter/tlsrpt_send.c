@@ -53,6 +53,8 @@ struct tlsrpt_sender {
 	struct retry retries[MAX_RETRIES];
 	size_t n_retries;
 	unsigned long long sent, failed;
+	int64_t due_days[MAX_DUE]; /* one pass at a time (the header) */
+	char *due_domains[MAX_DUE];
 };
 
 static char *
@@ -401,8 +403,8 @@ void
 tlsrpt_sender_pass(struct tlsrpt_sender *s, struct sts_rptstore *st, time_t now,
 		   bool today, bool force)
 {
-	static int64_t days[MAX_DUE];
-	static char *domains[MAX_DUE];
+	int64_t *days = s->due_days;
+	char **domains = s->due_domains;
 	int64_t before = (int64_t)now / 86400 + (today ? 1 : 0);
 	size_t n = sts_rptstore_due(st, before, MAX_DUE, days, domains);
 	char why[STS_WHY_MAX];
