@@ -399,72 +399,86 @@ send_one(struct tlsrpt_sender *s, struct sts_rptstore *st, int64_t day,
 	return all ? SENT : RETRY;
 }
 
+/* One (day, domain) of the pass: true when it left the journal. */
+static bool
+pass_one(struct tlsrpt_sender *s, struct sts_rptstore *st, int64_t day,
+	 const char *domain, time_t now, bool force)
+{
+	struct retry *r;
+	uint32_t done = 0;
+	enum outcome o;
+	char why[STS_WHY_MAX];
+
+	pthread_mutex_lock(&s->mu);
+	r = find_retry(s, day, domain);
+	if (r != NULL) {
+		done = r->done;
+		if (r->next > now && !force) {
+			pthread_mutex_unlock(&s->mu);
+			return false;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	o = send_one(s, st, day, domain, &done, now);
+	pthread_mutex_lock(&s->mu);
+	r = find_retry(s, day, domain);
+	if (o == RETRY && r == NULL && s->n_retries < MAX_RETRIES) {
+		r = &s->retries[s->n_retries++];
+		r->day = day;
+		r->domain = strdup(domain);
+		r->first = now;
+		r->attempts = 0;
+		if (r->domain == NULL) {
+			s->n_retries--;
+			r = NULL;
+		}
+	}
+	if (o == RETRY && r != NULL && now - r->first < RETRY_WINDOW) {
+		unsigned shift = r->attempts < 7 ? r->attempts : 7;
+		time_t wait = (time_t)300 << shift;
+		r->done = done;
+		r->attempts++;
+		/* 5 min, doubling, at most 6 h apart (section 5.5) */
+		r->next = now + (wait < 21600 ? wait : 21600);
+		pthread_mutex_unlock(&s->mu);
+		return false;
+	}
+	if (o == SENT)
+		s->sent++;
+	else if (o == RETRY)
+		s->failed++;
+	forget_retry(s, r);
+	pthread_mutex_unlock(&s->mu);
+	if (o == RETRY)
+		log_msg(LOG_WARNING,
+			"tlsrpt: giving up the report of %s for day %lld "
+			"(%s)",
+			domain, (long long)day,
+			r == NULL ? "too many pending retries" : "after 24 h");
+	/* dropped from memory now, from the file at the next flush */
+	if (sts_rptstore_drop(st, day, domain, why, sizeof(why)) != STS_OK)
+		log_msg(LOG_ERR, "tlsrpt: journal: %s", why);
+	return true;
+}
+
 void
 tlsrpt_sender_pass(struct tlsrpt_sender *s, struct sts_rptstore *st, time_t now,
 		   bool today, bool force)
 {
-	int64_t *days = s->due_days;
-	char **domains = s->due_domains;
 	int64_t before = (int64_t)now / 86400 + (today ? 1 : 0);
-	size_t n = sts_rptstore_due(st, before, MAX_DUE, days, domains);
-	char why[STS_WHY_MAX];
+	size_t n, left;
 
-	for (size_t i = 0; i < n; i++) {
-		struct retry *r;
-		uint32_t done = 0;
-		enum outcome o;
-		bool finished;
-
-		pthread_mutex_lock(&s->mu);
-		r = find_retry(s, days[i], domains[i]);
-		if (r != NULL) {
-			done = r->done;
-			if (r->next > now && !force) {
-				pthread_mutex_unlock(&s->mu);
-				free(domains[i]);
-				continue;
-			}
+	/* MAX_DUE at a time; again while a full batch made progress (what
+	 * is left waits for its retry time). */
+	do {
+		n = sts_rptstore_due(st, before, MAX_DUE, s->due_days,
+				     s->due_domains);
+		left = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (pass_one(s, st, s->due_days[i], s->due_domains[i],
+				     now, force))
+				left++;
+			free(s->due_domains[i]);
 		}
-		pthread_mutex_unlock(&s->mu);
-		o = send_one(s, st, days[i], domains[i], &done, now);
-		finished = o != RETRY;
-		pthread_mutex_lock(&s->mu);
-		r = find_retry(s, days[i], domains[i]);
-		if (!finished && r == NULL && s->n_retries < MAX_RETRIES) {
-			r = &s->retries[s->n_retries++];
-			r->day = days[i];
-			r->domain = strdup(domains[i]);
-			r->first = now;
-			r->attempts = 0;
-			if (r->domain == NULL) {
-				s->n_retries--;
-				r = NULL;
-			}
-		}
-		if (!finished && r != NULL && now - r->first < RETRY_WINDOW) {
-			unsigned shift = r->attempts < 7 ? r->attempts : 7;
-			r->done = done;
-			r->attempts++;
-			/* 5 min, doubling, at most 6 h (section 5.5) */
-			r->next = now + (300 << shift);
-		} else {
-			if (o == SENT)
-				s->sent++;
-			else if (!finished)
-				s->failed++;
-			forget_retry(s, r);
-			pthread_mutex_unlock(&s->mu);
-			if (!finished)
-				log_msg(LOG_WARNING,
-					"tlsrpt: giving up the report of %s "
-					"for day %lld after 24 h",
-					domains[i], (long long)days[i]);
-			if (sts_rptstore_drop(st, days[i], domains[i], why,
-					      sizeof(why)) != STS_OK)
-				log_msg(LOG_ERR, "tlsrpt: journal: %s", why);
-			pthread_mutex_lock(&s->mu);
-		}
-		pthread_mutex_unlock(&s->mu);
-		free(domains[i]);
-	}
+	} while (n == MAX_DUE && left > 0);
 }

@@ -14,7 +14,8 @@
  * _compact() writes the whole aggregate to PATH.tmp, fsync()s it,
  * rename()s it over PATH and fsync()s the directory: the file is always
  * either the old or the new whole.  The journal is compacted at open,
- * after reports are sent (_drop) and when it has grown past 4 MiB.
+ * at the first flush after reports were sent (_drop) and when it has
+ * grown past 4 MiB.
  *
  * Bounded: the aggregate's caps (max_domains per day, max_details rows
  * per entry: sts_rptagg.h); a journal line over STS_MAX_RPT_JOURNAL_LINE
@@ -74,7 +75,9 @@ enum sts_status sts_rptstore_report(struct sts_rptstore *s, int64_t day,
 size_t sts_rptstore_due(struct sts_rptstore *s, int64_t before, size_t max,
 			int64_t *days, char **domains);
 
-/* Forget (day, domain) (its report was sent or given up) and compact. */
+/* Forget (day, domain) (its report was sent or given up).  At once in
+ * memory; the file is rewritten at the next _flush (one rewrite for a
+ * whole report pass), or _compact. */
 enum sts_status sts_rptstore_drop(struct sts_rptstore *s, int64_t day,
 				  const char *domain, char *why, size_t whylen);
 

@@ -149,11 +149,16 @@ main(void)
 			   STS_OK &&
 		   count(s, 20789, "a.example", 0) == 0,
 	   "drop forgets the sent report");
-	sts_rptstore_free(s);
-	sts_rptstore_open(path, false, 0, 0, &s, why, sizeof(why));
-	ok(count(s, 20789, "a.example", 0) == 0 &&
-		   count(s, 20790, "b.example", 1) == 1,
-	   "the drop is on disk");
+	ok(sts_rptstore_flush(s, why, sizeof(why)) == STS_OK,
+	   "flush after a drop (rewrites the file)");
+	{
+		struct sts_rptstore *ro = NULL;
+		sts_rptstore_open(path, true, 0, 0, &ro, why, sizeof(why));
+		ok(ro && count(ro, 20789, "a.example", 0) == 0 &&
+			   count(ro, 20790, "b.example", 1) == 1,
+		   "the drop is on disk after the flush");
+		sts_rptstore_free(ro);
+	}
 	sts_rptstore_free(s);
 
 	/* kill -9 of a writer that flushes every 20 adds. */
