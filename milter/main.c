@@ -149,6 +149,8 @@ check_only(const struct conf *c)
 		}
 		explicit_bzero(pw, sizeof(pw));
 	}
+	if (tlsrpt_check_conf(c, stderr) != 0)
+		return 1;
 	if (c->override_file == NULL)
 		return 0;
 	if (sts_override_load(c->override_file, &t, why, sizeof(why)) !=

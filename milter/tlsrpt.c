@@ -296,18 +296,30 @@ ticker(void *arg)
 	return NULL;
 }
 
-static int
-open_collector(const char *spec, int mode, char *why, size_t whylen)
+/* "unix:/path", "local:/path" or "/path": the path, or NULL. */
+static const char *
+collector_path(const char *spec)
 {
-	struct sockaddr_un sa;
 	const char *path = spec;
-	int fd, rcv = 1 << 20;
 
 	if (strncmp(spec, "unix:", 5) == 0)
 		path = spec + 5;
 	else if (strncmp(spec, "local:", 6) == 0)
 		path = spec + 6;
-	if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path)) {
+	if (path[0] != '/' ||
+	    strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return NULL;
+	return path;
+}
+
+static int
+open_collector(const char *spec, int mode, char *why, size_t whylen)
+{
+	struct sockaddr_un sa;
+	const char *path = collector_path(spec);
+	int fd, rcv = 1 << 20;
+
+	if (path == NULL) {
 		snprintf(why, whylen,
 			 "TLSRPTSocket %s: not unix:/absolute/path", spec);
 		return -1;
@@ -352,6 +364,55 @@ cleanup(void)
 }
 
 int
+tlsrpt_check_conf(const struct conf *c, FILE *out)
+{
+	const char *f = c->file ? c->file : "configuration";
+	const char *at =
+		c->tlsrpt_contact ? strchr(c->tlsrpt_contact, '@') : NULL;
+	int rc = 0;
+
+	if (c->tlsrpt_socket != NULL &&
+	    collector_path(c->tlsrpt_socket) == NULL) {
+		fprintf(out, "%s: TLSRPTSocket %s: not unix:/absolute/path\n",
+			f, c->tlsrpt_socket);
+		rc = -1;
+	}
+	if (c->tlsrpt_contact != NULL &&
+	    (at == NULL || at == c->tlsrpt_contact || at[1] == '\0' ||
+	     strchr(at + 1, '@') != NULL ||
+	     strpbrk(c->tlsrpt_contact, " \t<>\"(),;:[]\\") != NULL)) {
+		fprintf(out, "%s: TLSRPTContact %s: not a plain address\n", f,
+			c->tlsrpt_contact);
+		rc = -1;
+	}
+	if (c->tlsrpt_journal == NULL) {
+		if (c->tlsrpt_socket != NULL || c->tlsrpt_contact != NULL)
+			fprintf(out,
+				"%s: warning: TLSRPT settings without "
+				"TLSRPTJournal have no effect\n",
+				f);
+		return rc;
+	}
+	if (c->tlsrpt_send && c->tlsrpt_contact == NULL)
+		fprintf(out,
+			"%s: warning: no TLSRPTContact: reports go to https: "
+			"destinations only\n",
+			f);
+	if (c->tlsrpt_send && c->tlsrpt_contact != NULL) {
+		char prog[1024];
+		snprintf(prog, sizeof(prog), "%.*s",
+			 (int)strcspn(c->tlsrpt_sendmail, " \t"),
+			 c->tlsrpt_sendmail);
+		if (access(prog, X_OK) != 0)
+			fprintf(out,
+				"%s: warning: TLSRPTSendmail %s: not "
+				"executable: mailed reports will fail\n",
+				f, prog);
+	}
+	return rc;
+}
+
+int
 tlsrpt_start(const struct conf *c, struct sts_engine *e, char *why,
 	     size_t whylen)
 {
@@ -359,6 +420,10 @@ tlsrpt_start(const struct conf *c, struct sts_engine *e, char *why,
 
 	if (c->tlsrpt_journal == NULL)
 		return 0;
+	if (tlsrpt_check_conf(c, stderr) != 0) {
+		snprintf(why, whylen, "TLSRPT settings unusable (see above)");
+		return -1;
+	}
 	T = calloc(1, sizeof(*T));
 	if (T == NULL) {
 		snprintf(why, whylen, "out of memory");

@@ -26,10 +26,17 @@
 #define MILTER_TLSRPT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "conf.h"
 #include "sts_engine.h"
 #include "sts_rptagg.h"
+
+/* The TLSRPT* settings beyond their syntax (conf.c): errors (an unusable
+ * TLSRPTSocket or TLSRPTContact) and warnings (settings without effect,
+ * a missing sendmail program) as "FILE: message" lines to out.  0 when
+ * there is no error (warnings allowed), -1 otherwise.  For -n and start. */
+int tlsrpt_check_conf(const struct conf *c, FILE *out);
 
 /* Open the journal, the collector socket, start the threads.  0, or -1
  * with why (the daemon refuses to start).  Does nothing (0) when
