@@ -203,7 +203,8 @@ sts_rptstore_open(const char *path, bool readonly, size_t max_domains,
 	s->readonly = readonly;
 	s->path = strdup(path);
 	s->all = sts_rptagg_new(max_domains, max_details);
-	s->pend = sts_rptagg_new(max_domains, max_details);
+	/* the caps are the totals' business: a delta holds what they let in */
+	s->pend = sts_rptagg_new(SIZE_MAX, SIZE_MAX);
 	if (s->path == NULL || s->all == NULL || s->pend == NULL) {
 		sts_rptstore_free(s);
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
