@@ -24,6 +24,7 @@
 
 #include "check_ctl.h"
 #include "check_live.h"
+#include "check_report.h"
 #include "sts_domain.h"
 #include "sts_mx.h"
 #include "sts_policy.h"
@@ -44,6 +45,7 @@ usage(FILE *f)
 	fputs(usage_text, f);
 	fputs(check_live_usage, f);
 	fputs(check_ctl_usage, f);
+	fputs(check_report_usage, f);
 	fputs("  mta-sts-check --help | --version\n"
 	      "exit: 0 valid/match, 1 no match, 64 usage, 65 invalid, 66 "
 	      "unreadable FILE\n",
@@ -294,5 +296,7 @@ main(int argc, char **argv)
 		return cmd_match(argc, argv);
 	if (check_ctl_verb(argv[1]))
 		return check_ctl_main(argc, argv);
+	if (strcmp(argv[1], "report") == 0)
+		return check_report_main(argc, argv);
 	return check_live_main(argc, argv);
 }

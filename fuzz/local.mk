@@ -27,6 +27,8 @@ FUZZ_TARGETS += fuzz_persist:lib/engine/sts_file.c,lib/engine/sts_cache.c,lib/en
 FUZZ_TARGETS += fuzz_ctlcmd:lib/proto/sts_ctlcmd.c,lib/proto/sts_status.c
 # [fleet] the shared cache entry decoder (values read from Redis).
 FUZZ_TARGETS += fuzz_shentry:lib/proto/sts_shentry.c,lib/proto/sts_policy.c,lib/proto/sts_mx.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_rptdgram:lib/proto/sts_rptdgram.c,lib/proto/sts_rptjs.c,lib/proto/sts_rptagg.c,lib/proto/sts_rptline.c,lib/proto/sts_rptjson.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_rptline:lib/proto/sts_rptline.c,lib/proto/sts_rptjs.c,lib/proto/sts_rptagg.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
 
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -57,4 +59,4 @@ EXTRA_DIST += fuzz/fuzz_record.c fuzz/fuzz_policy.c fuzz/fuzz_tlsrpt.c \
 	fuzz/fuzz_mx.c fuzz/fuzz_domain.c fuzz/fuzz_txt.h fuzz/corpus \
 	fuzz/fuzz_policy.dict fuzz/fuzz_record.dict fuzz/fuzz_tlsrpt.dict \
 	fuzz/fuzz_http.c fuzz/fuzz_smtp.c fuzz/fuzz_netstring.c fuzz/fuzz_addr.c \
-	fuzz/fuzz_persist.c fuzz/fuzz_ctlcmd.c fuzz/fuzz_shentry.c
+	fuzz/fuzz_persist.c fuzz/fuzz_ctlcmd.c fuzz/fuzz_shentry.c fuzz/fuzz_rptdgram.c fuzz/fuzz_rptline.c

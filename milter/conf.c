@@ -122,6 +122,26 @@ static const struct opt opts[] = {
 	 RESTART | EMPTY_OK},
 	{"SharedCacheTimeout", O_MS, F(shared_timeout_ms), "500ms", 10, 5000,
 	 RESTART},
+	/* TLS reports (RFC 8460): milter/tlsrpt.h, doc/tlsrpt.md */
+	{"TLSRPTJournal", O_PATH, F(tlsrpt_journal), "", 0, 0,
+	 RESTART | EMPTY_OK},
+	{"TLSRPTSocket", O_STR, F(tlsrpt_socket), "", 0, 0, RESTART | EMPTY_OK},
+	{"TLSRPTOrganization", O_STR, F(tlsrpt_org), "", 0, 0,
+	 RESTART | EMPTY_OK},
+	{"TLSRPTContact", O_STR, F(tlsrpt_contact), "", 0, 0,
+	 RESTART | EMPTY_OK},
+	{"TLSRPTSubmitter", O_STR, F(tlsrpt_submitter), "", 0, 0,
+	 RESTART | EMPTY_OK},
+	{"TLSRPTSendmail", O_PATH, F(tlsrpt_sendmail), "/usr/sbin/sendmail", 0,
+	 0, RESTART},
+	{"TLSRPTSend", O_BOOL, F(tlsrpt_send), "yes", 0, 0, RESTART},
+	{"TLSRPTSendToday", O_BOOL, F(tlsrpt_send_today), "no", 0, 0, RESTART},
+	{"TLSRPTSendDelay", O_SECS, F(tlsrpt_send_delay), "1h", 0, 43200,
+	 RESTART},
+	{"TLSRPTMaxDomains", O_UINT, F(tlsrpt_max_domains), "10000", 1, 1000000,
+	 RESTART},
+	{"TLSRPTMaxDetails", O_UINT, F(tlsrpt_max_details), "100", 1, 10000,
+	 RESTART},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 

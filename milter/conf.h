@@ -70,6 +70,15 @@ struct conf {
 	char *header_name;
 	char *check_mailers; /* "" = every recipient */
 	char *local_domains; /* never checked ("" = none) */
+
+	/* TLS reports (RFC 8460), milter/tlsrpt.h; off unless a journal */
+	char *tlsrpt_journal, *tlsrpt_socket;
+	char *tlsrpt_org, *tlsrpt_contact, *tlsrpt_submitter;
+	char *tlsrpt_sendmail;
+	bool tlsrpt_send;
+	bool tlsrpt_send_today;	    /* tests: SIGUSR2 sends today's too */
+	unsigned tlsrpt_send_delay; /* seconds of jitter after 00:00 UTC */
+	unsigned tlsrpt_max_domains, tlsrpt_max_details;
 };
 
 /*

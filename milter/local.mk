@@ -16,6 +16,8 @@ milter_mta_sts_milter_SOURCES = \
 	milter/sockspec.c milter/sockspec.h \
 	milter/metrics.c milter/metrics.h milter/metrics_http.c \
 	milter/control.c milter/control.h milter/control_int.h \
-	milter/control_cmd.c
+	milter/control_cmd.c \
+	milter/tlsrpt.c milter/tlsrpt.h \
+	milter/tlsrpt_send.c milter/tlsrpt_send.h
 milter_mta_sts_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) $(MHD_CFLAGS)
 milter_mta_sts_milter_LDADD = $(LIBMTASTS) $(MILTER_LIBS) $(MHD_LIBS)

@@ -24,6 +24,7 @@
  * waiting for it, so this thread sees SIGHUP (reload) and SIGTERM/SIGINT
  * (graceful stop: smfi_stop, save state).  SIGUSR1 reloads too and is
  * never seen by libmilter at all; it is the safe choice for scripts.
+ * SIGUSR2 runs the TLS-report pass now (milter/tlsrpt.h).
  */
 #include "config.h"
 
@@ -42,6 +43,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "tlsrpt.h"
 #include "log.h"
 #include "mapd.h"
 #include "metrics.h"
@@ -127,6 +129,7 @@ check_engine(void *arg, const char *domain, const char *from,
 {
 	sts_engine_check(arg, domain, from, deadline_ms, out);
 	metrics_verdict(out);
+	tlsrpt_observe(arg, out); /* RFC 8460: count what we saw */
 }
 
 /* -n: the configuration was read; now the override file. */
@@ -146,6 +149,8 @@ check_only(const struct conf *c)
 		}
 		explicit_bzero(pw, sizeof(pw));
 	}
+	if (tlsrpt_check_conf(c, stderr) != 0)
+		return 1;
 	if (c->override_file == NULL)
 		return 0;
 	if (sts_override_load(c->override_file, &t, why, sizeof(why)) !=
@@ -359,6 +364,7 @@ main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2); /* send TLS reports now (tlsrpt.h) */
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
@@ -525,6 +531,8 @@ main(int argc, char **argv)
 		fail("MetricsSocket %s: %s", c->metrics_socket, why);
 	if (ctl != NULL && control_start(ctl, engine, why, sizeof(why)) != 0)
 		fail("ControlSocket %s: %s", c->control_socket, why);
+	if (tlsrpt_start(c, engine, why, sizeof(why)) != 0)
+		fail("%s", why);
 	conf_install(conf_ref(c));
 	if (pthread_create(&mt, NULL, milter_thread, NULL) != 0)
 		fail("cannot start the milter thread");
@@ -541,6 +549,10 @@ main(int argc, char **argv)
 			reload(engine);
 			continue;
 		}
+		if (sig == SIGUSR2) {
+			tlsrpt_send_now();
+			continue;
+		}
 		break;
 	}
 	stopping = 1;
@@ -548,6 +560,7 @@ main(int argc, char **argv)
 		log_msg(LOG_NOTICE, "signal %d: stopping", sig);
 	smfi_stop();
 	pthread_join(mt, NULL);
+	tlsrpt_stop(); /* flushes the TLS-report journal */
 	/* Save first: nothing after this may lose the cache. */
 	if (sts_engine_save(engine, why, sizeof(why)) != STS_OK)
 		log_msg(LOG_WARNING, "state file not saved: %s", why);

@@ -7,6 +7,7 @@
 # so the unit tests link the engine with a scripted source and no
 # network code.
 lib_libmtasts_a_SOURCES += \
+	lib/engine/sts_rptstore.c lib/engine/sts_rptstore.h \
 	lib/engine/sts_engine.c lib/engine/sts_engine.h lib/engine/sts_engine_int.h \
 	lib/engine/sts_engine_jobs.c lib/engine/sts_engine_nexthop.c \
 	lib/engine/sts_engine_check.c lib/engine/sts_engine_lookup.c \

@@ -4,6 +4,7 @@
 # deadline and returns a status; no caching, no policy decisions.  May
 # include lib/proto, never lib/engine (tests/layers.sh).
 lib_libmtasts_a_SOURCES += \
+	lib/net/sts_post.c lib/net/sts_post.h \
 	lib/net/sts_resolver.c lib/net/sts_resolver.h \
 	lib/net/sts_sock.c lib/net/sts_sock.h \
 	lib/net/sts_tls.c lib/net/sts_tls.h \

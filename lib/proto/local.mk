@@ -17,4 +17,11 @@ lib_libmtasts_a_SOURCES += \
 	lib/proto/sts_netstring.c lib/proto/sts_netstring.h \
 	lib/proto/sts_nexthop.c lib/proto/sts_nexthop.h \
 	lib/proto/sts_ctlcmd.c lib/proto/sts_ctlcmd.h \
-	lib/proto/sts_shentry.c lib/proto/sts_shentry.h
+	lib/proto/sts_shentry.c lib/proto/sts_shentry.h \
+	lib/proto/sts_rptjs.c lib/proto/sts_rptjs.h \
+	lib/proto/sts_rptagg.c lib/proto/sts_rptagg.h \
+	lib/proto/sts_rptline.c lib/proto/sts_rptline.h \
+	lib/proto/sts_rptdgram.c lib/proto/sts_rptdgram.h \
+	lib/proto/sts_rptjson.c lib/proto/sts_rptjson.h \
+	lib/proto/sts_rptmail.c lib/proto/sts_rptmail.h \
+	lib/proto/sts_gzip.c lib/proto/sts_gzip.h

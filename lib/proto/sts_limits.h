@@ -68,6 +68,26 @@
 #define STS_MAX_MAP_REQUEST (STS_MAX_MAP_NAME + 1 + STS_MAX_DOMAIN_INPUT)
 #define STS_MAX_MAP_REPLY 100000
 
+/* TLS reports (RFC 8460).  A libtlsrpt datagram (one delivery request)
+ * is at most one unix datagram; we accept 64 KiB.  Per datagram: policy
+ * blocks, policy-string / mx-host lines per policy, failure rows per
+ * policy; each string field is capped.  The daily aggregate keeps at
+ * most STS_MAX_RPT_DOMAINS policy domains per UTC day and
+ * STS_MAX_RPT_DETAILS failure-detail rows per policy entry (RFC 8460
+ * section 4.4: failure details are per distinct result; the totals stay
+ * exact, rows beyond the cap fold into the totals only).  A report is
+ * refused above 10 MiB uncompressed (RFC 8460 section 5.2 names ten
+ * megabytes as a common receiver limit). */
+#define STS_MAX_RPT_DGRAM 65536
+#define STS_MAX_RPT_POLICIES 8
+#define STS_MAX_RPT_STRINGS 128
+#define STS_MAX_RPT_FIELD 1024
+#define STS_MAX_RPT_FAILURES 64
+#define STS_MAX_RPT_DOMAINS 10000
+#define STS_MAX_RPT_DETAILS 100
+#define STS_MAX_RPT_JOURNAL_LINE 262144
+#define STS_MAX_RPT_REPORT (10 * 1024 * 1024)
+
 /* Reason strings ("why" buffers). */
 #define STS_WHY_MAX 256
 

@@ -5,7 +5,8 @@ engine_unit_tests = tests/engine/test_verdict tests/engine/test_override \
 	tests/engine/test_concurrency tests/engine/test_maint \
 	tests/engine/test_nexthop tests/engine/test_recheck \
 	tests/engine/test_queue tests/engine/test_files \
-	tests/engine/test_admin tests/engine/test_shared
+	tests/engine/test_admin tests/engine/test_shared \
+	tests/engine/test_rptstore
 check_PROGRAMS += $(engine_unit_tests)
 TESTS += $(engine_unit_tests) tests/engine/lab-engine.sh tests/engine/lab-fleet.sh
 dist_check_SCRIPTS += tests/engine/lab-engine.sh tests/engine/lab-fleet.sh
@@ -44,6 +45,8 @@ tests_engine_test_files_LDADD = $(LIBMTASTS)
 tests_engine_test_shared_SOURCES = tests/engine/test_shared.c \
 	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h
 tests_engine_test_shared_LDADD = $(LIBMTASTS)
+tests_engine_test_rptstore_SOURCES = tests/engine/test_rptstore.c tests/tap.h
+tests_engine_test_rptstore_LDADD = $(LIBMTASTS)
 # the lab test drives the engine with the real source through this tool
 check_PROGRAMS += tests/engine/engine-probe
 tests_engine_engine_probe_SOURCES = tests/engine/engine-probe.c

@@ -216,7 +216,10 @@ def domain_records(r):
         if m in ("dane-match", "dane-mismatch"):
             h = open(os.path.join(L, "pki", "mx-dane%s.tlsa" % ("" if m == "dane-match" else "bad"))).read().strip()
             out.append(("_25._tcp.mx", "TLSA 3 1 1 " + h))
-    out.append(("_smtp._tls", 'TXT "v=TLSRPTv1; rua=mailto:tlsrpt@%s"' % r["domain"]))
+    rua = {"mailto": "mailto:tlsrpt@{d}", "https": "https://mta-sts.{d}/tlsrpt",
+           "both": "mailto:tlsrpt@{d},https://mta-sts.{d}/tlsrpt"}.get(r.get("tlsrpt", "mailto"))
+    if rua is not None:
+        out.append(("_smtp._tls", 'TXT "v=TLSRPTv1; rua=%s"' % rua.format(d=r["domain"])))
     return out
 
 
@@ -407,6 +410,9 @@ http {{
 		root {www}/$dom;
 		location / {{ return 404; }}
 		location = /.well-known/mta-sts.txt {{ }}
+		# rua=https: TLS reports (RFC 8460 5.4), for a receiver that
+		# a test starts (tests/tlsrpt/lab-tlsrpt.sh); 502 without it
+		location = /tlsrpt {{ proxy_pass http://127.0.0.1:8465; }}
 	}}
 {special}}}
 """.format(L=L, tmp=tmp, ip=NGINX, www=www, special="".join(special)))

@@ -1,0 +1,16 @@
+# tests/tlsrpt: TLS reports (RFC 8460, issue 19).  client-format.sh checks
+# the lab's libtlsrpt stand-in against datagrams captured from the real
+# library; cli-report.sh runs `mta-sts-check report`; conf-check.sh the
+# -n checks of the TLSRPT* settings; lab-tlsrpt.sh runs the
+# daemon's collection and report delivery end to end in the lab (root;
+# instance tlsrpt-$$); lab-tlsrpt-pf310.sh does it with Debian 13's Postfix
+# 3.10 and its libtlsrpt (tests/lab/postfix310; root; instance tlsrpt-pf310-$$).
+TESTS += tests/tlsrpt/client-format.sh tests/tlsrpt/cli-report.sh \
+	tests/tlsrpt/conf-check.sh \
+	tests/tlsrpt/lab-tlsrpt.sh tests/tlsrpt/lab-tlsrpt-pf310.sh
+dist_check_SCRIPTS += tests/tlsrpt/client-format.sh tests/tlsrpt/cli-report.sh \
+	tests/tlsrpt/conf-check.sh \
+	tests/tlsrpt/lab-tlsrpt.sh tests/tlsrpt/lab-tlsrpt-pf310.sh
+EXTRA_DIST += tests/tlsrpt/tlsrpt-client.py tests/tlsrpt/receiver.py \
+	tests/tlsrpt/captured.json tests/tlsrpt/parse-reports.py \
+	tests/tlsrpt/common.sh doc/tlsrpt.md
