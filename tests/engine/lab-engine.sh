@@ -73,7 +73,7 @@ for d in $(echo "$rows" | cut -f1); do
 done
 inlab "$PROBE" --probe --parallel $args $largs >"$WORK/rows.out" \
 	2>"$WORK/rows.err"
-while IFS=$'\t' read -r d _ _ _ _ _ _ _ rpt milter map; do
+while IFS=$'\t' read -r d _ _ _ _ _ _ _ rpt milter map _; do
 	got=$(awk -v d="$d" '$1 == "check" && $2 == d { print $3 }' "$WORK/rows.out")
 	gotrpt=$(awk -v d="$d" '$1 == "check" && $2 == d { print $5 }' "$WORK/rows.out")
 	case $milter in accept) want=pass ;; *) want=$milter ;; esac
