@@ -16,7 +16,8 @@ tests_socketmap_t_mapreply_LDADD = $(LIBMTASTS)
 # (no DNS, HTTPS or lab needed).
 tests_socketmap_t_protocol_SOURCES = tests/socketmap/t_protocol.c \
 	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h \
-	milter/mapd.c milter/sockspec.c milter/log.c milter/metrics.c
+	milter/mapd.c milter/mapconn.c milter/maploop.c milter/mapanswer.c \
+	milter/sockspec.c milter/log.c milter/metrics.c
 tests_socketmap_t_protocol_LDADD = $(LIBMTASTS)
 tests_socketmap_t_protocol_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 

@@ -13,9 +13,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,6 +37,8 @@
 	"servername=hostname"
 
 static char dir[64];
+/* Connection deadlines for the next start() (0: the server's defaults). */
+static unsigned t_idle_ms, t_request_ms;
 
 struct cli {
 	int fd;
@@ -249,6 +253,8 @@ start(struct srv *v, const char *name, const char *names, bool postfix_sts,
 	conf.postfix_sts = postfix_sts;
 	conf.deadline_ms = deadline_ms;
 	conf.max_conns = max_conns;
+	conf.idle_ms = t_idle_ms;
+	conf.request_ms = t_request_ms;
 	conf.unix_mode = 0600;
 	v->mapd = mapd_new(&conf, why, sizeof(why));
 	if (v->mapd == NULL ||
@@ -751,8 +757,10 @@ test_postfix_sts(void)
 	stop(&v);
 }
 
-/* With max_conns 2, a third client waits in the backlog until one of
- * the first two leaves. */
+/*
+ * With max_conns 2, a third client is served at once and the least
+ * recently active idle connection is closed for it (issue [harden] 1).
+ */
 static void
 test_limit(void)
 {
@@ -770,18 +778,96 @@ test_limit(void)
 	is_str(ask(&b, "postfix enforce.example"), ENFORCE_REPLY, "limit: 2nd");
 	cli_open(&c, sock);
 	cli_send(&c, "postfix enforce.example");
-	ok(cli_reply(&c, out, sizeof(out), 300) == -2,
-	   "limit: 3rd waits while 2 are open");
-	cli_close(&a);
 	ok(cli_reply(&c, out, sizeof(out), 3000) == 0 &&
 		   strcmp(out, ENFORCE_REPLY) == 0,
-	   "limit: 3rd served once one left");
+	   "limit: a 3rd is served at once while 2 are open");
+	ok(closed_within(&a, 3000),
+	   "limit: the least recently active idle one was closed for it");
+	is_str(ask(&b, "postfix enforce.example"), ENFORCE_REPLY,
+	       "limit: the other one still works");
 	/* mapd_free with connections still open. */
 	stop(&v);
 	ok(closed_within(&b, 3000) && closed_within(&c, 3000),
 	   "mapd_free closes open connections");
+	cli_close(&a);
 	cli_close(&b);
 	cli_close(&c);
+}
+
+/* Read and drop everything until EOF; true if EOF came within ms. */
+static bool
+eof_within(int fd, int ms)
+{
+	double end = now_s() + ms / 1000.0;
+	char tmp[65536];
+
+	while (now_s() < end) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t r;
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		r = read(fd, tmp, sizeof(tmp));
+		if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+			return true;
+	}
+	return false;
+}
+
+/* Idle connections, half-sent requests and clients that do not read
+ * their replies are closed after their deadline; a client that keeps
+ * asking is not (issue [harden] 1 and 3). */
+static void
+test_deadlines(void)
+{
+	char sock[128], big[64 * 1024];
+	struct srv v;
+	struct cli idle, half, deaf, busy;
+	size_t n = 0;
+	int i, good = 0;
+
+	t_idle_ms = 400;
+	t_request_ms = 400;
+	if (!ok(start(&v, "dl.sock", NULL, false, 0, 0, 3000),
+		"server with 400 ms idle and request deadlines")) {
+		t_idle_ms = t_request_ms = 0;
+		return;
+	}
+	t_idle_ms = t_request_ms = 0;
+	path_of(sock, sizeof(sock), "dl.sock");
+	cli_open(&idle, sock);
+	cli_open(&half, sock);
+	cli_open(&deaf, sock);
+	cli_open(&busy, sock);
+	cli_raw(&half, "23:postfix enf", 14);
+	/* Pipelined requests whose replies (about 1 MB) fill the socket
+	 * buffers while the client reads nothing. */
+	while (n + 30 < sizeof(big)) {
+		n += sts_netstring_format("postfix enforce.example", 23,
+					  big + n, sizeof(big) - n);
+	}
+	for (i = 0; i < 16; i++)
+		if (send(deaf.fd, big, n, MSG_NOSIGNAL | MSG_DONTWAIT) <= 0)
+			break;
+	for (i = 0; i < 12; i++) {
+		usleep(100 * 1000);
+		good += strcmp(ask(&busy, "postfix enforce.example"),
+			       ENFORCE_REPLY) == 0;
+	}
+	is_int(good, 12,
+	       "a client asking every 100 ms is answered (and kept) past "
+	       "the deadlines");
+	ok(eof_within(idle.fd, 2000), "an idle connection is closed");
+	ok(eof_within(half.fd, 2000), "a half-sent request is closed");
+	ok(eof_within(deaf.fd, 3000),
+	   "a client that does not read its replies is closed");
+	is_str(ask(&busy, "postfix enforce.example"), ENFORCE_REPLY,
+	       "the busy client still works");
+	cli_close(&idle);
+	cli_close(&half);
+	cli_close(&deaf);
+	cli_close(&busy);
+	stop(&v);
 }
 
 static void
@@ -874,6 +960,212 @@ test_new_errors(void)
 	unlink(path);
 }
 
+#define FLOOD 2000 /* slow connections (issue [harden] 1) */
+
+struct flood {
+	const char *sock;
+	int fd[FLOOD];
+	atomic_bool stop;
+};
+
+/* Each slow connection sends one more byte of a valid request every
+ * 200 ms: never complete within the test, never idle. */
+static void *
+trickle(void *arg)
+{
+	static const char req[] = "23:postfix enforce.example,";
+	struct flood *f = arg;
+	size_t pos = 1;
+
+	while (!atomic_load(&f->stop) && pos < sizeof(req) - 2) {
+		for (int i = 0; i < FLOOD; i++)
+			if (f->fd[i] >= 0 &&
+			    send(f->fd[i], req + pos, 1,
+				 MSG_NOSIGNAL | MSG_DONTWAIT) <= 0) {
+				close(f->fd[i]);
+				f->fd[i] = -1;
+			}
+		pos++;
+		usleep(200 * 1000);
+	}
+	return NULL;
+}
+
+/*
+ * 2,000 connections sending one byte at a time, against the default
+ * limit of 1,024: honest clients, old and new, are still answered, and
+ * the slow ones are what gets closed (issue [harden] 1).  Latency
+ * figures: bench (map-flood).
+ */
+static void
+test_flood(void)
+{
+	struct rlimit rl;
+	char sock[128], out[4096];
+	struct flood *f;
+	struct srv v;
+	struct cli h1, h2;
+	pthread_t t;
+	int i, opened = 0, good = 0, alive = 0;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < 2 * FLOOD + 256) {
+		rl.rlim_cur = 2 * FLOOD + 256;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur; /* needs root */
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (!ok(getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+			rl.rlim_cur >= 2 * FLOOD + 256,
+		"RLIMIT_NOFILE raised to %llu for %d connections",
+		(unsigned long long)rl.rlim_cur, FLOOD))
+		return;
+	f = calloc(1, sizeof(*f));
+	if (!ok(f != NULL && start(&v, "flood.sock", NULL, false, 0, 0, 3000),
+		"server with the default connection limit"))
+		return;
+	path_of(sock, sizeof(sock), "flood.sock");
+	f->sock = sock;
+	cli_open(&h1, sock);
+	is_str(ask(&h1, "postfix enforce.example"), ENFORCE_REPLY,
+	       "flood: an honest client before the flood");
+	for (i = 0; i < FLOOD; i++) {
+		struct cli c;
+
+		f->fd[i] = -1;
+		if (cli_open(&c, sock) != 0)
+			continue;
+		f->fd[i] = c.fd;
+		opened += send(c.fd, "2", 1, MSG_NOSIGNAL) == 1;
+	}
+	is_int(opened, FLOOD, "flood: %d slow connections opened", FLOOD);
+	pthread_create(&t, NULL, trickle, f);
+	for (i = 0; i < 20; i++) {
+		usleep(50 * 1000);
+		good += strcmp(ask(&h1, "postfix enforce.example"),
+			       ENFORCE_REPLY) == 0;
+	}
+	is_int(good, 20, "flood: the old honest connection is answered");
+	good = 0;
+	for (i = 0; i < 20; i++) {
+		if (cli_open(&h2, sock) != 0)
+			continue;
+		cli_send(&h2, "postfix enforce.example");
+		good += cli_reply(&h2, out, sizeof(out), 3000) == 0 &&
+			strcmp(out, ENFORCE_REPLY) == 0;
+		cli_close(&h2);
+	}
+	is_int(good, 20, "flood: new honest connections are answered");
+	atomic_store(&f->stop, true);
+	pthread_join(t, NULL);
+	for (i = 0; i < FLOOD; i++)
+		if (f->fd[i] >= 0) {
+			alive += !eof_within(f->fd[i], 0);
+			close(f->fd[i]);
+		}
+	ok(alive <= 1024, "flood: at most 1024 slow ones were kept (%d)",
+	   alive);
+	cli_close(&h1);
+	stop(&v);
+	free(f);
+}
+
+#define ATTACK_N 8 /* never-seen domains per attacker (bench: 40) */
+
+struct attacker {
+	const char *sock;
+	int id, answered;
+};
+
+/* Pipelines ATTACK_N never-seen domains at once, reads the replies. */
+static void *
+attack(void *arg)
+{
+	struct attacker *a = arg;
+	char req[128], out[256];
+	struct cli c;
+	int i;
+
+	if (cli_open(&c, a->sock) != 0)
+		return NULL;
+	for (i = 0; i < ATTACK_N; i++) {
+		snprintf(req, sizeof(req), "postfix new%d-%d.example", a->id,
+			 i);
+		cli_send(&c, req);
+	}
+	for (i = 0; i < ATTACK_N; i++)
+		a->answered += cli_reply(&c, out, sizeof(out), 60000) == 0;
+	cli_close(&c);
+	return NULL;
+}
+
+/*
+ * Issue [harden] 3: eight connections each pipelining ATTACK_N
+ * never-seen domains through a slow source (300 ms a call: a first
+ * lookup makes several) and eight that never
+ * read their replies: a cached domain on another connection is
+ * answered meanwhile, each time well before a single source call could
+ * have finished.  p99 figures: bench (map-attack).
+ */
+static void
+test_cached_first(void)
+{
+	char sock[128], big[16 * 1024];
+	struct attacker a[8];
+	struct cli deaf[8], h;
+	pthread_t t[8];
+	double t0, worst = 0;
+	struct srv v;
+	size_t n = 0;
+	int i, good = 0, answered = 0;
+
+	if (!ok(start(&v, "attack.sock", NULL, false, 0, 0, 3000),
+		"server for the slow-lookup attack"))
+		return;
+	path_of(sock, sizeof(sock), "attack.sock");
+	cli_open(&h, sock);
+	is_str(ask(&h, "postfix enforce.example"), ENFORCE_REPLY,
+	       "attack: enforce.example cached before");
+	scripted_delay(v.script, 300);
+	while (n + 30 < sizeof(big))
+		n += sts_netstring_format("postfix enforce.example", 23,
+					  big + n, sizeof(big) - n);
+	for (i = 0; i < 8; i++) {
+		cli_open(&deaf[i], sock);
+		for (int k = 0; k < 64; k++)
+			if (send(deaf[i].fd, big, n,
+				 MSG_NOSIGNAL | MSG_DONTWAIT) <= 0)
+				break;
+		a[i].sock = sock;
+		a[i].id = i;
+		a[i].answered = 0;
+		pthread_create(&t[i], NULL, attack, &a[i]);
+	}
+	usleep(100 * 1000);
+	for (i = 0; i < 50; i++) {
+		t0 = now_s();
+		good += strcmp(ask(&h, "postfix enforce.example"),
+			       ENFORCE_REPLY) == 0;
+		if (now_s() - t0 > worst)
+			worst = now_s() - t0;
+		usleep(20 * 1000);
+	}
+	is_int(good, 50, "attack: 50 cached lookups answered during it");
+	ok(worst < 0.25,
+	   "attack: none waited for a slow lookup (slowest %.1f ms, one "
+	   "source call takes 300)",
+	   worst * 1000);
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		answered += a[i].answered;
+		cli_close(&deaf[i]);
+	}
+	is_int(answered, 8 * ATTACK_N,
+	       "attack: the %d new domains were answered too", 8 * ATTACK_N);
+	cli_close(&h);
+	stop(&v);
+}
+
 int
 main(void)
 {
@@ -906,6 +1198,9 @@ main(void)
 	test_names();
 	test_postfix_sts();
 	test_limit();
+	test_deadlines();
+	test_flood();
+	test_cached_first();
 	rmdir(dir);
 	return tap_done();
 }
