@@ -330,6 +330,30 @@ unix_path(const char *spec)
 	return NULL;
 }
 
+/*
+ * A state file that exists but cannot be read by us (wrong owner or
+ * mode) is a start-up error: going on would start with an empty cache
+ * (a downgrade window, RFC 8461 section 10.2) and the first save would
+ * replace the file.  A missing file is fine (first start).
+ */
+static void
+check_state_file(const char *file)
+{
+	int fd;
+
+	if (file == NULL)
+		return;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return;
+	}
+	if (errno != ENOENT)
+		fail("StateFile %s: %s: refusing to start (give it to the "
+		     "user the daemon runs as, mode 0600)",
+		     file, strerror(errno));
+}
+
 /* Warn early if the state file's directory is not writable by us. */
 static void
 check_state_dir(const char *file)
@@ -563,6 +587,7 @@ main(int argc, char **argv)
 		log_msg(LOG_INFO, "running as %s (uid %ld, gid %ld)", uname,
 			(long)uid, (long)gid);
 	}
+	check_state_file(c->state_file);
 	check_state_dir(c->state_file);
 
 	conf_engine(c, &ec);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -642,26 +643,96 @@ move_aside(const char *path, struct sts_persist_report *rep)
 }
 
 /*
- * Read one line of at most STS_PERSIST_MAX_LINE bytes into buf (which
- * holds STS_PERSIST_MAX_LINE + 2).  Returns its length (0 at EOF); a
+ * Lines are read with fread() and memchr(), not fgets(): a line may hold
+ * a NUL byte (a damaged file), and fgets() gives no way to see past it --
+ * a line starting with NUL looked like the end of the file, and the
+ * lines after it were lost at the next save.  Now such a line is one bad
+ * line, dropped and counted like any other.
+ */
+struct reader {
+	FILE *f;
+	char *buf; /* RD_BUF bytes */
+	size_t pos, len;
+};
+#define RD_BUF (1u << 20)
+
+/*
+ * Read one line of at most STS_PERSIST_MAX_LINE bytes (its newline
+ * included) into out, which holds STS_PERSIST_MAX_LINE + 2, and
+ * NUL-terminate it.  Returns its length (0 at the end of the file); a
  * longer line is skipped to its end and *toolong set.
  */
 static size_t
-read_line(FILE *f, char *buf, bool *toolong)
+read_line(struct reader *r, char *out, bool *toolong)
 {
-	size_t n;
-	int ch;
+	size_t n = 0, take;
+	char *nl;
 
 	*toolong = false;
-	if (fgets(buf, STS_PERSIST_MAX_LINE + 2, f) == NULL)
-		return 0;
-	n = strlen(buf);
-	if (n > STS_PERSIST_MAX_LINE && buf[n - 1] != '\n') {
-		*toolong = true;
-		while ((ch = getc(f)) != EOF && ch != '\n')
-			;
+	for (;;) {
+		if (r->pos == r->len) {
+			r->pos = 0;
+			r->len = fread(r->buf, 1, RD_BUF, r->f);
+			if (r->len == 0)
+				break;
+		}
+		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+		take = nl != NULL ? (size_t)(nl - (r->buf + r->pos)) + 1
+				  : r->len - r->pos;
+		if (n + take > STS_PERSIST_MAX_LINE) {
+			*toolong = true;
+		} else {
+			memcpy(out + n, r->buf + r->pos, take);
+		}
+		n += take;
+		r->pos += take;
+		if (nl != NULL)
+			break;
 	}
+	if (*toolong)
+		n = STS_PERSIST_MAX_LINE + 1;
+	out[n] = '\0';
 	return n;
+}
+
+/*
+ * A kill -9 during a save leaves its temporary file (FILE.tmpXXXXXX,
+ * see sts_persist_save) behind; at load, before any save of ours can
+ * have started, remove every such file.  Returns how many.
+ */
+static size_t
+remove_orphans(const char *path)
+{
+	char dir[PATH_MAX], name[PATH_MAX];
+	const char *base = strrchr(path, '/');
+	size_t blen, removed = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (base == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+		base = path;
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s",
+			 base == path ? 1 : (int)(base - path), path);
+		base++;
+	}
+	blen = strlen(base);
+	d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	for (e = readdir(d); e != NULL; e = readdir(d)) {
+		if (strncmp(e->d_name, base, blen) != 0 ||
+		    strncmp(e->d_name + blen, ".tmp", 4) != 0 ||
+		    strlen(e->d_name + blen + 4) != 6)
+			continue;
+		if ((size_t)snprintf(name, sizeof(name), "%s/%s", dir,
+				     e->d_name) < sizeof(name) &&
+		    unlink(name) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }
 
 enum sts_status
@@ -670,6 +741,7 @@ sts_persist_load(struct sts_cache *c, const char *path,
 		 void *warn_arg, char *why, size_t whylen)
 {
 	struct loader l = {path, 0, rep, warn, warn_arg};
+	struct reader rd = {0};
 	FILE *f;
 	char *line, hw[STS_WHY_MAX];
 	size_t n;
@@ -682,22 +754,30 @@ sts_persist_load(struct sts_cache *c, const char *path,
 	uint64_t total = 0;
 
 	memset(rep, 0, sizeof(*rep));
+	rep->orphans = remove_orphans(path);
 	line = malloc(STS_PERSIST_MAX_LINE + 2);
-	if (line == NULL)
+	rd.buf = malloc(RD_BUF);
+	if (line == NULL || rd.buf == NULL) {
+		free(line);
+		free(rd.buf);
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
+	}
 	/* a regular file within STS_PERSIST_MAX_FILE (never /dev/zero, a
 	 * FIFO or a device): such a file is refused, not moved aside */
 	st = sts_file_open(path, STS_PERSIST_MAX_FILE, "state file", &f, why,
 			   whylen);
 	if (st != STS_OK) {
 		free(line);
+		free(rd.buf);
 		return st;
 	}
-	(void)setvbuf(f, NULL, _IOFBF, 1 << 20);
-	n = read_line(f, line, &toolong);
+	(void)setvbuf(f, NULL, _IONBF, 0); /* rd.buf buffers */
+	rd.f = f;
+	n = read_line(&rd, line, &toolong);
 	if (n == 0 || toolong || !header_ok(line, n, hw, sizeof(hw))) {
 		fclose(f);
 		free(line);
+		free(rd.buf);
 		if (n == 0)
 			snprintf(hw, sizeof(hw), "empty file");
 		else if (toolong)
@@ -717,12 +797,13 @@ sts_persist_load(struct sts_cache *c, const char *path,
 			free(b);
 		fclose(f);
 		free(line);
+		free(rd.buf);
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
 	}
 	/* about 100 bytes per entry: size the table once */
 	if (fstat(fileno(f), &fst) == 0 && fst.st_size > 0)
 		sts_cache_reserve(c, (size_t)(fst.st_size / 100));
-	while ((n = read_line(f, b->text + b->used, &toolong)) > 0) {
+	while ((n = read_line(&rd, b->text + b->used, &toolong)) > 0) {
 		char *s = b->text + b->used;
 
 		l.line++;
@@ -755,14 +836,17 @@ sts_persist_load(struct sts_cache *c, const char *path,
 	free(b->text);
 	free(b);
 	free(line);
+	free(rd.buf);
 	if (err)
 		rep->dropped++;
 	if (rep->dropped > 0)
 		move_aside(path, rep);
 	return sts_why(why, whylen, STS_OK,
 		       "state file %s: %zu policies loaded, %zu expired, %zu "
-		       "dropped%s%s",
+		       "dropped%s%s%s",
 		       path, rep->loaded, rep->expired, rep->dropped,
 		       err ? " (read error)" : "",
-		       rep->moved_aside ? " (file kept as .bad)" : "");
+		       rep->moved_aside ? " (file kept as .bad)" : "",
+		       rep->orphans ? " (left-over temporary file removed)"
+				    : "");
 }

@@ -264,8 +264,18 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	rc=$?
 	[ $rc = 1 ] && grep -q "overrides" "$T/drop2.out"
 	ok $? "override file unreadable by UserID: start fails and says so (rc=$rc)"
+	# Issue [harden] 6: so does a state file it cannot read, left as it was.
+	chmod 644 "$T/overrides"
+	chown root "$T/nobody/state"
+	chmod 600 "$T/nobody/state"
+	sum0=$(cksum <"$T/nobody/state")
+	"$BIN" -f -c "$T/drop.conf" >"$T/drop3.out" 2>&1
+	rc=$?
+	[ $rc = 1 ] && grep -q "StateFile .*Permission denied: refusing to start" "$T/drop3.out" &&
+		[ "$(cksum <"$T/nobody/state")" = "$sum0" ]
+	ok $? "state file unreadable by UserID: start refused, file untouched (rc=$rc: $(grep -o 'StateFile.*' "$T/drop3.out" | head -c 100))"
 else
-	for w in uids groups socket mapsocket pidfile serves state unreadable; do
+	for w in uids groups socket mapsocket pidfile serves state unreadable unreadable-state; do
 		n=$((n + 1)); echo "ok $n # SKIP privilege drop ($w): needs root"
 	done
 fi
