@@ -67,6 +67,8 @@
 #include "sts_engine.h"
 #include "sts_source.h"
 #include "sts_override.h"
+#include "sts_domain.h"
+#include "sts_nexthop.h"
 
 #define IDENT "mta-sts-milter"
 
@@ -143,12 +145,25 @@ check_engine(void *arg, const char *domain, const char *from,
 	tlsrpt_observe(arg, out); /* RFC 8460: count what we saw */
 }
 
-/* -n: the configuration was read; now the override file. */
+/*
+ * -n: the configuration was read; now what the start would refuse
+ * (issue [harden] 7): Relayhost, UserID, the resolver's and fetcher's
+ * files and addresses (UnboundConfig, ResolvConf, Forwarders,
+ * TrustAnchorFile, CAFile: built once and thrown away, no query is
+ * sent) and the override file.  Every problem is reported.
+ */
 static int
 check_only(const struct conf *c)
 {
 	struct sts_override *t = NULL;
-	char why[STS_WHY_MAX * 2];
+	struct sts_engine_conf ec;
+	struct sts_source src;
+	char why[STS_WHY_MAX * 2], dom[STS_DOMAIN_BUFSZ], uname[256];
+	char host[STS_MAX_DOMAIN_INPUT + 1];
+	uid_t uid;
+	gid_t gid;
+	bool lit;
+	int rc = 0;
 
 	if (c->shared_password_file != NULL) {
 		char pw[STS_MAX_REDIS_SECRET + 1];
@@ -156,14 +171,36 @@ check_only(const struct conf *c)
 		if (secret_read(c->shared_password_file, pw, sizeof(pw), why,
 				sizeof(why)) != 0) {
 			fprintf(stderr, "SharedCachePasswordFile %s\n", why);
-			return 1;
+			rc = 1;
 		}
 		explicit_bzero(pw, sizeof(pw));
 	}
 	if (tlsrpt_check_conf(c, stderr) != 0)
-		return 1;
+		rc = 1;
+	/* as the engine reads it (sts_engine.c parse_relay) */
+	if (c->relayhost != NULL &&
+	    (sts_nexthop_parse(c->relayhost, host, sizeof(host), &lit, why,
+			       sizeof(why)) != STS_OK ||
+	     sts_domain_normalize(host, dom, why, sizeof(why)) != STS_OK)) {
+		fprintf(stderr, "%s: Relayhost %s: %s\n", c->file, c->relayhost,
+			why);
+		rc = 1;
+	}
+	if (c->user != NULL &&
+	    privs_lookup(c->user, &uid, &gid, uname, sizeof(uname), why,
+			 sizeof(why)) != 0) {
+		fprintf(stderr, "%s: UserID: %s\n", c->file, why);
+		rc = 1;
+	}
+	conf_engine(c, &ec);
+	if (sts_source_net_new(&ec, &src, why, sizeof(why)) != STS_OK) {
+		fprintf(stderr, "%s: resolver or fetcher: %s\n", c->file, why);
+		rc = 1;
+	} else if (src.free != NULL) {
+		src.free(src.arg);
+	}
 	if (c->override_file == NULL)
-		return 0;
+		return rc;
 	if (sts_override_load(c->override_file, &t, why, sizeof(why)) !=
 	    STS_OK) {
 		fprintf(stderr, "%s\n", why);
@@ -171,7 +208,7 @@ check_only(const struct conf *c)
 	}
 	printf("%s: OK (%zu rules)\n", c->override_file, sts_override_count(t));
 	sts_override_unref(t);
-	return 0;
+	return rc;
 }
 
 /* Fork; the parent waits for the child's verdict on start-up. */

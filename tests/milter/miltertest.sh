@@ -79,6 +79,20 @@ printf 'ok.test skip\nbroken.test frobnicate\n' >"$T/overrides.bad"
 rc=$?
 [ $rc = 1 ] && grep -q "overrides.bad:2" "$T/n.out"
 ok $? "-n checks the override file too (rc=$rc: $(head -c 120 "$T/n.out"))"
+# Issue [harden] 7: -n refuses what the start would refuse.
+for bad in 'Relayhost [' 'Relayhost [x.test' 'Relayhost :25' 'Forwarders 300.1.1.1' \
+	'UserID no-such-user-here' 'CAFile /nonexistent/ca.pem'; do
+	grep -v "^${bad%% *}" "$T/good.conf" >"$T/badv.conf"
+	echo "$bad" >>"$T/badv.conf"
+	"$BIN" -n -c "$T/badv.conf" >"$T/n.out" 2>&1
+	rc=$?
+	[ $rc = 1 ] && grep -q "^$T/badv.conf: " "$T/n.out"
+	ok $? "-n refuses '$bad' (rc=$rc: $(head -c 100 "$T/n.out"))"
+	"$BIN" -f -c "$T/badv.conf" >"$T/start.out" 2>&1
+	rc=$?
+	[ $rc = 1 ]; ok $? "... and so does the start (rc=$rc)"
+done
+rm -f "$T/milter.pid" # a failed start may leave its pid there
 
 "$BIN" -f -c "$T/good.conf" 2>"$T/log" &
 MPID=$!
