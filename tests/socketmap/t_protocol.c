@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -1000,6 +1001,123 @@ test_new_errors(void)
 	unlink(path);
 }
 
+/*
+ * Issue [harden] 7: LookupDeadline reaches the map at reload
+ * (mapd_set_deadline): a 200 ms deadline answers a never-seen domain
+ * from what is known before its 1 s fetch ends; raised to 5 s, the next
+ * never-seen domain waits for its fetch and gets the policy.
+ */
+static void
+test_reload_deadline(void)
+{
+	char sock[128], out[256];
+	struct srv v;
+	struct cli c;
+	double t0, dt;
+	int rc;
+
+	if (!ok(start(&v, "reload.sock", NULL, false, 0, 1000, 200),
+		"server with a 1 s source and a 200 ms deadline"))
+		return;
+	script_policy(v.script, "r1.example", "enforce",
+		      "mx: mx.r.example\r\n");
+	script_policy(v.script, "r2.example", "enforce",
+		      "mx: mx.r.example\r\n");
+	path_of(sock, sizeof(sock), "reload.sock");
+	cli_open(&c, sock);
+	t0 = now_s();
+	cli_send(&c, "postfix r1.example");
+	rc = cli_reply(&c, out, sizeof(out), 5000);
+	dt = now_s() - t0;
+	ok(rc == 0 && strcmp(out, "NOTFOUND ") == 0 && dt < 0.9,
+	   "200 ms deadline: answered before the fetch (%s, %.0f ms)", out,
+	   dt * 1000);
+	mapd_set_deadline(v.mapd, 8000);
+	t0 = now_s();
+	cli_send(&c, "postfix r2.example");
+	rc = cli_reply(&c, out, sizeof(out), 10000);
+	dt = now_s() - t0;
+	ok(rc == 0 && strncmp(out, "OK secure match=mx.r.example", 28) == 0 &&
+		   dt > 0.5,
+	   "after mapd_set_deadline(8 s): the new domain waits for its "
+	   "policy (%s, %.0f ms)",
+	   out, dt * 1000);
+	cli_close(&c);
+	stop(&v);
+}
+
+/*
+ * Issue [harden] 2: when accept() fails for want of descriptors the map
+ * does not spin: it pauses, logs once with a count, and serves the
+ * waiting clients as soon as descriptors are free again.
+ */
+static void
+test_accept_emfile(void)
+{
+	struct rlimit old, rl;
+	char sock[128], out[4096], line[512], logp[128];
+	bool got;
+	struct cli a, b;
+	int fill[4096], nfill = 0, i, saved, lines = 0, lfd;
+	struct srv v;
+	FILE *f;
+
+	if (!ok(start(&v, "emfile.sock", NULL, false, 0, 0, 3000),
+		"server for the descriptor shortage"))
+		return;
+	path_of(sock, sizeof(sock), "emfile.sock");
+	cli_open(&a, sock);
+	is_str(ask(&a, "postfix enforce.example"), ENFORCE_REPLY,
+	       "emfile: answered before");
+	snprintf(logp, sizeof(logp), "%s/emfile.log", dir);
+	lfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(lfd, 2);
+	close(lfd);
+	getrlimit(RLIMIT_NOFILE, &old);
+	/* Use up every descriptor but one, for the client: the server's
+	 * accept of it then fails. */
+	while (nfill < 4096) {
+		int fd = dup(0);
+
+		if (fd < 0)
+			break;
+		fill[nfill++] = fd;
+	}
+	rl = old;
+	rl.rlim_cur = nfill > 0 ? (rlim_t)fill[nfill - 1] + 1 : old.rlim_cur;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (nfill > 0)
+		close(fill[--nfill]);
+	cli_open(&b, sock);
+	cli_send(&b, "postfix enforce.example");
+	usleep(1500 * 1000); /* 15 pauses of 100 ms */
+	for (i = 0; i < nfill; i++)
+		close(fill[i]);
+	setrlimit(RLIMIT_NOFILE, &old);
+	got = b.fd >= 0 && cli_reply(&b, out, sizeof(out), 3000) == 0 &&
+	      strcmp(out, ENFORCE_REPLY) == 0;
+	ok(got, "emfile: the waiting client is served once descriptors are "
+		"free");
+	is_str(ask(&a, "postfix enforce.example"), ENFORCE_REPLY,
+	       "emfile: the old connection still works");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	f = fopen(logp, "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		lines += strstr(line, "map: accept: ") != NULL;
+	if (f != NULL)
+		fclose(f);
+	ok(nfill > 0 && lines == 1,
+	   "emfile: 1.5 s of failing accepts logged once (%d lines)", lines);
+	unlink(logp);
+	cli_close(&a);
+	cli_close(&b);
+	stop(&v);
+}
+
 #define FLOOD 2000 /* slow connections (issue [harden] 1) */
 
 struct flood {
@@ -1267,6 +1385,8 @@ main(void)
 	test_postfix_sts();
 	test_limit();
 	test_deadlines();
+	test_reload_deadline();
+	test_accept_emfile();
 	test_flood();
 	test_cached_first();
 	rmdir(dir);
