@@ -331,10 +331,10 @@ accept_some(struct worker *w, struct loop *l0)
 		pthread_mutex_unlock(&m->mu);
 		c->loop = l;
 		c->evict = full;
-		if (l == l0)
-			conn_adopt(l, c);
-		else
-			maploop_post(l, c, false);
+		/* Even for our own loop: adopting may close another
+		 * connection (c->evict), which must not happen while this
+		 * batch of events may still name it. */
+		maploop_post(l, c, false);
 	}
 }
 
