@@ -26,8 +26,8 @@ EXTRA_DIST += bench/selftest.sh bench/run bench/report.sh bench/plot.gp bench/an
 CLEANFILES += $(BENCH_EXTRA_PROGS)
 
 # Section hostile runs the map server's attack scenarios of
-# tests/socketmap/t_protocol in bench mode (issue [harden]).
-bench-programs: $(BENCH_PROGS) tests/socketmap/t_protocol
+# tests/socketmap/t_hostile in bench mode (issue [harden]).
+bench-programs: $(BENCH_PROGS) tests/socketmap/t_hostile
 
 # BENCH_ARGS=--quick for the CI version.
 bench: all bench-programs
