@@ -67,7 +67,7 @@ mapd_new(const struct mapd_conf *c, char *why, size_t whylen)
 		return NULL;
 	}
 	m->lfd = -1;
-	m->fr = &mapconn_netstring;
+	m->fr = c->framing != NULL ? c->framing : &mapconn_netstring;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	pthread_mutex_init(&m->jmu, NULL);

@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 struct sts_engine;
+struct mapconn_framing;
 
 struct mapd_conf {
 	const char
@@ -37,6 +38,10 @@ struct mapd_conf {
 	unsigned request_ms;  /* a request must arrive, and its reply be
 				 taken, within this; 0: 10 s */
 	int unix_mode;	      /* permissions of a unix socket, e.g. 0660 */
+	/* How requests and replies are framed on this listener
+	 * (milter/mapconn.h); NULL: socketmap netstrings.  Every limit and
+	 * deadline above applies whatever the framing. */
+	const struct mapconn_framing *framing;
 };
 
 struct mapd;
