@@ -18,7 +18,7 @@ tests_milter_t_milter_LDADD = $(LIBMTASTS)
 tests_milter_t_log_SOURCES = tests/milter/t_log.c tests/tap.h milter/log.c
 tests_milter_t_log_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 tests_milter_t_ops_SOURCES = tests/milter/t_ops.c tests/tap.h \
-	milter/nodelay.c milter/pidfile.c milter/privs.c
+	milter/nodelay.c milter/pidfile.c milter/privs.c milter/fdlimit.c
 tests_milter_t_ops_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 tests_milter_t_secret_SOURCES = tests/milter/t_secret.c tests/tap.h \
 	milter/secret.c
