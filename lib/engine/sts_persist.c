@@ -643,59 +643,6 @@ move_aside(const char *path, struct sts_persist_report *rep)
 }
 
 /*
- * Lines are read with fread() and memchr(), not fgets(): a line may hold
- * a NUL byte (a damaged file), and fgets() gives no way to see past it --
- * a line starting with NUL looked like the end of the file, and the
- * lines after it were lost at the next save.  Now such a line is one bad
- * line, dropped and counted like any other.
- */
-struct reader {
-	FILE *f;
-	char *buf; /* RD_BUF bytes */
-	size_t pos, len;
-};
-#define RD_BUF (1u << 20)
-
-/*
- * Read one line of at most STS_PERSIST_MAX_LINE bytes (its newline
- * included) into out, which holds STS_PERSIST_MAX_LINE + 2, and
- * NUL-terminate it.  Returns its length (0 at the end of the file); a
- * longer line is skipped to its end and *toolong set.
- */
-static size_t
-read_line(struct reader *r, char *out, bool *toolong)
-{
-	size_t n = 0, take;
-	char *nl;
-
-	*toolong = false;
-	for (;;) {
-		if (r->pos == r->len) {
-			r->pos = 0;
-			r->len = fread(r->buf, 1, RD_BUF, r->f);
-			if (r->len == 0)
-				break;
-		}
-		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
-		take = nl != NULL ? (size_t)(nl - (r->buf + r->pos)) + 1
-				  : r->len - r->pos;
-		if (n + take > STS_PERSIST_MAX_LINE) {
-			*toolong = true;
-		} else {
-			memcpy(out + n, r->buf + r->pos, take);
-		}
-		n += take;
-		r->pos += take;
-		if (nl != NULL)
-			break;
-	}
-	if (*toolong)
-		n = STS_PERSIST_MAX_LINE + 1;
-	out[n] = '\0';
-	return n;
-}
-
-/*
  * A kill -9 during a save leaves its temporary file (FILE.tmpXXXXXX,
  * see sts_persist_save) behind; at load, before any save of ours can
  * have started, remove every such file.  Returns how many.
@@ -741,7 +688,7 @@ sts_persist_load(struct sts_cache *c, const char *path,
 		 void *warn_arg, char *why, size_t whylen)
 {
 	struct loader l = {path, 0, rep, warn, warn_arg};
-	struct reader rd = {0};
+	struct sts_file_lines rd = {0};
 	FILE *f;
 	char *line, hw[STS_WHY_MAX];
 	size_t n;
@@ -756,28 +703,27 @@ sts_persist_load(struct sts_cache *c, const char *path,
 	memset(rep, 0, sizeof(*rep));
 	rep->orphans = remove_orphans(path);
 	line = malloc(STS_PERSIST_MAX_LINE + 2);
-	rd.buf = malloc(RD_BUF);
-	if (line == NULL || rd.buf == NULL) {
-		free(line);
-		free(rd.buf);
+	if (line == NULL)
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
-	}
 	/* a regular file within STS_PERSIST_MAX_FILE (never /dev/zero, a
 	 * FIFO or a device): such a file is refused, not moved aside */
 	st = sts_file_open(path, STS_PERSIST_MAX_FILE, "state file", &f, why,
 			   whylen);
 	if (st != STS_OK) {
 		free(line);
-		free(rd.buf);
 		return st;
 	}
-	(void)setvbuf(f, NULL, _IONBF, 0); /* rd.buf buffers */
-	rd.f = f;
-	n = read_line(&rd, line, &toolong);
+	(void)setvbuf(f, NULL, _IONBF, 0); /* rd buffers */
+	if (sts_file_lines_init(&rd, f) != STS_OK) {
+		fclose(f);
+		free(line);
+		return sts_why(why, whylen, STS_NOMEM, "out of memory");
+	}
+	n = sts_file_lines_next(&rd, line, STS_PERSIST_MAX_LINE, &toolong);
 	if (n == 0 || toolong || !header_ok(line, n, hw, sizeof(hw))) {
 		fclose(f);
 		free(line);
-		free(rd.buf);
+		sts_file_lines_free(&rd);
 		if (n == 0)
 			snprintf(hw, sizeof(hw), "empty file");
 		else if (toolong)
@@ -797,13 +743,14 @@ sts_persist_load(struct sts_cache *c, const char *path,
 			free(b);
 		fclose(f);
 		free(line);
-		free(rd.buf);
+		sts_file_lines_free(&rd);
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
 	}
 	/* about 100 bytes per entry: size the table once */
 	if (fstat(fileno(f), &fst) == 0 && fst.st_size > 0)
 		sts_cache_reserve(c, (size_t)(fst.st_size / 100));
-	while ((n = read_line(&rd, b->text + b->used, &toolong)) > 0) {
+	while ((n = sts_file_lines_next(&rd, b->text + b->used,
+					STS_PERSIST_MAX_LINE, &toolong)) > 0) {
 		char *s = b->text + b->used;
 
 		l.line++;
@@ -836,7 +783,7 @@ sts_persist_load(struct sts_cache *c, const char *path,
 	free(b->text);
 	free(b);
 	free(line);
-	free(rd.buf);
+	sts_file_lines_free(&rd);
 	if (err)
 		rep->dropped++;
 	if (rep->dropped > 0)
