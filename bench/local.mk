@@ -25,7 +25,9 @@ EXTRA_DIST += bench/selftest.sh bench/run bench/report.sh bench/plot.gp bench/an
 	bench/RESULTS.md bench/results.png
 CLEANFILES += $(BENCH_EXTRA_PROGS)
 
-bench-programs: $(BENCH_PROGS)
+# Section hostile runs the map server's attack scenarios of
+# tests/socketmap/t_hostile in bench mode (issue [harden]).
+bench-programs: $(BENCH_PROGS) tests/socketmap/t_hostile
 
 # BENCH_ARGS=--quick for the CI version.
 bench: all bench-programs

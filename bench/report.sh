@@ -88,6 +88,10 @@ write_report() {
 			"$(ratio "$(med shared/warm/persist1/ours-sh)" "$(med shared/warm/persist1/ours-ns)")" ">=" 0.95
 		target "SharedCache: cold lookup, fetch / found in Redis (latency)" \
 			"$(ratio "$(med shared/cold/fetch 7)" "$(med shared/cold/redis 7)")" ">=" 5
+		target "map under attack (slow lookups + non-readers): cached p99 (ms)" \
+			"$(med hostile/attack/ours 8)" "<=" 10
+		target "map with 2,000 slow connections open: cached p99 (ms)" \
+			"$(med hostile/flood/ours 8)" "<=" 10
 		target "RSS with 1M cached policies (MiB)" "$(med mem/1000000/rss_mib)" "<=" 512
 		target "state file load, 1M entries (s)" "$(med mem/1000000/load_s)" "<=" 3
 		echo

@@ -67,6 +67,18 @@ static const struct opt opts[] = {
 	 RESTART | EMPTY_OK},
 	{"ControlSocket", O_SOCK, F(control_socket), "", 0, 0,
 	 RESTART | EMPTY_OK},
+	/* issue [harden]: the map's bounds (milter/mapconn.h) */
+	{"MapMaxConnections", O_UINT, F(map_max_conns), "1024", 1, 1000000,
+	 RESTART},
+	{"MapIdleTimeout", O_MS, F(map_idle_ms), "60s", 1000, 86400000,
+	 RESTART},
+	{"MapRequestTimeout", O_MS, F(map_request_ms), "10s", 100, 600000,
+	 RESTART},
+	{"MapSocketMode", O_OCTAL, F(map_socket_mode), "0660", 0, 0777,
+	 RESTART},
+	/* libmilter's smfi_settimeout(): an idle MTA connection is closed
+	 * after this; above Postfix's smtpd_timeout (300 s). */
+	{"MilterTimeout", O_SECS, F(milter_timeout), "10m", 1, 86400, RESTART},
 	{"UserID", O_STR, F(user), "", 0, 0, RESTART | EMPTY_OK},
 	{"PidFile", O_PATH, F(pid_file), "", 0, 0, RESTART | EMPTY_OK},
 	{"UMask", O_OCTAL, F(umask), "007", 0, 0777, RESTART},

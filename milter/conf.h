@@ -44,6 +44,9 @@ struct conf {
 	char *map_socket, *map_names;
 	char *metrics_socket, *control_socket; /* issue 17; NULL: off */
 	bool map_postfix_sts;
+	unsigned map_max_conns, map_idle_ms, map_request_ms;
+	int map_socket_mode;
+	unsigned milter_timeout; /* seconds */
 	char *user;
 	char *pid_file;
 	mode_t umask;

@@ -13,7 +13,11 @@ milter_mta_sts_milter_SOURCES = \
 	milter/log.c milter/log.h \
 	milter/secret.c milter/secret.h \
 	milter/mapd.c milter/mapd.h \
+	milter/mapconn.c milter/mapconn.h \
+	milter/maploop.c milter/mapanswer.c milter/mapd_int.h \
 	milter/sockspec.c milter/sockspec.h \
+	milter/fdlimit.c milter/fdlimit.h \
+	milter/sigwait.c \
 	milter/metrics.c milter/metrics.h milter/metrics_http.c \
 	milter/control.c milter/control.h milter/control_int.h \
 	milter/control_cmd.c \

@@ -18,13 +18,22 @@
  *   7. start the socketmap server and libmilter (smfi_main in its own
  *      thread), and wait for signals in the main thread.
  *
- * Signals: libmilter's own signal thread sigwait()s for SIGHUP, SIGTERM
- * and SIGINT and stops the milter on any of them.  On Linux a
- * process-directed signal goes to the main thread first when it is
- * waiting for it, so this thread sees SIGHUP (reload) and SIGTERM/SIGINT
- * (graceful stop: smfi_stop, save state).  SIGUSR1 reloads too and is
- * never seen by libmilter at all; it is the safe choice for scripts.
- * SIGUSR2 runs the TLS-report pass now (milter/tlsrpt.h).
+ * Signals (issue [harden] 4): SIGHUP, SIGUSR1, SIGUSR2, SIGTERM and
+ * SIGINT are blocked in every thread and taken by the main thread
+ * alone, with sigwaitinfo(): SIGHUP and SIGUSR1 reload (signals that
+ * arrive during a reload wait, and one reload follows), SIGUSR2 runs the
+ * TLS-report pass now (milter/tlsrpt.h), SIGTERM and SIGINT stop the
+ * daemon gracefully (smfi_stop, state saved once), and the log says
+ * which signal and from which process.  libmilter's own signal thread
+ * never sees a signal (milter/sigwait.c).  If libmilter stops by itself,
+ * its thread sends SIGTERM to the main thread alone (pthread_kill:
+ * si_code SI_TKILL from our own pid, which no kill(1) gives) and the
+ * daemon exits 1: a stop is exit 0 only when it was asked for.
+ *
+ * Limits (issue [harden] 2): the soft descriptor limit is raised to the
+ * hard one at start (milter/fdlimit.h), libmilter closes a connection
+ * idle for MilterTimeout, and the map server gets at most half of the
+ * descriptors (and at most MapMaxConnections).
  */
 #include "config.h"
 
@@ -43,6 +52,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "fdlimit.h"
 #include "tlsrpt.h"
 #include "log.h"
 #include "mapd.h"
@@ -57,11 +67,14 @@
 #include "sts_engine.h"
 #include "sts_source.h"
 #include "sts_override.h"
+#include "sts_domain.h"
+#include "sts_nexthop.h"
 
 #define IDENT "mta-sts-milter"
 
 static const char *conf_file = CONF_DEFAULT_FILE;
 static volatile int milter_exited, milter_failed, stopping;
+static pthread_t main_tid;
 static int ready_fd = -1; /* pipe to the waiting parent */
 /* Before the fork a daemon's errors must reach the terminal too: its
  * log goes to syslog, which the admin may not be looking at. */
@@ -132,12 +145,25 @@ check_engine(void *arg, const char *domain, const char *from,
 	tlsrpt_observe(arg, out); /* RFC 8460: count what we saw */
 }
 
-/* -n: the configuration was read; now the override file. */
+/*
+ * -n: the configuration was read; now what the start would refuse
+ * (issue [harden] 7): Relayhost, UserID, the resolver's and fetcher's
+ * files and addresses (UnboundConfig, ResolvConf, Forwarders,
+ * TrustAnchorFile, CAFile: built once and thrown away, no query is
+ * sent) and the override file.  Every problem is reported.
+ */
 static int
 check_only(const struct conf *c)
 {
 	struct sts_override *t = NULL;
-	char why[STS_WHY_MAX * 2];
+	struct sts_engine_conf ec;
+	struct sts_source src;
+	char why[STS_WHY_MAX * 2], dom[STS_DOMAIN_BUFSZ], uname[256];
+	char host[STS_MAX_DOMAIN_INPUT + 1];
+	uid_t uid;
+	gid_t gid;
+	bool lit;
+	int rc = 0;
 
 	if (c->shared_password_file != NULL) {
 		char pw[STS_MAX_REDIS_SECRET + 1];
@@ -145,14 +171,36 @@ check_only(const struct conf *c)
 		if (secret_read(c->shared_password_file, pw, sizeof(pw), why,
 				sizeof(why)) != 0) {
 			fprintf(stderr, "SharedCachePasswordFile %s\n", why);
-			return 1;
+			rc = 1;
 		}
 		explicit_bzero(pw, sizeof(pw));
 	}
 	if (tlsrpt_check_conf(c, stderr) != 0)
-		return 1;
+		rc = 1;
+	/* as the engine reads it (sts_engine.c parse_relay) */
+	if (c->relayhost != NULL &&
+	    (sts_nexthop_parse(c->relayhost, host, sizeof(host), &lit, why,
+			       sizeof(why)) != STS_OK ||
+	     sts_domain_normalize(host, dom, why, sizeof(why)) != STS_OK)) {
+		fprintf(stderr, "%s: Relayhost %s: %s\n", c->file, c->relayhost,
+			why);
+		rc = 1;
+	}
+	if (c->user != NULL &&
+	    privs_lookup(c->user, &uid, &gid, uname, sizeof(uname), why,
+			 sizeof(why)) != 0) {
+		fprintf(stderr, "%s: UserID: %s\n", c->file, why);
+		rc = 1;
+	}
+	conf_engine(c, &ec);
+	if (sts_source_net_new(&ec, &src, why, sizeof(why)) != STS_OK) {
+		fprintf(stderr, "%s: resolver or fetcher: %s\n", c->file, why);
+		rc = 1;
+	} else if (src.free != NULL) {
+		src.free(src.arg);
+	}
 	if (c->override_file == NULL)
-		return 0;
+		return rc;
 	if (sts_override_load(c->override_file, &t, why, sizeof(why)) !=
 	    STS_OK) {
 		fprintf(stderr, "%s\n", why);
@@ -160,7 +208,7 @@ check_only(const struct conf *c)
 	}
 	printf("%s: OK (%zu rules)\n", c->override_file, sts_override_count(t));
 	sts_override_unref(t);
-	return 0;
+	return rc;
 }
 
 /* Fork; the parent waits for the child's verdict on start-up. */
@@ -235,7 +283,7 @@ milter_thread(void *arg)
 	milter_exited = 1;
 	/* If libmilter stopped by itself, wake the main thread. */
 	if (!stopping)
-		kill(getpid(), SIGTERM);
+		pthread_kill(main_tid, SIGTERM);
 	return NULL;
 }
 
@@ -271,7 +319,7 @@ log_stats(struct sts_engine *e)
 }
 
 static void
-reload(struct sts_engine *e)
+reload(struct sts_engine *e, struct mapd **mapd, int n_mapd)
 {
 	char why[STS_WHY_MAX * 2], diff[512];
 	struct conf *nc, *old;
@@ -292,6 +340,8 @@ reload(struct sts_engine *e)
 				diff);
 		conf_unref(old);
 		log_set_level(nc->log_level);
+		for (int i = 0; i < n_mapd; i++)
+			mapd_set_deadline(mapd[i], nc->lookup_deadline_ms);
 		conf_install(nc);
 		log_msg(LOG_INFO, "reload: configuration %s read", conf_file);
 	}
@@ -315,6 +365,30 @@ unix_path(const char *spec)
 	if (spec[0] == '/')
 		return spec;
 	return NULL;
+}
+
+/*
+ * A state file that exists but cannot be read by us (wrong owner or
+ * mode) is a start-up error: going on would start with an empty cache
+ * (a downgrade window, RFC 8461 section 10.2) and the first save would
+ * replace the file.  A missing file is fine (first start).
+ */
+static void
+check_state_file(const char *file)
+{
+	int fd;
+
+	if (file == NULL)
+		return;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return;
+	}
+	if (errno != ENOENT)
+		fail("StateFile %s: %s: refusing to start (give it to the "
+		     "user the daemon runs as, mode 0600)",
+		     file, strerror(errno));
 }
 
 /* Warn early if the state file's directory is not writable by us. */
@@ -358,7 +432,9 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	int ch, pidfd = -1, sig, n;
+	int ch, pidfd = -1, sig, n, raised;
+	siginfo_t si;
+	unsigned long nofile;
 	const char *upath;
 
 	sigemptyset(&sigs);
@@ -368,6 +444,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	main_tid = pthread_self();
 	signal(SIGPIPE, SIG_IGN);
 
 	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
@@ -425,6 +502,12 @@ main(int argc, char **argv)
 		log_msg(LOG_WARNING, "no UserID set: running as root");
 	}
 
+	nofile = fdlimit_raise(&raised, why, sizeof(why));
+	if (raised)
+		log_msg(LOG_INFO, "descriptor limit raised to %lu", nofile);
+	else if (why[0] != '\0')
+		log_msg(LOG_INFO, "descriptor limit %lu (%s)", nofile, why);
+
 	/* A clear error for a socket in use, before libmilter tries. */
 	n = sockspec_listen(c->socket, c->socket_mode, why, sizeof(why));
 	if (n < 0)
@@ -432,6 +515,13 @@ main(int argc, char **argv)
 	close(n);
 	if (smfi_glue_open(c->socket, &env, why, sizeof(why)) != 0)
 		fail("Socket %s: %s", c->socket, why);
+	/* libmilter keeps an idle MTA connection this long (its default:
+	 * 2 hours), holding a descriptor and a thread. */
+	if (smfi_settimeout((int)c->milter_timeout) != MI_SUCCESS)
+		fail("MilterTimeout %u: refused by libmilter",
+		     c->milter_timeout);
+	log_msg(LOG_INFO, "milter: idle MTA connections closed after %u s",
+		c->milter_timeout);
 	upath = unix_path(c->socket);
 	if (upath != NULL) {
 		if (chmod(upath, (mode_t)c->socket_mode) != 0)
@@ -463,16 +553,44 @@ main(int argc, char **argv)
 			.names = c->map_names,
 			.postfix_sts = c->map_postfix_sts,
 			.deadline_ms = c->lookup_deadline_ms,
-			.max_conns = 1024,
-			.unix_mode = c->socket_mode,
+			.max_conns = c->map_max_conns,
+			.idle_ms = c->map_idle_ms,
+			.request_ms = c->map_request_ms,
+			.unix_mode = c->map_socket_mode,
 		};
+		unsigned budget = fdlimit_map_budget(nofile);
 
+		unsigned nsock = 0;
+		const char *q = c->map_socket;
+
+		/* the budget is shared by every map socket */
+		while (nsock < CONF_MAX_MAP_SOCKETS &&
+		       conf_next_word(&q, spec, sizeof(spec)))
+			nsock++;
+		if (nsock > 1)
+			budget /= nsock;
+		if (mc.max_conns > budget) {
+			log_msg(LOG_WARNING,
+				"MapMaxConnections %u: only %u per socket fit "
+				"in "
+				"%lu descriptors (raise LimitNOFILE=); using "
+				"%u",
+				mc.max_conns, budget, nofile, budget);
+			mc.max_conns = budget;
+		}
 		while (n_mapd < CONF_MAX_MAP_SOCKETS &&
 		       conf_next_word(&p, spec, sizeof(spec))) {
 			mapd[n_mapd] = mapd_new(&mc, why, sizeof(why));
 			if (mapd[n_mapd] == NULL)
 				fail("MapSocket %s: %s", spec, why);
 			n_mapd++;
+			upath = unix_path(spec);
+			/* Like the milter socket: the unprivileged user
+			 * serves it. */
+			if (upath != NULL && drop &&
+			    chown(upath, uid, gid) != 0)
+				log_msg(LOG_WARNING, "chown %s: %s", upath,
+					strerror(errno));
 		}
 	}
 
@@ -506,6 +624,7 @@ main(int argc, char **argv)
 		log_msg(LOG_INFO, "running as %s (uid %ld, gid %ld)", uname,
 			(long)uid, (long)gid);
 	}
+	check_state_file(c->state_file);
 	check_state_dir(c->state_file);
 
 	conf_engine(c, &ec);
@@ -543,10 +662,11 @@ main(int argc, char **argv)
 	notify_parent("");
 
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
+		sig = sigwaitinfo(&sigs, &si);
+		if (sig < 0)
+			continue; /* EINTR */
 		if (sig == SIGHUP || sig == SIGUSR1) {
-			reload(engine);
+			reload(engine, mapd, n_mapd);
 			continue;
 		}
 		if (sig == SIGUSR2) {
@@ -556,21 +676,26 @@ main(int argc, char **argv)
 		break;
 	}
 	stopping = 1;
-	if (!milter_exited)
-		log_msg(LOG_NOTICE, "signal %d: stopping", sig);
+	if (sig == SIGTERM && si.si_code == SI_TKILL && si.si_pid == getpid() &&
+	    milter_exited) {
+		log_msg(LOG_ERR, "libmilter stopped by itself: stopping");
+		milter_failed = 1;
+	} else {
+		log_msg(LOG_NOTICE, "%s from pid %ld: stopping",
+			sig == SIGTERM ? "SIGTERM" : "SIGINT", (long)si.si_pid);
+	}
 	smfi_stop();
 	pthread_join(mt, NULL);
 	tlsrpt_stop(); /* flushes the TLS-report journal */
-	/* Save first: nothing after this may lose the cache. */
-	if (sts_engine_save(engine, why, sizeof(why)) != STS_OK)
-		log_msg(LOG_WARNING, "state file not saved: %s", why);
 	for (i = 0; i < n_mapd; i++)
 		mapd_free(mapd[i]);
 	control_free(ctl);
 	metrics_http_stop(mh);
-	sts_engine_free(engine); /* saves the state file */
+	/* Saves the state file, once (issue [harden] 6). */
+	sts_engine_free(engine);
 	pidfile_close(pidfd, c->pid_file);
 	log_msg(LOG_NOTICE, "%s stopped", IDENT);
+	log_flush();
 	conf_install(NULL);
 	conf_unref(c);
 	return milter_failed ? 1 : 0;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,4 +84,53 @@ sts_file_open(const char *path, uint64_t max, const char *what, FILE **out,
 			       path, strerror(err));
 	}
 	return STS_OK;
+}
+
+enum sts_status
+sts_file_lines_init(struct sts_file_lines *r, FILE *f)
+{
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	r->buf = malloc(STS_FILE_LINES_BUF);
+	return r->buf != NULL ? STS_OK : STS_NOMEM;
+}
+
+size_t
+sts_file_lines_next(struct sts_file_lines *r, char *out, size_t max,
+		    bool *toolong)
+{
+	size_t n = 0, take;
+	char *nl;
+
+	*toolong = false;
+	for (;;) {
+		if (r->pos == r->len) {
+			r->pos = 0;
+			r->len = fread(r->buf, 1, STS_FILE_LINES_BUF, r->f);
+			if (r->len == 0)
+				break;
+		}
+		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+		take = nl != NULL ? (size_t)(nl - (r->buf + r->pos)) + 1
+				  : r->len - r->pos;
+		if (n + take > max)
+			*toolong = true;
+		else
+			memcpy(out + n, r->buf + r->pos, take);
+		n += take;
+		r->pos += take;
+		if (nl != NULL)
+			break;
+	}
+	if (*toolong)
+		n = max + 1;
+	out[n] = '\0';
+	return n;
+}
+
+void
+sts_file_lines_free(struct sts_file_lines *r)
+{
+	free(r->buf);
+	r->buf = NULL;
 }

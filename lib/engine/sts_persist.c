@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -642,26 +643,43 @@ move_aside(const char *path, struct sts_persist_report *rep)
 }
 
 /*
- * Read one line of at most STS_PERSIST_MAX_LINE bytes into buf (which
- * holds STS_PERSIST_MAX_LINE + 2).  Returns its length (0 at EOF); a
- * longer line is skipped to its end and *toolong set.
+ * A kill -9 during a save leaves its temporary file (FILE.tmpXXXXXX,
+ * see sts_persist_save) behind; at load, before any save of ours can
+ * have started, remove every such file.  Returns how many.
  */
 static size_t
-read_line(FILE *f, char *buf, bool *toolong)
+remove_orphans(const char *path)
 {
-	size_t n;
-	int ch;
+	char dir[PATH_MAX], name[PATH_MAX];
+	const char *base = strrchr(path, '/');
+	size_t blen, removed = 0;
+	struct dirent *e;
+	DIR *d;
 
-	*toolong = false;
-	if (fgets(buf, STS_PERSIST_MAX_LINE + 2, f) == NULL)
-		return 0;
-	n = strlen(buf);
-	if (n > STS_PERSIST_MAX_LINE && buf[n - 1] != '\n') {
-		*toolong = true;
-		while ((ch = getc(f)) != EOF && ch != '\n')
-			;
+	if (base == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+		base = path;
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s",
+			 base == path ? 1 : (int)(base - path), path);
+		base++;
 	}
-	return n;
+	blen = strlen(base);
+	d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	for (e = readdir(d); e != NULL; e = readdir(d)) {
+		if (strncmp(e->d_name, base, blen) != 0 ||
+		    strncmp(e->d_name + blen, ".tmp", 4) != 0 ||
+		    strlen(e->d_name + blen + 4) != 6)
+			continue;
+		if ((size_t)snprintf(name, sizeof(name), "%s/%s", dir,
+				     e->d_name) < sizeof(name) &&
+		    unlink(name) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }
 
 enum sts_status
@@ -670,6 +688,7 @@ sts_persist_load(struct sts_cache *c, const char *path,
 		 void *warn_arg, char *why, size_t whylen)
 {
 	struct loader l = {path, 0, rep, warn, warn_arg};
+	struct sts_file_lines rd = {0};
 	FILE *f;
 	char *line, hw[STS_WHY_MAX];
 	size_t n;
@@ -682,6 +701,7 @@ sts_persist_load(struct sts_cache *c, const char *path,
 	uint64_t total = 0;
 
 	memset(rep, 0, sizeof(*rep));
+	rep->orphans = remove_orphans(path);
 	line = malloc(STS_PERSIST_MAX_LINE + 2);
 	if (line == NULL)
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
@@ -693,11 +713,17 @@ sts_persist_load(struct sts_cache *c, const char *path,
 		free(line);
 		return st;
 	}
-	(void)setvbuf(f, NULL, _IOFBF, 1 << 20);
-	n = read_line(f, line, &toolong);
+	(void)setvbuf(f, NULL, _IONBF, 0); /* rd buffers */
+	if (sts_file_lines_init(&rd, f) != STS_OK) {
+		fclose(f);
+		free(line);
+		return sts_why(why, whylen, STS_NOMEM, "out of memory");
+	}
+	n = sts_file_lines_next(&rd, line, STS_PERSIST_MAX_LINE, &toolong);
 	if (n == 0 || toolong || !header_ok(line, n, hw, sizeof(hw))) {
 		fclose(f);
 		free(line);
+		sts_file_lines_free(&rd);
 		if (n == 0)
 			snprintf(hw, sizeof(hw), "empty file");
 		else if (toolong)
@@ -717,12 +743,14 @@ sts_persist_load(struct sts_cache *c, const char *path,
 			free(b);
 		fclose(f);
 		free(line);
+		sts_file_lines_free(&rd);
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
 	}
 	/* about 100 bytes per entry: size the table once */
 	if (fstat(fileno(f), &fst) == 0 && fst.st_size > 0)
 		sts_cache_reserve(c, (size_t)(fst.st_size / 100));
-	while ((n = read_line(f, b->text + b->used, &toolong)) > 0) {
+	while ((n = sts_file_lines_next(&rd, b->text + b->used,
+					STS_PERSIST_MAX_LINE, &toolong)) > 0) {
 		char *s = b->text + b->used;
 
 		l.line++;
@@ -755,14 +783,17 @@ sts_persist_load(struct sts_cache *c, const char *path,
 	free(b->text);
 	free(b);
 	free(line);
+	sts_file_lines_free(&rd);
 	if (err)
 		rep->dropped++;
 	if (rep->dropped > 0)
 		move_aside(path, rep);
 	return sts_why(why, whylen, STS_OK,
 		       "state file %s: %zu policies loaded, %zu expired, %zu "
-		       "dropped%s%s",
+		       "dropped%s%s%s",
 		       path, rep->loaded, rep->expired, rep->dropped,
 		       err ? " (read error)" : "",
-		       rep->moved_aside ? " (file kept as .bad)" : "");
+		       rep->moved_aside ? " (file kept as .bad)" : "",
+		       rep->orphans ? " (left-over temporary file removed)"
+				    : "");
 }

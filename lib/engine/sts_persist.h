@@ -17,12 +17,16 @@
  * the directory fsync()ed.  Any error leaves the previous file as it
  * was and is returned with a reason; the engine keeps serving.
  *
- * Loading never crashes and keeps what it can: every line that parses
+ * Loading first removes temporary files a killed save left behind
+ * (FILE.tmpXXXXXX: each as big as the state file).  It never crashes
+ * and keeps what it can: every line that parses
  * and validates (domain syntax, id syntax, mode, max_age bound, mx
  * pattern syntax, types) is inserted; every other line is dropped and
  * reported through warn() ("FILE:LINE: reason", at most
  * STS_PERSIST_MAX_WARN lines, then a summary); expired entries are
- * skipped silently (counted).  A missing file is fine (NOTFOUND).  An
+ * skipped silently (counted).  A line with a NUL byte, even at its
+ * start, is one bad line like any other: reading goes on after it.
+ * A missing file is fine (NOTFOUND).  An
  * unreadable header, a wrong format name or an unknown version drops the
  * whole file (its lines cannot be trusted to mean what we think).
  * Whenever anything was dropped, the file is renamed to FILE.bad (the
@@ -55,6 +59,7 @@ struct sts_persist_report {
 	size_t expired;	 /* valid but expired: skipped */
 	size_t dropped;	 /* unreadable: dropped and reported */
 	int moved_aside; /* the file was renamed to FILE.bad */
+	size_t orphans;	 /* FILE.tmpXXXXXX left by a killed save: removed */
 };
 
 typedef void sts_persist_warn_fn(void *arg, const char *msg);

@@ -111,10 +111,35 @@ configure(struct ub_ctx *ctx, const struct sts_resolver_conf *c, char *why,
 {
 	const char *ta = c->trust_anchor_file;
 	enum sts_status st;
+	char max_rtt[16];
 	int err;
+	unsigned tmo =
+		c->timeout_ms ? c->timeout_ms : STS_RESOLVER_DEFAULT_TIMEOUT_MS;
+	bool forwarding = (c->forwarders != NULL && c->forwarders[0] != '\0') ||
+			  (c->resolv_conf != NULL && c->resolv_conf[0] != '\0');
 
+	snprintf(max_rtt, sizeof(max_rtt), "%u", tmo > 1000 ? tmo : 1000);
 	/* why_bogus is only filled at val-log-level 2 (LAB.md section 1) */
 	(void)ub_ctx_set_option(ctx, "val-log-level:", "2");
+	/*
+	 * The infrastructure cache (issue [harden] 7).  A server that lets
+	 * queries time out -- e.g. a flood of names it never answers -- has
+	 * its retransmit timeout doubled up to infra-cache-max-rtt (2 min by
+	 * default) and is then marked down and not asked again until its
+	 * entry expires after infra-host-ttl (900 s).  With forwarding
+	 * (Forwarders, ResolvConf) the server is the forwarder: every lookup
+	 * fails meanwhile (tests/net/t_forwarder: 58 s with a 60 s TTL).
+	 * Ours: never back off beyond what a lookup waits anyway (DNSTimeout,
+	 * at least 1 s), keep probing a down server, and when forwarding,
+	 * forget a server's state after 10 s, which bounds the outage to
+	 * about that.  Set before UnboundConfig, which may override them.
+	 */
+	if (ub_ctx_set_option(ctx, "infra-keep-probing:", "yes") != 0 ||
+	    ub_ctx_set_option(ctx, "infra-cache-max-rtt:", max_rtt) != 0 ||
+	    (forwarding &&
+	     ub_ctx_set_option(ctx, "infra-host-ttl:", "10") != 0))
+		return sts_why(why, whylen, STS_INVALID,
+			       "libunbound refused an infra-cache option");
 	if (c->unbound_conf != NULL && c->unbound_conf[0] != '\0') {
 		err = ub_ctx_config(ctx, c->unbound_conf);
 		if (err != 0)

@@ -551,6 +551,97 @@ edges(void)
 	}
 }
 
+/*
+ * Issue [harden] 6: a line with a NUL byte -- at its start or inside --
+ * is one bad line: dropped, counted, and the lines after it load (it
+ * used to end the load, and the next save lost them for good).
+ */
+static void
+nul_lines(void)
+{
+	static const char good1[] =
+		"{\"d\":\"n1.test\",\"id\":\"1\",\"mode\":\"enforce\","
+		"\"max_age\":86400,\"fetched\":1700000000,\"mx\":[\"a.test\"]}"
+		"\n";
+	static const char good2[] =
+		"{\"d\":\"n2.test\",\"id\":\"1\",\"mode\":\"enforce\","
+		"\"max_age\":86400,\"fetched\":1700000000,\"mx\":[\"a.test\"]}"
+		"\n";
+	static const char good3[] =
+		"{\"d\":\"n3.test\",\"id\":\"1\",\"mode\":\"testing\","
+		"\"max_age\":86400,\"fetched\":1700000000,\"mx\":[\"a.test\"]}"
+		"\n";
+	char buf[2048], why[STS_WHY_MAX], bad[600];
+	struct sts_persist_report rep;
+	struct coll co;
+	struct sts_cache *c = cache();
+	size_t n = 0;
+
+#define ADD(p, len)                                                            \
+	do {                                                                   \
+		memcpy(buf + n, p, len);                                       \
+		n += len;                                                      \
+	} while (0)
+	ADD(HDR, strlen(HDR));
+	ADD(good1, strlen(good1));
+	ADD("\0{\"d\":\"z.test\"}\n",
+	    sizeof("\0{\"d\":\"z.test\"}\n") - 1); /* NUL first */
+	ADD(good2, strlen(good2));
+	ADD("{\"d\":\"y\0.test\"}\n",
+	    sizeof("{\"d\":\"y\0.test\"}\n") - 1); /* NUL inside */
+	ADD("\0\0\0\n", 4);			   /* only NULs */
+	ADD(good3, strlen(good3) - 1);		   /* no final newline */
+#undef ADD
+	snprintf(bad, sizeof(bad), "%s.bad", path);
+	unlink(bad);
+	write_file(path, buf, n);
+	warnings = 0;
+	ok(sts_persist_load(c, path, &rep, warn_fn, NULL, why, sizeof(why)) ==
+		   STS_OK,
+	   "NUL lines: load goes on (%s)", why);
+	is_int((int)rep.loaded, 3,
+	       "NUL lines: the 3 good lines around them "
+	       "are loaded");
+	is_int((int)rep.dropped, 3, "NUL lines: each bad line counted");
+	is_int(warnings, 3, "NUL lines: each reported");
+	memset(&co, 0, sizeof(co));
+	sts_cache_foreach(c, coll_fn, NULL, &co);
+	qsort(co.line, (size_t)co.n, sizeof(co.line[0]), cmp);
+	ok(co.n == 3 && strncmp(co.line[2], "n3.test 1 testing", 17) == 0,
+	   "NUL lines: the last line, after them, is there (%s)",
+	   co.n == 3 ? co.line[2] : "?");
+	ok(rep.moved_aside && exists(bad), "NUL lines: file kept as .bad");
+	sts_cache_free(c);
+}
+
+/* Issue [harden] 6: FILE.tmpXXXXXX left by a killed save is removed at
+ * load; nothing else is touched. */
+static void
+orphans(void)
+{
+	char tmp[600], other[600], near[600], why[STS_WHY_MAX];
+	struct sts_persist_report rep;
+	struct sts_cache *c = cache();
+
+	snprintf(tmp, sizeof(tmp), "%s.tmpAb12Cd", path);
+	snprintf(near, sizeof(near), "%s.tmpAb12", path);
+	snprintf(other, sizeof(other), "%s/other.tmpAb12Cd", dir);
+	write_file(tmp, "x", 1);
+	write_file(near, "x", 1);
+	write_file(other, "x", 1);
+	unlink(path);
+	ok(sts_persist_load(c, path, &rep, warn_fn, NULL, why, sizeof(why)) ==
+		   STS_NOTFOUND,
+	   "orphans: no state file (%s)", why);
+	is_int((int)rep.orphans, 1, "orphans: one removed");
+	ok(!exists(tmp), "orphans: FILE.tmpXXXXXX removed");
+	ok(exists(near) && exists(other),
+	   "orphans: other names are left alone");
+	unlink(near);
+	unlink(other);
+	sts_cache_free(c);
+}
+
 int
 main(void)
 {
@@ -563,6 +654,8 @@ main(void)
 	snprintf(path, sizeof(path), "%s/state", dir);
 	roundtrip();
 	corrupt();
+	nul_lines();
+	orphans();
 	edges();
 	restart();
 	speed();

@@ -12,21 +12,8 @@ set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 BIN=$top_builddir/milter/mta-sts-milter
-n=0
-fails=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
-
-command -v miltertest >/dev/null 2>&1 || skip_all "miltertest not installed"
-[ -x "$BIN" ] || skip_all "$BIN not built"
-PY=/usr/bin/python3
-[ -x $PY ] || skip_all "$PY missing"
-
-# Re-exec in a private network namespace when we can (root).
-if [ -z "${MT_IN_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
-	unshare -n true 2>/dev/null; then
-	MT_IN_NETNS=1 exec unshare -n sh -c 'ip link set lo up 2>/dev/null; exec "$@"' sh "$0" "$@"
-fi
+command -v miltertest >/dev/null 2>&1 || { echo "1..0 # SKIP miltertest not installed"; exit 0; }
+. "$top_srcdir/tests/milter/hermetic.sh"
 
 T=$(mktemp -d /tmp/mt-milter.XXXXXX)
 PIDS=""
@@ -92,6 +79,20 @@ printf 'ok.test skip\nbroken.test frobnicate\n' >"$T/overrides.bad"
 rc=$?
 [ $rc = 1 ] && grep -q "overrides.bad:2" "$T/n.out"
 ok $? "-n checks the override file too (rc=$rc: $(head -c 120 "$T/n.out"))"
+# Issue [harden] 7: -n refuses what the start would refuse.
+for bad in 'Relayhost [' 'Relayhost [x.test' 'Relayhost :25' 'Forwarders 300.1.1.1' \
+	'UserID no-such-user-here' 'CAFile /nonexistent/ca.pem'; do
+	grep -v "^${bad%% *}" "$T/good.conf" >"$T/badv.conf"
+	echo "$bad" >>"$T/badv.conf"
+	"$BIN" -n -c "$T/badv.conf" >"$T/n.out" 2>&1
+	rc=$?
+	[ $rc = 1 ] && grep -q "^$T/badv.conf: " "$T/n.out"
+	ok $? "-n refuses '$bad' (rc=$rc: $(head -c 100 "$T/n.out"))"
+	"$BIN" -f -c "$T/badv.conf" >"$T/start.out" 2>&1
+	rc=$?
+	[ $rc = 1 ]; ok $? "... and so does the start (rc=$rc)"
+done
+rm -f "$T/milter.pid" # a failed start may leave its pid there
 
 "$BIN" -f -c "$T/good.conf" 2>"$T/log" &
 MPID=$!
@@ -203,7 +204,7 @@ done
 wait $MPID 2>/dev/null
 rc=$?
 [ $rc = 0 ]; ok $? "SIGTERM: clean exit (rc=$rc)"
-grep -q "signal 15: stopping" "$T/log" && grep -q "mta-sts-milter stopped" "$T/log"
+grep -q "SIGTERM from pid [0-9]*: stopping" "$T/log" && grep -q "mta-sts-milter stopped" "$T/log"
 ok $? "stop logged"
 [ -f "$T/state" ]; ok $? "state file written at stop"
 [ ! -e "$T/milter.pid" ]; ok $? "PID file removed"
@@ -249,6 +250,7 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	sed -e "s|^StateFile.*|StateFile $T/nobody/state|" -e "s|^PidFile.*|PidFile $T/run.pid|" \
 		"$T/good.conf" >"$T/drop.conf"
 	echo "UserID nobody" >>"$T/drop.conf"
+	printf 'MapSocket unix:%s/map.sock\nMapSocketMode 0640\n' "$T" >>"$T/drop.conf"
 	chmod 644 "$T/drop.conf" "$T/overrides" "$T/unbound.conf"
 	"$BIN" -f -c "$T/drop.conf" 2>"$T/droplog" &
 	DPID=$!
@@ -258,6 +260,8 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	[ "$uids" = "$NUID $NUID $NUID $NUID" ]; ok $? "UserID nobody: real/effective/saved/fs uid all $NUID ($uids)"
 	[ "$(awk '/^Groups:/ { print $2 }' /proc/$DPID/status)" != 0 ]; ok $? "supplementary groups reset (no root group)"
 	[ "$(stat -c %u "$T/milter.sock")" = "$NUID" ]; ok $? "milter unix socket handed to nobody"
+	[ "$(stat -c '%u %a' "$T/map.sock")" = "$NUID 640" ]
+	ok $? "map unix socket handed to nobody, mode MapSocketMode 0640 ($(stat -c '%u %a' "$T/map.sock"))"
 	[ "$(cat "$T/run.pid" 2>/dev/null)" = "$DPID" ]; ok $? "PID file written before the drop"
 	miltertest -D SOCKET="$SOCK" -D HEADER=X-MTA-STS -s "$top_srcdir/tests/milter/mt_session.lua" >"$T/mt3.out" 2>&1
 	! grep -q '^FAIL' "$T/mt3.out" && grep -q '^DONE' "$T/mt3.out"; ok $? "serves as nobody"
@@ -274,8 +278,18 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	rc=$?
 	[ $rc = 1 ] && grep -q "overrides" "$T/drop2.out"
 	ok $? "override file unreadable by UserID: start fails and says so (rc=$rc)"
+	# Issue [harden] 6: so does a state file it cannot read, left as it was.
+	chmod 644 "$T/overrides"
+	chown root "$T/nobody/state"
+	chmod 600 "$T/nobody/state"
+	sum0=$(cksum <"$T/nobody/state")
+	"$BIN" -f -c "$T/drop.conf" >"$T/drop3.out" 2>&1
+	rc=$?
+	[ $rc = 1 ] && grep -q "StateFile .*Permission denied: refusing to start" "$T/drop3.out" &&
+		[ "$(cksum <"$T/nobody/state")" = "$sum0" ]
+	ok $? "state file unreadable by UserID: start refused, file untouched (rc=$rc: $(grep -o 'StateFile.*' "$T/drop3.out" | head -c 100))"
 else
-	for w in uids groups socket pidfile serves state unreadable; do
+	for w in uids groups socket mapsocket pidfile serves state unreadable unreadable-state; do
 		n=$((n + 1)); echo "ok $n # SKIP privilege drop ($w): needs root"
 	done
 fi

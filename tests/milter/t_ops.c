@@ -1,7 +1,8 @@
 /*
  * t_ops.c - the daemon's operational helpers: TCP_NODELAY on the
  * listener (nodelay.c), the exclusive PID file (pidfile.c) and the user
- * lookup of the privilege drop (privs.c).
+ * lookup of the privilege drop (privs.c), the descriptor budget
+ * (fdlimit.c, issue [harden] 2).
  */
 #include "config.h"
 
@@ -12,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../tap.h"
+#include "fdlimit.h"
 #include "nodelay.h"
 #include "pidfile.h"
 #include "privs.h"
@@ -133,5 +136,24 @@ main(void)
 			sizeof(why)) != 0 &&
 		   strstr(why, "no such user") != NULL,
 	   "unknown user: %s", why);
+	/* fdlimit: soft raised to hard; the map gets half of the rest */
+	{
+		struct rlimit rl;
+		unsigned long nofile;
+		int raised;
+
+		nofile = fdlimit_raise(&raised, why, sizeof(why));
+		ok(getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+			   rl.rlim_cur == rl.rlim_max &&
+			   (rl.rlim_cur == RLIM_INFINITY ||
+			    nofile == (unsigned long)rl.rlim_cur),
+		   "fdlimit_raise: soft limit = hard limit (%lu)", nofile);
+		is_int((int)fdlimit_map_budget(1024), (1024 - 128) / 2,
+		       "fdlimit_map_budget(1024)");
+		is_int((int)fdlimit_map_budget(65536), (65536 - 128) / 2,
+		       "fdlimit_map_budget(65536)");
+		is_int((int)fdlimit_map_budget(100), 16,
+		       "fdlimit_map_budget(100): at least 16");
+	}
 	return tap_done();
 }

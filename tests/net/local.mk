@@ -1,7 +1,7 @@
 # tests/net: [net]'s pure unit tests (HTTP response parser, SMTP reply
 # parser, DNS-ID matching) and the lab test lab-net.sh (root; skips
 # itself otherwise).  Every program speaks TAP.
-net_unit_tests = tests/net/test_http tests/net/test_smtp
+net_unit_tests = tests/net/test_http tests/net/test_smtp tests/net/t_forwarder
 check_PROGRAMS += $(net_unit_tests)
 TESTS += $(net_unit_tests) tests/net/lab-net.sh
 dist_check_SCRIPTS += tests/net/lab-net.sh
@@ -9,6 +9,10 @@ tests_net_test_http_SOURCES = tests/net/test_http.c tests/tap.h
 tests_net_test_http_LDADD = $(LIBMTASTS)
 tests_net_test_smtp_SOURCES = tests/net/test_smtp.c tests/tap.h
 tests_net_test_smtp_LDADD = $(LIBMTASTS)
+# Issue [harden] 7: a forwarder flooded with unanswered names is used
+# again at once (hermetic: the forwarder is in the test, on 127.0.0.1).
+tests_net_t_forwarder_SOURCES = tests/net/t_forwarder.c tests/tap.h
+tests_net_t_forwarder_LDADD = $(LIBMTASTS)
 # lab helpers run by lab-net.sh (not tests by themselves)
 check_PROGRAMS += tests/net/resolver_mt
 tests_net_resolver_mt_SOURCES = tests/net/resolver_mt.c

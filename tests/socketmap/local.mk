@@ -1,8 +1,10 @@
 # tests/socketmap: the socketmap server (issue [socketmap]).
 # t_netstring, t_mapreply: pure unit tests.  t_protocol: mapd over a unix
-# socket, in process, with a fake engine (no lab needed).
+# socket, in process, with a fake engine (no lab needed); t_hostile: the
+# same under hostile clients (issue [harden]; also bench/run's section
+# hostile).
 SOCKETMAP_TESTS = tests/socketmap/t_netstring tests/socketmap/t_mapreply \
-	tests/socketmap/t_protocol
+	tests/socketmap/t_protocol tests/socketmap/t_hostile
 check_PROGRAMS += $(SOCKETMAP_TESTS)
 TESTS += $(SOCKETMAP_TESTS)
 
@@ -14,11 +16,18 @@ tests_socketmap_t_mapreply_LDADD = $(LIBMTASTS)
 
 # The server and the real engine, fed by tests/engine's scripted source
 # (no DNS, HTTPS or lab needed).
-tests_socketmap_t_protocol_SOURCES = tests/socketmap/t_protocol.c \
+MAPD_TEST_SOURCES = tests/socketmap/mapcli.c tests/socketmap/mapcli.h \
 	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h \
-	milter/mapd.c milter/sockspec.c milter/log.c milter/metrics.c
+	milter/mapd.c milter/mapconn.c milter/maploop.c milter/mapanswer.c \
+	milter/sockspec.c milter/log.c milter/metrics.c
+tests_socketmap_t_protocol_SOURCES = tests/socketmap/t_protocol.c \
+	$(MAPD_TEST_SOURCES)
 tests_socketmap_t_protocol_LDADD = $(LIBMTASTS)
 tests_socketmap_t_protocol_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+tests_socketmap_t_hostile_SOURCES = tests/socketmap/t_hostile.c \
+	$(MAPD_TEST_SOURCES)
+tests_socketmap_t_hostile_LDADD = $(LIBMTASTS)
+tests_socketmap_t_hostile_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 
 # End to end in the loopback lab (root; SKIPs otherwise): every scenario row
 # against expect_map and against postfix-mta-sts-resolver, out-Postfix and

@@ -1,0 +1,146 @@
+/*
+ * milter/mapconn.h - one client connection of the policy map server and
+ * a loop's table of them (issue [harden] 1 and 3): input and output
+ * buffers, replies written without ever waiting for the peer, the
+ * idle, request and reply deadlines, the choice of the connection to
+ * drop when the server is full, and the framing hook that splits the
+ * byte stream into requests.
+ *
+ * The bounds (milter/mapd.c sets them from mta-sts-milter.conf(5)):
+ *   - idle:    a connection with nothing to read or write for idle_ms
+ *              is closed (MapIdleTimeout);
+ *   - request: a request must arrive complete within request_ms of its
+ *              first byte, and a reply must be taken by the peer within
+ *              request_ms (MapRequestTimeout); else the connection is
+ *              closed, so a slow or non-reading client costs one
+ *              struct conn and one descriptor, never a thread;
+ *   - full:    conntab_victim() picks the connection a new one replaces;
+ *   - output:  at most one reply is ever buffered per connection (the
+ *              server reads no further request while one is unsent).
+ *
+ * Framing: a listener serves one struct mapconn_framing.  The socketmap
+ * one (mapconn_netstring) reads netstrings and answers in netstrings on
+ * a persistent connection; another framing (e.g. one request line, one
+ * reply line, then close: one_shot) plugs in here and keeps every
+ * limit and timeout above without a second copy.
+ *
+ * Ownership and threads: a struct conn belongs to one loop of
+ * milter/mapd.c.  Only the thread running that loop touches it, except
+ * while c->busy, when exactly one other thread (a lookup thread, or a
+ * thread that lost its loop while blocked) holds it and gives it back
+ * through the loop's queue.  A struct conntab is touched by its loop's
+ * runner only.  Nothing here locks.
+ */
+#ifndef MILTER_MAPCONN_H
+#define MILTER_MAPCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sts_limits.h"
+#include "sts_status.h"
+
+#define MAPCONN_INBUF (STS_MAX_MAP_REQUEST + 16)
+
+struct mapconn_framing {
+	const char *name; /* for log lines */
+	/*
+	 * The next request in buf[len]: STS_OK with *data and *dlen (inside
+	 * buf) and *used (bytes it took); STS_TEMPFAIL: incomplete, read
+	 * more; anything else: malformed (why), close after one error.
+	 */
+	enum sts_status (*next)(const char *buf, size_t len, const char **data,
+				size_t *dlen, size_t *used, char *why,
+				size_t whylen);
+	/* Frame reply[len] into out[outsz]; returns the length needed
+	 * (nothing is written unless it fits). */
+	size_t (*wrap)(const char *reply, size_t len, char *out, size_t outsz);
+	bool one_shot; /* close once the first reply is sent */
+};
+
+/* Postfix/sendmail socketmap: netstrings both ways, persistent. */
+extern const struct mapconn_framing mapconn_netstring;
+
+struct loop;
+
+struct conn {
+	int fd;
+	struct loop *loop; /* its loop, for its whole life */
+	const struct mapconn_framing *fr;
+	/*
+	 * busy: held by another thread (see above); the runner mutes its
+	 * events until it is given back.  closing: given back to be
+	 * closed.  evict: accepted while the server was full: its runner
+	 * drops another one for it first (conntab_victim).
+	 */
+	bool busy, closing, evict;
+	uint32_t events;    /* the epoll interest set now */
+	uint64_t last_ns;   /* last byte read or reply sent (monotonic) */
+	uint64_t in_since;  /* first byte of an incomplete request, or 0 */
+	uint64_t out_since; /* unsent reply waiting since, or 0 */
+	uint64_t answered;  /* replies sent (or started) */
+	size_t len;	    /* bytes in buf */
+	char *out;	    /* the unsent rest of one reply, or NULL */
+	size_t outlen, outoff;
+	struct conn *prev, *next; /* conntab: most recently active first */
+	struct conn *qnext;	  /* a loop's queue or the lookup queue */
+	char buf[MAPCONN_INBUF];
+};
+
+struct conntab {
+	struct conn *head, *tail;
+	unsigned n;
+};
+
+struct mapconn_limits {
+	unsigned idle_ms, request_ms;
+};
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t mapconn_now(void);
+
+/* A new connection on fd (non-blocking), not in any table; NULL if out
+ * of memory (fd is left open). */
+struct conn *mapconn_new(int fd, const struct mapconn_framing *fr);
+/* Close fd and free c (c must be out of its table). */
+void mapconn_free(struct conn *c);
+
+void conntab_add(struct conntab *t, struct conn *c);
+void conntab_remove(struct conntab *t, struct conn *c);
+/* c was active now: it moves to the head. */
+void conntab_touch(struct conntab *t, struct conn *c, uint64_t now);
+
+/* The connection to close for a new one when the server is full, other
+ * than except: the one whose incomplete request began first, else the
+ * one whose reply waits longest, else the least recently active idle
+ * one that was never answered, else the least recently active idle
+ * one; NULL if every other one is busy. */
+struct conn *conntab_victim(struct conntab *t, const struct conn *except);
+
+/*
+ * The first connection past one of its deadlines at now, with the
+ * reason in *why ("idle", "request", "reply"), or NULL.  Busy
+ * connections are skipped (their holder is bounded by the lookup
+ * deadline).  Call repeatedly, dropping each one returned.
+ */
+struct conn *conntab_expired(struct conntab *t, uint64_t now,
+			     const struct mapconn_limits *lim,
+			     const char **why);
+
+/*
+ * Frame reply[len] with c->fr and send what the socket takes now,
+ * keeping the rest in c->out (c must have no unsent reply).  0: all
+ * sent; 1: some is left (wait for EPOLLOUT, then mapconn_flush); -1:
+ * the peer is gone or the reply does not fit (close c).
+ */
+int mapconn_reply(struct conn *c, const char *reply, size_t len, char *wire,
+		  size_t wiresz, uint64_t now);
+/* Send more of c->out: 0 all sent, 1 some left, -1 close c. */
+int mapconn_flush(struct conn *c, uint64_t now);
+
+/* The epoll interest c needs now: 0 while busy, EPOLLOUT while a reply
+ * is unsent, else EPOLLIN. */
+uint32_t mapconn_want(const struct conn *c);
+
+#endif /* MILTER_MAPCONN_H */
