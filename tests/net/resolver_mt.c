@@ -120,7 +120,11 @@ main(int argc, char **argv)
 		t0 = sts_now_ms();
 		sts_resolver_txt(r, "_mta-sts.example-enforce.test", &t);
 		el = sts_now_ms() - t0;
-		if (t.meta.status != STS_TEMPFAIL || el < 350 || el > 700) {
+		/* never past the deadline (plus scheduling slack); earlier
+		 * is fine: with infra-cache-max-rtt at the DNS timeout
+		 * (sts_resolver.c) libunbound may give a silent server up
+		 * and answer SERVFAIL before our deadline */
+		if (t.meta.status != STS_TEMPFAIL || el > 700) {
 			if (late++ == 0)
 				snprintf(jobs[0].detail, sizeof(jobs[0].detail),
 					 "query %d: %s after %lld ms (%s)", i,
@@ -130,7 +134,7 @@ main(int argc, char **argv)
 		sts_resolver_txt_clear(&t);
 	}
 	if (late == 0)
-		printf("PASS silent server: tempfail at the 400 ms deadline, "
+		printf("PASS silent server: tempfail by the 400 ms deadline, "
 		       "%d times in a row\n",
 		       THREADS);
 	else
