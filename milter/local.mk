@@ -13,6 +13,7 @@ milter_mta_sts_milter_SOURCES = \
 	milter/log.c milter/log.h \
 	milter/secret.c milter/secret.h \
 	milter/mapd.c milter/mapd.h \
+	milter/lined.c milter/lined.h milter/eximq.c milter/eximq.h \
 	milter/sockspec.c milter/sockspec.h \
 	milter/metrics.c milter/metrics.h milter/metrics_http.c \
 	milter/control.c milter/control.h milter/control_int.h \

@@ -67,8 +67,7 @@ sts_line_parse(const char *buf, size_t len, struct sts_line_req *req, char *why,
 	sp = memchr(buf, ' ', len);
 	if (sp == NULL)
 		return sts_why(why, whylen, STS_INVALID,
-			       "expected \"rcpt DOMAIN <SENDER>\" or \"sts "
-			       "DOMAIN\"");
+			       "expected: rcpt DOMAIN <SENDER> | sts DOMAIN");
 	n = (size_t)(sp - buf);
 	if (n == 4 && memcmp(buf, "rcpt", 4) == 0)
 		req->verb = STS_LINE_RCPT;

@@ -50,7 +50,7 @@ static const struct {
 	{"empty", "", 0, STS_INVALID, 0, NULL, NULL, "empty request"},
 	{"only LF", "\n", 0, STS_INVALID, 0, NULL, NULL, "empty request"},
 	{"bare domain", "example.com", 0, STS_INVALID, 0, NULL, NULL,
-	 "expected \"rcpt DOMAIN <SENDER>\" or \"sts DOMAIN\""},
+	 "expected: rcpt DOMAIN <SENDER> | sts DOMAIN"},
 	{"unknown verb", "mx example.com", 0, STS_INVALID, 0, NULL, NULL,
 	 "unknown verb"},
 	{"upper-case verb", "STS example.com", 0, STS_INVALID, 0, NULL, NULL,
