@@ -26,6 +26,7 @@
 
 #define LINED_STACK (256 * 1024)
 #define LINED_INBUF (STS_MAX_LINE_REQUEST + 3)
+#define LINED_DRAIN_MAX (1024 * 1024) /* dropped after a reply, at most */
 
 struct lined {
 	int lfd;
@@ -119,7 +120,11 @@ read_request(struct lconn *c, uint64_t deadline)
 		long end = sts_line_frame(c->in, c->len);
 		ssize_t r;
 
-		if (end != 0)
+		/* What came with the line is part of the request: a second
+		 * line there is refused by the parser, not ignored. */
+		if (end > 0)
+			return (long)c->len;
+		if (end < 0)
 			return end;
 		r = recv(c->fd, c->in + c->len, sizeof(c->in) - c->len, 0);
 		if (r > 0) {
@@ -135,6 +140,36 @@ read_request(struct lconn *c, uint64_t deadline)
 		if (await(c->l, c->fd, POLLIN, deadline) != 1)
 			return -2;
 	}
+}
+
+/*
+ * Close without losing the reply: closing a socket with unread input
+ * makes the kernel send a RST, which can destroy the reply before the
+ * client reads it (a request over the cap, a second line).  So: FIN
+ * first, then read and drop until the client's EOF, the deadline or
+ * LINED_DRAIN_MAX bytes.  A client that shut its side down already (as
+ * readsocket does) is at EOF at once.
+ */
+static void
+linger_close(struct lconn *c, uint64_t deadline)
+{
+	size_t total = 0;
+
+	shutdown(c->fd, SHUT_WR);
+	while (total < LINED_DRAIN_MAX) {
+		ssize_t r = recv(c->fd, c->in, sizeof(c->in), 0);
+
+		if (r > 0) {
+			total += (size_t)r;
+			continue;
+		}
+		if (r == 0 ||
+		    (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+			break;
+		if (errno != EINTR && await(c->l, c->fd, POLLIN, deadline) != 1)
+			break;
+	}
+	close(c->fd);
 }
 
 static void
@@ -170,7 +205,7 @@ conn_main(void *arg)
 	}
 	if (out > 0 && out < sizeof(c->out))
 		send_all(l, c->fd, c->out, out, now_ms() + l->timeout_ms);
-	close(c->fd);
+	linger_close(c, now_ms() + l->timeout_ms);
 	free(c);
 	conn_done(l);
 	return NULL;

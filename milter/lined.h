@@ -10,6 +10,10 @@
  *     read_timeout_ms of the accept: a slow writer holds its own thread
  *     and nothing else; a request longer than STS_MAX_LINE_REQUEST is
  *     answered with an error line as soon as the cap is passed;
+ *   - input that came with the line (a second line) makes the request
+ *     invalid; after the reply the server shuts down its side and reads
+ *     and drops what is left (at most 1 MiB, within read_timeout_ms), so
+ *     that a reset never destroys the reply;
  *   - the reply must be taken within read_timeout_ms too.
  * The accepting thread never blocks on a client.
  *
@@ -31,7 +35,7 @@ struct lined_conf {
 	int unix_mode;		  /* permissions of a unix socket */
 };
 
-#define LINED_DEFAULT_CONNS 256
+#define LINED_DEFAULT_CONNS 1024
 #define LINED_DEFAULT_TIMEOUT 5000
 
 struct lined;
