@@ -11,3 +11,6 @@ tests_exim_t_line_LDADD = $(LIBMTASTS)
 TESTS += tests/exim/lab-exim.sh
 dist_check_SCRIPTS += tests/exim/lab-exim.sh
 EXTRA_DIST += tests/exim/readsocket.py tests/exim/flood.py
+# The single-file variant is generated from the conf.d files.
+TESTS += tests/exim/docs.sh
+dist_check_SCRIPTS += tests/exim/docs.sh
