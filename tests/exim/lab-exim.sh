@@ -19,7 +19,10 @@
 #      a non-split configuration): the same outcomes for a sample of rows.
 #   4. Certificate trouble the RCPT check does not see (Probe no): accepted
 #      at RCPT, deferred by Exim at delivery.
-#   5. Bad input on the listener: overlong lines, NUL bytes, no newline,
+#   5. The daemon stopped: Exim defers at RCPT and at delivery (fail
+#      closed, as Postfix with milter_default_action = tempfail and a map
+#      that cannot be reached).
+#   6. Bad input on the listener: overlong lines, NUL bytes, no newline,
 #      several lines, slow writers, idle and many connections: no crash,
 #      and a well-behaved client keeps getting fast answers.
 # TAP.  Needs root; SKIPs only when not root (a lab that cannot come up
@@ -360,9 +363,28 @@ done
 [ "$(exim_outcome "$TE@example-enforce.test")" = delivered ]
 ok $? "probe off: example-enforce.test delivered"
 
+# ---- 5. the daemon is not there: Exim fails closed -----------------------
+stop_milter
+TE=exn$$
+TAG=$TE
+send "$LAB_EXIM_ADDR" "$TE@example-enforce.test" "$W/swaks-exim5.txt"
+r=$(reply_to "$W/swaks-exim5.txt" "$TE@example-enforce.test")
+[ "$r" = "451 4.3.0 MTA-STS check not available" ]
+ok $? "daemon down: RCPT deferred, never passed unchecked: $r"
+"$LAB/exim" start --no-acl >"$W/exim-start5.txt" 2>&1
+send "$LAB_EXIM_ADDR" "$TE@example-enforce.test" "$W/swaks-exim6.txt"
+for i in $(seq 1 20); do
+	[ -n "$(exim_outcome "$TE@example-enforce.test")" ] && break
+	sleep 0.5
+done
+[ "$(exim_outcome "$TE@example-enforce.test")" = deferred ] &&
+	grep -q "== $TE@example-enforce.test R=mta_sts_defer defer (-1): MTA-STS: MTA-STS check not available" "$LAB_EXIM_LOG"
+ok $? "daemon down: delivery deferred by mta_sts_defer, never sent without its policy"
+start_milter yes 3
+
 "$LAB/exim" stop >/dev/null 2>&1
 
-# ---- 5. bad input on the listener --------------------------------------
+# ---- 6. bad input on the listener --------------------------------------
 rs() { "$LAB/inlab" $PY "$SRC/tests/exim/readsocket.py" "$@" 2>&1; }
 r=$(rs 127.0.0.1 8463 'sts example-enforce.test\n')
 case "$r" in "action=secure mode=enforce domain=example-enforce.test match=mx.example-enforce.test "*) rc=0 ;; *) rc=1 ;; esac
