@@ -25,6 +25,9 @@
 #   6. Bad input on the listener: overlong lines, NUL bytes, no newline,
 #      several lines, slow writers, idle and many connections: no crash,
 #      and a well-behaved client keeps getting fast answers.
+#   7. (own lab only) A domain whose MX switches to a bad certificate
+#      after the mail was accepted: Exim holds it (-odq), the MX farm's
+#      certificate is replaced, and the queue run defers it.
 # TAP.  Needs root; SKIPs only when not root (a lab that cannot come up
 # as root is a failure).
 set -u
@@ -427,6 +430,41 @@ ok $? "daemon alive after the bad input"
 stop_milter
 grep -q "exim: stopped after" "$W/milter.log" && grep -q "mta-sts-milter stopped" "$W/milter.log"
 ok $? "clean stop"
+
+# ---- 7. the MX switches to a bad certificate after the mail was accepted
+# (rewrites the lab's certificate files: only in a lab of our own)
+if [ $OWN_LAB = 1 ]; then
+	start_milter yes 4
+	"$LAB/exim" start --hold >"$W/exim-start7.txt" 2>&1
+	TE=exq$$
+	TAG=$TE
+	send "$LAB_EXIM_ADDR" "$TE@example-enforce.test" "$W/swaks-exim7.txt"
+	r=$(reply_to "$W/swaks-exim7.txt" "$TE@example-enforce.test")
+	case "$r" in "250 "*) rc=0 ;; *) rc=1 ;; esac
+	[ -z "$(exim_outcome "$TE@example-enforce.test")" ] || rc=1
+	ok $rc "switch: accepted while the MX certificate was good, held in the queue: $r"
+	# The MX farm's "valid" listener now presents the wrong-name certificate.
+	cp "$LABDIR/pki/wrongname.keychain.pem" "$LABDIR/pki/mx-valid.keychain.pem"
+	kill -HUP "$(cat "$LABDIR/run/postfix-mx.pid")"
+	sleep 1.5
+	"$LAB/exim" run -qff >/dev/null 2>&1
+	for i in $(seq 1 20); do
+		[ -n "$(exim_outcome "$TE@example-enforce.test")" ] && break
+		sleep 0.5
+	done
+	[ "$(exim_outcome "$TE@example-enforce.test")" = deferred ] &&
+		grep -q "== $TE@example-enforce.test R=mta_sts_secure T=remote_smtp_mta_sts defer .*certificate verification failed" "$LAB_EXIM_LOG"
+	ok $? "switch: deferred by Exim at delivery: $(grep "== $TE@example-enforce.test" "$LAB_EXIM_LOG" | head -1 | sed 's/.*defer/defer/' | cut -c1-90)"
+	[ -z "$(deliv "$TE@example-enforce.test")" ]
+	ok $? "switch: not delivered to the MX with the bad certificate"
+	"$LAB/exim" stop >/dev/null 2>&1
+	stop_milter
+else
+	for what in "switch: accepted" "switch: deferred" "switch: not delivered"; do
+		n=$((n + 1))
+		echo "ok $n # SKIP $what: rewrites the lab's certificates, needs a lab of its own (MTALAB_NAME=$MTALAB_NAME was up)"
+	done
+fi
 
 if [ $fails -ne 0 ]; then
 	echo "# daemon log tail:"
