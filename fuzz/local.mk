@@ -23,6 +23,8 @@ FUZZ_TARGETS += fuzz_smtp:lib/proto/sts_smtp.c,lib/proto/sts_status.c
 FUZZ_TARGETS += fuzz_netstring:lib/proto/sts_netstring.c,lib/engine/sts_mapreply.c,lib/proto/sts_nexthop.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
 FUZZ_TARGETS += fuzz_addr:lib/proto/sts_addr.c,lib/proto/sts_status.c
 FUZZ_TARGETS += fuzz_persist:lib/engine/sts_file.c,lib/engine/sts_cache.c,lib/engine/sts_cache_table.c,lib/engine/sts_cache_bulk.c,lib/proto/sts_policy.c,lib/proto/sts_mx.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
+# [exim] the line protocol.
+FUZZ_TARGETS += fuzz_line:lib/engine/sts_line.c,lib/engine/sts_rcptreply.c,lib/engine/sts_mapreply.c,lib/engine/sts_verdict.c,lib/proto/sts_nexthop.c,lib/proto/sts_policy.c,lib/proto/sts_mx.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
 # [ops] the control socket's request parser.
 FUZZ_TARGETS += fuzz_ctlcmd:lib/proto/sts_ctlcmd.c,lib/proto/sts_status.c
 # [fleet] the shared cache entry decoder (values read from Redis).
@@ -59,4 +61,5 @@ EXTRA_DIST += fuzz/fuzz_record.c fuzz/fuzz_policy.c fuzz/fuzz_tlsrpt.c \
 	fuzz/fuzz_mx.c fuzz/fuzz_domain.c fuzz/fuzz_txt.h fuzz/corpus \
 	fuzz/fuzz_policy.dict fuzz/fuzz_record.dict fuzz/fuzz_tlsrpt.dict \
 	fuzz/fuzz_http.c fuzz/fuzz_smtp.c fuzz/fuzz_netstring.c fuzz/fuzz_addr.c \
-	fuzz/fuzz_persist.c fuzz/fuzz_ctlcmd.c fuzz/fuzz_shentry.c fuzz/fuzz_rptdgram.c fuzz/fuzz_rptline.c
+	fuzz/fuzz_persist.c fuzz/fuzz_ctlcmd.c fuzz/fuzz_shentry.c fuzz/fuzz_rptdgram.c fuzz/fuzz_rptline.c \
+	fuzz/fuzz_line.c

@@ -62,6 +62,7 @@ static const struct opt opts[] = {
 	{"MapSocket", O_SOCK, F(map_socket), "", 0, 0,
 	 RESTART | EMPTY_OK | MULTI},
 	{"MapNames", O_NAMES, F(map_names), "", 0, 0, RESTART | EMPTY_OK},
+	{"EximSocket", O_SOCK, F(exim_socket), "", 0, 0, RESTART | EMPTY_OK},
 	{"MapPostfixSTS", O_BOOL, F(map_postfix_sts), "no", 0, 0, RESTART},
 	{"MetricsSocket", O_SOCK, F(metrics_socket), "", 0, 0,
 	 RESTART | EMPTY_OK},

@@ -43,6 +43,7 @@ struct conf {
 	char *socket;
 	char *map_socket, *map_names;
 	char *metrics_socket, *control_socket; /* issue 17; NULL: off */
+	char *exim_socket; /* the Exim line listener (milter/lined.h) */
 	bool map_postfix_sts;
 	unsigned map_max_conns, map_idle_ms, map_request_ms;
 	int map_socket_mode;

@@ -15,6 +15,7 @@ milter_mta_sts_milter_SOURCES = \
 	milter/mapd.c milter/mapd.h \
 	milter/mapconn.c milter/mapconn.h \
 	milter/maploop.c milter/mapanswer.c milter/mapd_int.h \
+	milter/lined.c milter/lined.h milter/eximq.c milter/eximq.h \
 	milter/sockspec.c milter/sockspec.h \
 	milter/fdlimit.c milter/fdlimit.h \
 	milter/sigwait.c \

@@ -55,6 +55,7 @@
 #include "fdlimit.h"
 #include "tlsrpt.h"
 #include "log.h"
+#include "lined.h"
 #include "mapd.h"
 #include "metrics.h"
 #include "milter.h"
@@ -427,6 +428,7 @@ main(int argc, char **argv)
 	size_t n_mapd = 0, i;
 	struct metrics_http *mh = NULL;
 	struct control *ctl = NULL;
+	struct lined *lined = NULL;
 	struct conf *c;
 	pthread_t mt;
 	sigset_t sigs;
@@ -593,6 +595,16 @@ main(int argc, char **argv)
 					strerror(errno));
 		}
 	}
+	if (c->exim_socket != NULL) {
+		struct lined_conf lc = {
+			.socket = c->exim_socket,
+			.unix_mode = c->socket_mode,
+		};
+
+		lined = lined_new(&lc, why, sizeof(why));
+		if (lined == NULL)
+			fail("EximSocket %s: %s", c->exim_socket, why);
+	}
 
 	/* issue 17: both bound as root, served after the fork */
 	if (c->metrics_socket != NULL &&
@@ -652,6 +664,11 @@ main(int argc, char **argv)
 		fail("ControlSocket %s: %s", c->control_socket, why);
 	if (tlsrpt_start(c, engine, why, sizeof(why)) != 0)
 		fail("%s", why);
+	if (lined != NULL && lined_start(lined, engine, why, sizeof(why)) != 0)
+		fail("EximSocket %s: %s", c->exim_socket, why);
+	log_msg(LOG_INFO, "exim listener %s on %s",
+		lined != NULL ? "listening" : "off",
+		c->exim_socket != NULL ? c->exim_socket : "-");
 	conf_install(conf_ref(c));
 	if (pthread_create(&mt, NULL, milter_thread, NULL) != 0)
 		fail("cannot start the milter thread");
@@ -691,6 +708,7 @@ main(int argc, char **argv)
 		mapd_free(mapd[i]);
 	control_free(ctl);
 	metrics_http_stop(mh);
+	lined_free(lined);
 	/* Saves the state file, once (issue [harden] 6). */
 	sts_engine_free(engine);
 	pidfile_close(pidfd, c->pid_file);

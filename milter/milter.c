@@ -15,6 +15,7 @@
 #include "log.h"
 #include "milter.h"
 #include "sts_addr.h"
+#include "sts_rcptreply.h"
 
 /* What the header needs to know of one recipient domain. */
 struct dom {
@@ -37,26 +38,6 @@ struct msess {
 	struct dom *dom;
 	unsigned long proto; /* negotiated SMFIP_* bits (smfi.c) */
 };
-
-/* Copy untrusted text for a log line or an SMTP reply: printable ASCII
- * only (anything else becomes '?'), '"' and '\\' replaced so that
- * key="value" stays parseable, at most dlen-1 bytes. */
-static void
-clean(char *dst, size_t dlen, const char *src)
-{
-	size_t i = 0;
-
-	if (dlen == 0)
-		return;
-	for (; src != NULL && *src != '\0' && i + 1 < dlen; src++) {
-		unsigned char c = (unsigned char)*src;
-
-		dst[i++] = (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
-				   ? '?'
-				   : (char)c;
-	}
-	dst[i] = '\0';
-}
 
 struct msess *
 msess_new(const struct milter_env *env)
@@ -119,7 +100,7 @@ update_qid(struct msess *s, void *ctx)
 	const char *q = s->env->io->getsymval(ctx, "i");
 
 	if (q != NULL && *q != '\0')
-		clean(s->qid, sizeof(s->qid), q);
+		sts_rcptreply_clean(s->qid, sizeof(s->qid), q);
 }
 
 static struct conf *
@@ -150,90 +131,23 @@ msess_envfrom(struct msess *s, void *ctx, const char *from)
 const char *
 milter_result_str(const struct sts_answer *a)
 {
-	switch (a->reason) {
-	case STS_REASON_SATISFIED:
-		return "pass";
-	case STS_REASON_MX_MISMATCH:
-	case STS_REASON_NULL_MX:
-	case STS_REASON_TLS_FAILED:
-	case STS_REASON_DNSSEC_BOGUS:
-	case STS_REASON_FORCED:
-		return "fail";
-	case STS_REASON_PENDING:
-	case STS_REASON_TEMPFAIL:
-	case STS_REASON_INTERNAL:
-		return "temperror";
-	default:
-		return "none";
-	}
-}
-
-/*
- * RFC 3463 enhanced status codes, all registered in the IANA "Enumerated
- * Status Codes" registry:
- *   X.7.4 Security features not supported   (MX lacks STARTTLS)
- *   X.7.5 Cryptographic failure              (certificate/TLS failure,
- *                                             DNSSEC-bogus answers)
- *   X.4.4 Unable to route                    (no MX matches the policy;
- *                                             Exchange Online uses the
- *                                             unregistered 4.4.8 here)
- *   X.1.10 Recipient address has null MX     (RFC 7505 section 4.2)
- *   X.4.3 Directory server failure           (DNS/HTTPS temporary error)
- *   X.7.0 Other security status              (override forced it)
- *   X.3.0 Other mail system status           (internal error)
- */
-static const char *
-enhanced(const struct sts_answer *a)
-{
-	switch (a->reason) {
-	case STS_REASON_TLS_FAILED:
-		return a->rpt == STS_RPT_STARTTLS_NOT_SUPPORTED ? "7.4" : "7.5";
-	case STS_REASON_DNSSEC_BOGUS:
-		return "7.5";
-	case STS_REASON_MX_MISMATCH:
-		return "4.4";
-	case STS_REASON_NULL_MX:
-		return "1.10";
-	case STS_REASON_PENDING:
-	case STS_REASON_TEMPFAIL:
-		return "4.3";
-	case STS_REASON_INTERNAL:
-		return "3.0";
-	default:
-		return "7.0";
-	}
+	return sts_rcptreply_result(a->reason);
 }
 
 static const char *
 mode_str(const struct sts_answer *a)
 {
-	return a->have_policy ? sts_mode_str(a->mode) : "none";
+	return sts_rcptreply_mode(a);
 }
 
 void
 milter_reply(const struct sts_answer *a, char *rcode, size_t rlen, char *xcode,
 	     size_t xlen, char *text, size_t tlen)
 {
-	bool perm = a->verdict == STS_VERDICT_REJECT;
-	char why[STS_WHY_MAX], dom[STS_DOMAIN_BUFSZ], raw[1024];
+	char raw[STS_RCPT_MAX_TEXT + 1];
 	size_t i, j;
 
-	if (perm && a->reason == STS_REASON_NULL_MX)
-		snprintf(rcode, rlen, "556"); /* RFC 7505 section 4.2 */
-	else
-		snprintf(rcode, rlen, "%s", perm ? "550" : "451");
-	snprintf(xcode, xlen, "%c.%s", perm ? '5' : '4', enhanced(a));
-	clean(dom, sizeof(dom), a->domain);
-	clean(why, sizeof(why), a->why);
-	if (a->have_policy)
-		snprintf(raw, sizeof(raw),
-			 "MTA-STS policy of %s (mode %s) cannot be met: %s "
-			 "(%s)",
-			 dom, mode_str(a), sts_reason_str(a->reason), why);
-	else
-		snprintf(raw, sizeof(raw),
-			 "MTA-STS policy of %s cannot be checked: %s (%s)", dom,
-			 sts_reason_str(a->reason), why);
+	sts_rcptreply_smtp(a, rcode, rlen, xcode, xlen, raw, sizeof(raw));
 	if (tlen > MILTER_MAX_REPLY_TEXT + 1)
 		tlen = MILTER_MAX_REPLY_TEXT + 1;
 	/* smfi_setreply(3): a single '%' makes the MTA drop the text. */
@@ -386,16 +300,11 @@ msess_envrcpt(struct msess *s, void *ctx, const char *rcpt)
 	 * held back by MTA-STS.  The engine answers EXEMPT for them (the
 	 * override file's exempt-sender lines); this guard also keeps any
 	 * future path from deferring them. */
-	if (a.reason == STS_REASON_EXEMPT &&
-	    (a.verdict == STS_VERDICT_DEFER ||
-	     a.verdict == STS_VERDICT_REJECT)) {
-		a.verdict = STS_VERDICT_TAG;
-		exempt_hit = true;
-	}
-	clean(lrcpt, sizeof(lrcpt), rcpt);
-	clean(lfrom, sizeof(lfrom), s->from);
-	clean(lwhy, sizeof(lwhy), a.why);
-	clean(ldom, sizeof(ldom), a.domain);
+	exempt_hit = sts_rcptreply_exempt_guard(&a);
+	sts_rcptreply_clean(lrcpt, sizeof(lrcpt), rcpt);
+	sts_rcptreply_clean(lfrom, sizeof(lfrom), s->from);
+	sts_rcptreply_clean(lwhy, sizeof(lwhy), a.why);
+	sts_rcptreply_clean(ldom, sizeof(ldom), a.domain);
 	log_msg(log_prio(&a),
 		"qid=%s from=%s rcpt=%s domain=%s mode=%s verdict=%s "
 		"reason=%s type=%s%s why=\"%s\"",
@@ -431,8 +340,8 @@ msess_header(struct msess *s, void *ctx, const char *name, const char *value)
 static char *
 header_value(const struct msess *s)
 {
-	size_t i, len = 0, cap = s->n_dom * 200 + 64;
-	char *v = malloc(cap);
+	size_t i, len = 0, cap = s->n_dom * (STS_DOMAIN_BUFSZ + 128) + 64;
+	char *v = malloc(cap), e[STS_DOMAIN_BUFSZ + 128];
 
 	if (v == NULL)
 		return NULL;
@@ -442,18 +351,24 @@ header_value(const struct msess *s)
 		struct sts_answer a;
 		int n;
 
-		if (!d->have_policy && d->verdict != STS_VERDICT_TAG)
-			continue;
 		memset(&a, 0, sizeof(a));
+		a.verdict = d->verdict;
 		a.reason = d->reason;
-		n = snprintf(v + len, cap - len,
-			     "%sdomain=%s mode=%s result=%s reason=%s type=%s",
-			     len ? ";\n\t" : "", d->name,
-			     d->have_policy ? sts_mode_str(d->mode) : "none",
-			     milter_result_str(&a), sts_reason_str(d->reason),
-			     sts_rpt_str(d->rpt));
-		if (n < 0 || (size_t)n >= cap - len)
+		a.rpt = d->rpt;
+		a.mode = d->mode;
+		a.have_policy = d->have_policy;
+		snprintf(a.domain, sizeof(a.domain), "%s", d->name);
+		if (!sts_rcptreply_tagged(&a))
+			continue;
+		n = sts_rcptreply_entry(&a, e, sizeof(e));
+		if (n < 0 || (size_t)n >= sizeof(e) ||
+		    len + 3 + (size_t)n >= cap)
 			break;
+		if (len > 0) {
+			memcpy(v + len, ";\n\t", 3);
+			len += 3;
+		}
+		memcpy(v + len, e, (size_t)n + 1);
 		len += (size_t)n;
 	}
 	return v;

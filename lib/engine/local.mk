@@ -24,4 +24,6 @@ lib_libmtasts_a_SOURCES += \
 	lib/engine/sts_verdict.c lib/engine/sts_verdict.h \
 	lib/engine/sts_source.h lib/engine/sts_source_net.c \
 	lib/engine/sts_mapreply.c lib/engine/sts_mapreply.h \
+	lib/engine/sts_rcptreply.c lib/engine/sts_rcptreply.h \
+	lib/engine/sts_line.c lib/engine/sts_line.h \
 	lib/engine/sts_file.c lib/engine/sts_file.h

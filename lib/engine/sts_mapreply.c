@@ -164,6 +164,51 @@ format_secure(const struct sts_lookup *lk, const struct sts_mapreply_opts *opts,
 	return o->len;
 }
 
+enum sts_mapclass
+sts_mapreply_class(const struct sts_lookup *lk,
+		   const struct sts_mapreply_opts *opts, const char **reason)
+{
+	static const struct sts_mapreply_opts defaults;
+	const struct sts_policy *p = lk->policy;
+	size_t i;
+
+	if (opts == NULL)
+		opts = &defaults;
+	*reason = "";
+	if (lk->defer) { /* an override says "not now" */
+		*reason = lk->why[0] != '\0' ? lk->why : "override: defer";
+		return STS_MAP_TEMP;
+	}
+	switch (lk->status) {
+	case STS_OK:
+		break;
+	case STS_NOTFOUND:
+	case STS_TEMPFAIL: /* nothing known yet: as if no policy */
+	case STS_INVALID:  /* not a domain */
+		return STS_MAP_NOTFOUND;
+	case STS_BOGUS:
+		*reason = "DNSSEC validation failed";
+		return STS_MAP_TEMP;
+	default:
+		*reason = "internal error";
+		return STS_MAP_TEMP;
+	}
+	if (p == NULL || !lk->enforce || p->mode == STS_MODE_NONE)
+		return STS_MAP_NOTFOUND;
+	if (lk->dane)
+		return opts->dane_notfound ? STS_MAP_NOTFOUND : STS_MAP_DANE;
+	if (p->n_mx == 0) {
+		*reason = "enforced policy without mx";
+		return STS_MAP_TEMP;
+	}
+	for (i = 0; i < p->n_mx; i++)
+		if (p->mx[i] == NULL || !pattern_ok(p->mx[i])) {
+			*reason = "bad mx pattern";
+			return STS_MAP_TEMP;
+		}
+	return STS_MAP_SECURE;
+}
+
 size_t
 sts_mapreply_format(const struct sts_lookup *lk,
 		    const struct sts_mapreply_opts *opts, char *buf,
@@ -171,46 +216,22 @@ sts_mapreply_format(const struct sts_lookup *lk,
 {
 	static const struct sts_mapreply_opts defaults;
 	struct out o = {buf, buflen, 0};
-	const struct sts_policy *p = lk->policy;
-	size_t i;
+	const char *reason;
 
 	if (opts == NULL)
 		opts = &defaults;
-	if (lk->defer) /* an override says "not now" */
-		return sts_mapreply_error(
-			"TEMP",
-			lk->why[0] != '\0' ? lk->why : "override: defer", buf,
-			buflen);
-	switch (lk->status) {
-	case STS_OK:
+	switch (sts_mapreply_class(lk, opts, &reason)) {
+	case STS_MAP_NOTFOUND:
+		puts_(&o, "NOTFOUND ");
+		return finish(&o);
+	case STS_MAP_DANE:
+		puts_(&o, "OK dane-only");
+		return finish(&o);
+	case STS_MAP_TEMP:
+		return sts_mapreply_error("TEMP", reason, buf, buflen);
+	case STS_MAP_SECURE:
 		break;
-	case STS_NOTFOUND:
-	case STS_TEMPFAIL: /* nothing known yet: as if no policy */
-	case STS_INVALID:  /* not a domain */
-		puts_(&o, "NOTFOUND ");
-		return finish(&o);
-	case STS_BOGUS:
-		return sts_mapreply_error("TEMP", "DNSSEC validation failed",
-					  buf, buflen);
-	default:
-		return sts_mapreply_error("TEMP", "internal error", buf,
-					  buflen);
 	}
-	if (p == NULL || !lk->enforce || p->mode == STS_MODE_NONE) {
-		puts_(&o, "NOTFOUND ");
-		return finish(&o);
-	}
-	if (lk->dane) {
-		puts_(&o, opts->dane_notfound ? "NOTFOUND " : "OK dane-only");
-		return finish(&o);
-	}
-	if (p->n_mx == 0)
-		return sts_mapreply_error("TEMP", "enforced policy without mx",
-					  buf, buflen);
-	for (i = 0; i < p->n_mx; i++)
-		if (p->mx[i] == NULL || !pattern_ok(p->mx[i]))
-			return sts_mapreply_error("TEMP", "bad mx pattern", buf,
-						  buflen);
 	if (!opts->postfix_sts || lk->domain[0] != '\0') {
 		if (format_secure(lk, opts, &o) > STS_MAX_MAP_REPLY)
 			return sts_mapreply_error("TEMP", "policy too large",

@@ -93,6 +93,24 @@ void sts_mapreply_opts_for(const char *name,
 			   struct sts_mapreply_opts *out);
 
 /*
+ * The class of the answer for lookup lk (the decision above, without
+ * the formatting): NOTFOUND, SECURE (policy lk->policy enforced, every
+ * mx pattern checked), DANE (dane-only) or TEMP with *reason set (a
+ * static string or lk->why; "" otherwise).  opts NULL: defaults.  Used
+ * by sts_mapreply_format() and by the Exim line protocol
+ * (sts_line.h), so both doors answer alike.
+ */
+enum sts_mapclass {
+	STS_MAP_NOTFOUND = 0,
+	STS_MAP_SECURE,
+	STS_MAP_DANE,
+	STS_MAP_TEMP,
+};
+enum sts_mapclass sts_mapreply_class(const struct sts_lookup *lk,
+				     const struct sts_mapreply_opts *opts,
+				     const char **reason);
+
+/*
  * Format the reply for lookup lk into buf[buflen] (NUL-terminated when
  * buflen > 0).  Returns the length needed without the NUL (snprintf
  * semantics: truncated when >= buflen).  A reply that would exceed

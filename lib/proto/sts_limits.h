@@ -88,6 +88,13 @@
 #define STS_MAX_RPT_JOURNAL_LINE 262144
 #define STS_MAX_RPT_REPORT (10 * 1024 * 1024)
 
+/* The Exim line protocol (sts_line.h): one line "rcpt DOMAIN <SENDER>"
+ * or "sts DOMAIN".  A request is at most the verb, a raw domain and a
+ * raw sender with its brackets; the reply is capped like a map reply
+ * (an enforced policy with STS_MAX_POLICY_MX long patterns, twice). */
+#define STS_MAX_LINE_REQUEST (8 + STS_MAX_DOMAIN_INPUT + 1 + STS_MAX_ADDR_INPUT)
+#define STS_MAX_LINE_REPLY STS_MAX_MAP_REPLY
+
 /* Reason strings ("why" buffers). */
 #define STS_WHY_MAX 256
 

@@ -25,6 +25,11 @@ doc/postfix.md etc/examples/postfix-master-submission.cf
 doc/sendmail.md etc/examples/sendmail.mc
 doc/sendmail.md etc/examples/sendmail-tlsrpt.mc
 doc/migrating-from-postfix-mta-sts-resolver.md etc/examples/postfix-main.cf
+doc/exim.md etc/examples/exim4/conf.d/main/00_mta-sts-milter
+doc/exim.md etc/examples/exim4/conf.d/acl/25_mta-sts-milter
+doc/exim.md etc/examples/exim4/conf.d/router/190_mta-sts-milter
+doc/exim.md etc/examples/exim4/conf.d/transport/30_mta-sts-milter
+doc/exim.md etc/examples/exim4/mta-sts-milter.conf
 '
 
 n=0

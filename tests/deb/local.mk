@@ -10,6 +10,7 @@ EXTRA_DIST += LICENSE \
 	doc/migrating-from-postfix-mta-sts-resolver.md \
 	doc/fleet.md \
 	doc/postfix.md \
+	doc/exim.md \
 	doc/sendmail.md \
 	tests/deb/smoke.lua \
 	tests/deb/smq.py \
