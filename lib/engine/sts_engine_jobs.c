@@ -43,6 +43,7 @@ us_since(const struct timespec *t0)
 
 struct prefetch {
 	struct sts_engine *e;
+	bool warm; /* src.warm() only (before the TXT query) */
 	char domain[STS_DOMAIN_BUFSZ];
 };
 
@@ -56,7 +57,9 @@ prefetch_main(void *arg)
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (m != NULL)
+	if (p->warm)
+		e->src.warm(e->src.arg, p->domain, e->conf.dns_timeout_ms);
+	else if (m != NULL)
 		(void)sts_engine_nexthop_get(e, p->domain, &t0,
 					     2 * e->conf.dns_timeout_ms +
 						     e->conf.fetch_timeout_ms,
@@ -73,11 +76,13 @@ prefetch_main(void *arg)
 /* Gather the next-hop state of a domain whose policy is being fetched,
  * at the same time as the fetch, so that the first answer does not wait
  * for TXT, HTTPS, MX and TLSA strictly in series (the caller waiting
- * for the policy then finds the state cached or in flight).  At most
- * `workers` such helpers at once; beyond that the caller looks it up
- * itself, as without this. */
+ * for the policy then finds the state cached or in flight).  With warm,
+ * the helper only calls src.warm() (the policy host's addresses, looked
+ * up while the TXT query runs).  At most 2 * `workers` helpers at once
+ * (a warm one and a next-hop one per worker); beyond that the caller
+ * looks it up itself, as without this. */
 static void
-prefetch_start(struct sts_engine *e, const char *domain)
+prefetch_start(struct sts_engine *e, const char *domain, bool warm)
 {
 	struct prefetch *p;
 	pthread_attr_t at;
@@ -87,7 +92,7 @@ prefetch_start(struct sts_engine *e, const char *domain)
 	if (e->relay_literal)
 		return;
 	pthread_mutex_lock(&e->hlp_lock);
-	go = e->helpers < e->conf.workers;
+	go = e->helpers < 2 * e->conf.workers;
 	if (go)
 		e->helpers++;
 	pthread_mutex_unlock(&e->hlp_lock);
@@ -96,6 +101,7 @@ prefetch_start(struct sts_engine *e, const char *domain)
 	p = malloc(sizeof(*p));
 	if (p != NULL) {
 		p->e = e;
+		p->warm = warm;
 		memcpy(p->domain, domain, strlen(domain) + 1);
 		pthread_attr_init(&at);
 		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
@@ -120,6 +126,12 @@ sts_engine_jobs_discover(struct sts_engine *e, const struct sts_cache_job *job,
 	struct timespec t0;
 
 	memset(&rec, 0, sizeof(rec));
+	/* a first lookup will most likely fetch: the policy host's addresses
+	 * are looked up now, beside the TXT query, instead of after it (the
+	 * fetch then finds them in the resolver's cache, or joins the query
+	 * in flight) */
+	if (job->kind == STS_JOB_FULL && e->src.warm != NULL)
+		prefetch_start(e, job->domain, true);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res->disc =
 		e->src.discover(e->src.arg, job->domain, e->conf.dns_timeout_ms,
@@ -151,7 +163,7 @@ sts_engine_jobs_fetch(struct sts_engine *e, const struct sts_cache_job *job,
 
 	res->fetched = true;
 	res->rpt = STS_RPT_NONE;
-	prefetch_start(e, job->domain);
+	prefetch_start(e, job->domain, false);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res->fetch =
 		e->src.fetch(e->src.arg, job->domain, e->conf.fetch_timeout_ms,

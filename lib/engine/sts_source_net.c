@@ -161,6 +161,20 @@ net_probe(void *arg, const char *host, unsigned timeout_ms, enum sts_rpt *rpt,
 }
 
 static void
+net_warm(void *arg, const char *domain, unsigned timeout_ms)
+{
+	struct netsrc *n = arg;
+	struct sts_resolver_addrs a;
+	char host[STS_DOMAIN_BUFSZ + 16];
+
+	if (strlen(domain) + 8 > STS_MAX_DOMAIN)
+		return;
+	snprintf(host, sizeof(host), "mta-sts.%s", domain);
+	(void)sts_resolver_addrs_until(n->r, host, 443, until(timeout_ms), &a);
+	sts_resolver_addrs_clear(&a);
+}
+
+static void
 net_free(void *arg)
 {
 	struct netsrc *n = arg;
@@ -205,6 +219,7 @@ sts_source_net_new(const struct sts_engine_conf *conf, struct sts_source *out,
 	out->mx = net_mx;
 	out->tlsa = net_tlsa;
 	out->probe = net_probe;
+	out->warm = net_warm;
 	out->free = net_free;
 	return STS_OK;
 }
