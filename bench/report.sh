@@ -16,6 +16,16 @@ row1() {
 target() { # DESCRIPTION VALUE OP TARGET
 	printf '| %s | %s | %s %s | %s |\n' "$1" "${2:-n/a}" "$3" "$4" "$(verdict "$2" "$3" "$4")"
 }
+# glance DESCRIPTION LIMIT PEER OURS: one row of the at-a-glance table
+# (labels of rate figures; - for none)
+glance() {
+	local l p o
+	l=$(med "$2") p=$(med "$3") o=$(med "$4")
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(dash "$l")" "$(dash "$p")" \
+		"$(dash "$o")" "$(dash "$(ratio "$o" "$l")")" "$(dash "$(ratio "$o" "$p")")" \
+		"$(dash "$(med "$2" 8)")" "$(dash "$(med "$3" 8)")" "$(dash "$(med "$4" 8)")"
+}
+dash() { if [ -z "$1" ] || [ "$1" = n/a ]; then echo -; else echo "$1"; fi; }
 med0() { # median or 0 (chart data)
 	local v
 	v=$(med "$1")
@@ -101,6 +111,34 @@ write_report() {
 		echo
 		echo "(The concurrent-lookup counts must be exactly 1: a 0 would mean the lookup never reached the" \
 			"servers; see the raw figures below.)"
+		echo
+		echo "## Limit / peer / ours at a glance"
+		echo
+		echo "Medians of the rate (queries or messages per second) and of the p99 latency. Limit: bench/smtrivial" \
+			"for the map, bench/noop_milter with a header at EOM (\`noop-hdr\`) for the milter. The peer" \
+			"(postfix-mta-sts-resolver) has no milter. Attack rows: the same cached queries on one connection while" \
+			"bench/slowconn holds slow connections open on the server being measured (each trickles a netstring," \
+			"a byte a second; reopened when closed)."
+		echo
+		echo "| workload | limit /s | peer /s | ours /s | ours / limit | ours / peer | limit p99 ms | peer p99 ms | ours p99 ms |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		glance "map, cached, 1 connection" map/persist1/enforce/trivial map/persist1/enforce/peer map/persist1/enforce/ours
+		glance "map, no policy, 1 connection" map/persist1/nopolicy/trivial map/persist1/nopolicy/peer map/persist1/nopolicy/ours
+		glance "map, cached, new connection each" map/newconn1/enforce/trivial map/newconn1/enforce/peer map/newconn1/enforce/ours
+		for a in $(awk -F'\t' '$2 ~ /^attack\/slow[0-9]+\/ours$/ { split($2, x, "/"); print x[2] }' "$W/summary.tsv"); do
+			glance "map, cached, 1 connection, ${a#slow} slow connections open" \
+				attack/$a/trivial attack/$a/peer attack/$a/ours
+		done
+		for tr in tcp unix; do
+			for cm in reuse newconn; do
+				glance "milter $tr, $cm, 1 rcpt" milter/$tr/$cm/r1/noop-hdr - milter/$tr/$cm/r1/ours
+				glance "milter $tr, $cm, 10 rcpt" milter/$tr/$cm/r10/noop-hdr - milter/$tr/$cm/r10/ours
+			done
+		done
+		for sc in flood attack; do # bench section hostile ([harden]), when present
+			grep -q "	hostile/$sc/ours	" "$W/summary.tsv" &&
+				glance "map under attack, in process ($sc; tests/socketmap/t_protocol)" - - hostile/$sc/ours
+		done
 		echo
 		# hand-written: what bounds each missed target (profiles)
 		[ -f "$SRC/bench/analysis.md" ] && { cat "$SRC/bench/analysis.md"; echo; }
