@@ -117,6 +117,9 @@ struct sts_engine_conf;
 /*
  * The real source (sts_source_net.c): a resolver, fetcher and prober
  * configured from the engine configuration.  Fills *out; OK or a reason.
+ * It starts the resolver's background thread (one local query, see
+ * start_worker()), so create it after any fork(), as the engine's own
+ * threads require anyway.
  */
 enum sts_status sts_source_net_new(const struct sts_engine_conf *conf,
 				   struct sts_source *out, char *why,

@@ -186,6 +186,24 @@ net_free(void *arg)
 	free(n);
 }
 
+/*
+ * libunbound starts its background worker at the first query, and that
+ * worker seeds its own random generator first: about 10 M instructions
+ * (callgrind), a few ms that the first lookup of a fresh daemon would
+ * wait for.  So ask once now, for a name unbound answers from its
+ * built-in local zone (localhost., RFC 6761 section 6.3: no packet
+ * leaves), while nobody waits.  The result is not used.  The caller
+ * creates the source after any fork (the worker is a thread).
+ */
+static void
+start_worker(struct netsrc *n)
+{
+	struct sts_resolver_addrs a;
+
+	(void)sts_resolver_addrs_until(n->r, "localhost", 443, until(1000), &a);
+	sts_resolver_addrs_clear(&a);
+}
+
 enum sts_status
 sts_source_net_new(const struct sts_engine_conf *conf, struct sts_source *out,
 		   char *why, size_t whylen)
@@ -213,6 +231,7 @@ sts_source_net_new(const struct sts_engine_conf *conf, struct sts_source *out,
 	}
 	n->fetch_ms = conf->fetch_timeout_ms;
 	n->probe_ms = conf->probe_timeout_ms;
+	start_worker(n);
 	out->arg = n;
 	out->discover = net_discover;
 	out->fetch = net_fetch;
