@@ -93,6 +93,8 @@ write_report() {
 			"$(ratio "$(med cold/next/ours/ms)" "$(med cold/next/peer/ms)")" "<=" 1.0
 		target "cold first lookup, running process, Debian 13 (mbedTLS 3.6): ours13 / peer" \
 			"$(ratio "$(med cold/next/ours13/ms)" "$(med cold/next/peer/ms)")" "<=" 0.5
+		target "milter cold RCPT: default (fetch + probe) / Probe no (median latency)" \
+			"$(ratio "$(med cold/milter/ours/ms)" "$(med cold/milter/ours-np/ms)")" "<=" 1.0
 		target "1,000 concurrent cold lookups: TXT queries (ours → NSD + resolver)" \
 			"$(awk -v a="$(med cold/concurrent1000/ours/txt_to_nsd)" -v b="$(med cold/concurrent1000/ours/txt_to_resolver)" \
 				'BEGIN { if (a == "" && b == "") print "n/a"; else print a + b }')" "==" 1
@@ -220,6 +222,16 @@ write_report() {
 				grep -q "	cold/$f/$s/ms	" "$W/summary.tsv" && row1 "cold/$f/$s/ms" ms
 			done
 		done
+		echo
+		echo "The milter's cold RCPT: one message with one recipient in a domain nobody asked for (new" \
+			"connection; MAIL to the final reply, the first domain after start and the next ones as above)," \
+			"with the default configuration (policy fetch and STARTTLS probe of the matching MX host) and with" \
+			"\`Probe no\` (the fetch alone):"
+		echo
+		echo "| figure | samples | min | median | max | unit |"
+		echo "|---|---|---|---|---|---|"
+		row1 cold/milter/ours/ms ms
+		row1 cold/milter/ours-np/ms ms
 		echo
 		echo "1,000 concurrent lookups (new connection each) of one cold domain; what reached the lab servers," \
 			"counted on the wire by bench/dnscount (DNS TXT queries for _mta-sts.<domain>, by destination) and" \

@@ -4,8 +4,10 @@
  * record and fetch the policy through the source with no lock held, and
  * hand the result back (sts_cache_complete, which applies the RFC 8461
  * section 3-5 cache rules).  While a worker fetches a domain's policy, a
- * short-lived helper gathers that domain's next-hop state, so the first
- * answer does not wait for TXT, HTTPS, MX and TLSA in series.  The
+ * short-lived helper gathers that domain's next-hop state and probes its
+ * first MX host, so the first answer does not wait for TXT, HTTPS, MX,
+ * TLSA and the probe in series; another looks up the policy host's
+ * addresses beside the TXT query of a first lookup.  The
  * maintenance thread saves the state file and sweeps for due refreshes.
  */
 #include "config.h"
@@ -55,15 +57,15 @@ prefetch_main(void *arg)
 	struct sts_source_mx *m = malloc(sizeof(*m));
 	enum sts_dane_state dane[STS_MAX_MX];
 	struct timespec t0;
+	unsigned budget = 2 * e->conf.dns_timeout_ms + e->conf.fetch_timeout_ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (p->warm)
 		e->src.warm(e->src.arg, p->domain, e->conf.dns_timeout_ms);
-	else if (m != NULL)
-		(void)sts_engine_nexthop_get(e, p->domain, &t0,
-					     2 * e->conf.dns_timeout_ms +
-						     e->conf.fetch_timeout_ms,
-					     m, dane);
+	else if (m != NULL &&
+		 sts_engine_nexthop_get(e, p->domain, &t0, budget, m, dane))
+		sts_engine_nexthop_probe_ahead(
+			e, m, dane, &t0, budget + e->conf.probe_timeout_ms);
 	free(m);
 	free(p);
 	pthread_mutex_lock(&e->hlp_lock);
@@ -76,8 +78,9 @@ prefetch_main(void *arg)
 /* Gather the next-hop state of a domain whose policy is being fetched,
  * at the same time as the fetch, so that the first answer does not wait
  * for TXT, HTTPS, MX and TLSA strictly in series (the caller waiting
- * for the policy then finds the state cached or in flight).  With warm,
- * the helper only calls src.warm() (the policy host's addresses, looked
+ * for the policy then finds the state cached or in flight), and probes
+ * the first MX host ahead of the policy (sts_engine_nexthop_probe_ahead).  With
+ * warm, the helper only calls src.warm() (the policy host's addresses, looked
  * up while the TXT query runs).  At most 2 * `workers` helpers at once
  * (a warm one and a next-hop one per worker); beyond that the caller
  * looks it up itself, as without this. */
@@ -308,7 +311,7 @@ sts_engine_jobs_stop(struct sts_engine *e)
 		sts_cache_stop(e->cache);
 	for (i = 0; i < e->nworkers; i++)
 		pthread_join(e->worker[i], NULL);
-	/* next-hop helpers end by their own DNS deadlines */
+	/* helpers end by their own DNS (and probe) deadlines */
 	pthread_mutex_lock(&e->hlp_lock);
 	while (e->helpers > 0)
 		pthread_cond_wait(&e->hlp_cond, &e->hlp_lock);
