@@ -79,11 +79,11 @@ prefetch_main(void *arg)
  * at the same time as the fetch, so that the first answer does not wait
  * for TXT, HTTPS, MX and TLSA strictly in series (the caller waiting
  * for the policy then finds the state cached or in flight), and probes
- * the first MX host ahead of the policy (sts_engine_nexthop_probe_ahead).  With
- * warm, the helper only calls src.warm() (the policy host's addresses, looked
- * up while the TXT query runs).  At most 2 * `workers` helpers at once
- * (a warm one and a next-hop one per worker); beyond that the caller
- * looks it up itself, as without this. */
+ * the first MX host ahead of the policy (sts_engine_nexthop_probe_ahead).
+ * With warm, the helper only calls src.warm() (the policy host's
+ * addresses, looked up while the TXT query runs).  At most 2 * `workers`
+ * helpers at once (a warm one and a next-hop one per worker); beyond
+ * that the caller looks it up itself, as without this. */
 static void
 prefetch_start(struct sts_engine *e, const char *domain, bool warm)
 {
