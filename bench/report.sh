@@ -139,7 +139,7 @@ write_report() {
 		done
 		for sc in flood attack; do # bench section hostile ([harden]), when present
 			grep -q "	hostile/$sc/ours	" "$W/summary.tsv" &&
-				glance "map under attack, in process ($sc; tests/socketmap/t_protocol)" - - hostile/$sc/ours
+				glance "map under attack, in process ($sc; tests/socketmap/t_hostile)" - - hostile/$sc/ours
 		done
 		echo
 		# hand-written: what bounds each missed target (profiles)
