@@ -45,7 +45,8 @@ us_since(const struct timespec *t0)
 
 struct prefetch {
 	struct sts_engine *e;
-	bool warm; /* src.warm() only (before the TXT query) */
+	bool warm;  /* src.warm() only (before the TXT query) */
+	bool ahead; /* and probe the first MX host (a first lookup) */
 	char domain[STS_DOMAIN_BUFSZ];
 };
 
@@ -63,7 +64,8 @@ prefetch_main(void *arg)
 	if (p->warm)
 		e->src.warm(e->src.arg, p->domain, e->conf.dns_timeout_ms);
 	else if (m != NULL &&
-		 sts_engine_nexthop_get(e, p->domain, &t0, budget, m, dane))
+		 sts_engine_nexthop_get(e, p->domain, &t0, budget, m, dane) &&
+		 p->ahead)
 		sts_engine_nexthop_probe_ahead(
 			e, m, dane, &t0, budget + e->conf.probe_timeout_ms);
 	free(m);
@@ -79,13 +81,14 @@ prefetch_main(void *arg)
  * at the same time as the fetch, so that the first answer does not wait
  * for TXT, HTTPS, MX and TLSA strictly in series (the caller waiting
  * for the policy then finds the state cached or in flight), and probes
- * the first MX host ahead of the policy (sts_engine_nexthop_probe_ahead).
+ * (first lookups) the first MX host ahead of the policy
+ * (sts_engine_nexthop_probe_ahead).
  * With warm, the helper only calls src.warm() (the policy host's
  * addresses, looked up while the TXT query runs).  At most 2 * `workers`
  * helpers at once (a warm one and a next-hop one per worker); beyond
  * that the caller looks it up itself, as without this. */
 static void
-prefetch_start(struct sts_engine *e, const char *domain, bool warm)
+prefetch_start(struct sts_engine *e, const char *domain, bool warm, bool ahead)
 {
 	struct prefetch *p;
 	pthread_attr_t at;
@@ -105,6 +108,7 @@ prefetch_start(struct sts_engine *e, const char *domain, bool warm)
 	if (p != NULL) {
 		p->e = e;
 		p->warm = warm;
+		p->ahead = ahead;
 		memcpy(p->domain, domain, strlen(domain) + 1);
 		pthread_attr_init(&at);
 		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
@@ -134,7 +138,7 @@ sts_engine_jobs_discover(struct sts_engine *e, const struct sts_cache_job *job,
 	 * fetch then finds them in the resolver's cache, or joins the query
 	 * in flight) */
 	if (job->kind == STS_JOB_FULL && e->src.warm != NULL)
-		prefetch_start(e, job->domain, true);
+		prefetch_start(e, job->domain, true, false);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res->disc =
 		e->src.discover(e->src.arg, job->domain, e->conf.dns_timeout_ms,
@@ -166,7 +170,9 @@ sts_engine_jobs_fetch(struct sts_engine *e, const struct sts_cache_job *job,
 
 	res->fetched = true;
 	res->rpt = STS_RPT_NONE;
-	prefetch_start(e, job->domain, false);
+	/* only a first lookup has a recipient waiting for the probe; a
+	 * refresh leaves probes to their own cache lifetime */
+	prefetch_start(e, job->domain, false, job->kind == STS_JOB_FULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res->fetch =
 		e->src.fetch(e->src.arg, job->domain, e->conf.fetch_timeout_ms,
