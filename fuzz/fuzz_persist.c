@@ -3,10 +3,10 @@
  * (lib/engine/sts_persist.c), hostile input like any other file we read.
  *
  * Invariants:
- *  1. differential: a line the fast path (parse_fast, our exact line
- *     format) accepts is also accepted by the cJSON path (load_line),
- *     with the same domain, id, mode, max_age, fetched time and mx
- *     patterns; the fast path never accepts what the rules refuse.
+ *  1. differential: a line the fast path (sts_persist_fast_parse, our exact
+ * line format) accepts is also accepted by the cJSON path (load_line), with the
+ * same domain, id, mode, max_age, fetched time and mx patterns; the fast path
+ * never accepts what the rules refuse.
  *  2. the whole input as a state file: sts_persist_load() never crashes
  *     and its counts add up.
  * The loader's file is included, not linked, so that its static parsers
@@ -76,7 +76,7 @@ differential(const uint8_t *data, size_t size)
 	memcpy(a, data, n);
 	memcpy(b, data, n);
 	a[n] = b[n] = '\0';
-	if (!parse_fast(a, n, fixed_now(NULL), &r, pat))
+	if (!sts_persist_fast_parse(a, n, fixed_now(NULL), &r, pat))
 		return;
 	memset(&rep, 0, sizeof(rep));
 	c = fresh();

@@ -20,6 +20,7 @@ lib_libmtasts_a_SOURCES += \
 	lib/engine/sts_cache_admin.c \
 	lib/engine/sts_hopcache.c lib/engine/sts_hopcache.h lib/engine/sts_lru.h \
 	lib/engine/sts_persist.c lib/engine/sts_persist.h \
+	lib/engine/sts_persist_fast.c lib/engine/sts_persist_fast.h \
 	lib/engine/sts_override.c lib/engine/sts_override.h \
 	lib/engine/sts_verdict.c lib/engine/sts_verdict.h \
 	lib/engine/sts_source.h lib/engine/sts_source_net.c \

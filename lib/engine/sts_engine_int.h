@@ -135,6 +135,13 @@ void sts_engine_shared_job(struct sts_engine *e,
 bool sts_engine_nexthop_get(struct sts_engine *e, const char *dom,
 			    const struct timespec *t0, unsigned deadline_ms,
 			    struct sts_source_mx *m, enum sts_dane_state *dane);
+/* The STARTTLS probe of the first MX host of m without usable DANE,
+ * ahead of the policy that says whether it matches (probing on only). */
+void sts_engine_nexthop_probe_ahead(struct sts_engine *e,
+				    const struct sts_source_mx *m,
+				    const enum sts_dane_state *dane,
+				    const struct timespec *t0,
+				    unsigned deadline_ms);
 /* Next-hop state, then STARTTLS probes of hosts matching mx[0..n_mx) if
  * probing is on (stops at the first good one).  false: next-hop state not
  * known within the deadline. */

@@ -4,8 +4,10 @@
  * record and fetch the policy through the source with no lock held, and
  * hand the result back (sts_cache_complete, which applies the RFC 8461
  * section 3-5 cache rules).  While a worker fetches a domain's policy, a
- * short-lived helper gathers that domain's next-hop state, so the first
- * answer does not wait for TXT, HTTPS, MX and TLSA in series.  The
+ * short-lived helper gathers that domain's next-hop state and probes its
+ * first MX host, so the first answer does not wait for TXT, HTTPS, MX,
+ * TLSA and the probe in series; another looks up the policy host's
+ * addresses beside the TXT query of a first lookup.  The
  * maintenance thread saves the state file and sweeps for due refreshes.
  */
 #include "config.h"
@@ -43,6 +45,8 @@ us_since(const struct timespec *t0)
 
 struct prefetch {
 	struct sts_engine *e;
+	bool warm;  /* src.warm() only (before the TXT query) */
+	bool ahead; /* and probe the first MX host (a first lookup) */
 	char domain[STS_DOMAIN_BUFSZ];
 };
 
@@ -54,13 +58,16 @@ prefetch_main(void *arg)
 	struct sts_source_mx *m = malloc(sizeof(*m));
 	enum sts_dane_state dane[STS_MAX_MX];
 	struct timespec t0;
+	unsigned budget = 2 * e->conf.dns_timeout_ms + e->conf.fetch_timeout_ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (m != NULL)
-		(void)sts_engine_nexthop_get(e, p->domain, &t0,
-					     2 * e->conf.dns_timeout_ms +
-						     e->conf.fetch_timeout_ms,
-					     m, dane);
+	if (p->warm)
+		e->src.warm(e->src.arg, p->domain, e->conf.dns_timeout_ms);
+	else if (m != NULL &&
+		 sts_engine_nexthop_get(e, p->domain, &t0, budget, m, dane) &&
+		 p->ahead)
+		sts_engine_nexthop_probe_ahead(
+			e, m, dane, &t0, budget + e->conf.probe_timeout_ms);
 	free(m);
 	free(p);
 	pthread_mutex_lock(&e->hlp_lock);
@@ -73,11 +80,15 @@ prefetch_main(void *arg)
 /* Gather the next-hop state of a domain whose policy is being fetched,
  * at the same time as the fetch, so that the first answer does not wait
  * for TXT, HTTPS, MX and TLSA strictly in series (the caller waiting
- * for the policy then finds the state cached or in flight).  At most
- * `workers` such helpers at once; beyond that the caller looks it up
- * itself, as without this. */
+ * for the policy then finds the state cached or in flight), and probes
+ * (first lookups) the first MX host ahead of the policy
+ * (sts_engine_nexthop_probe_ahead).
+ * With warm, the helper only calls src.warm() (the policy host's
+ * addresses, looked up while the TXT query runs).  At most 2 * `workers`
+ * helpers at once (a warm one and a next-hop one per worker); beyond
+ * that the caller looks it up itself, as without this. */
 static void
-prefetch_start(struct sts_engine *e, const char *domain)
+prefetch_start(struct sts_engine *e, const char *domain, bool warm, bool ahead)
 {
 	struct prefetch *p;
 	pthread_attr_t at;
@@ -87,7 +98,7 @@ prefetch_start(struct sts_engine *e, const char *domain)
 	if (e->relay_literal)
 		return;
 	pthread_mutex_lock(&e->hlp_lock);
-	go = e->helpers < e->conf.workers;
+	go = e->helpers < 2 * e->conf.workers;
 	if (go)
 		e->helpers++;
 	pthread_mutex_unlock(&e->hlp_lock);
@@ -96,6 +107,8 @@ prefetch_start(struct sts_engine *e, const char *domain)
 	p = malloc(sizeof(*p));
 	if (p != NULL) {
 		p->e = e;
+		p->warm = warm;
+		p->ahead = ahead;
 		memcpy(p->domain, domain, strlen(domain) + 1);
 		pthread_attr_init(&at);
 		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
@@ -120,6 +133,12 @@ sts_engine_jobs_discover(struct sts_engine *e, const struct sts_cache_job *job,
 	struct timespec t0;
 
 	memset(&rec, 0, sizeof(rec));
+	/* a first lookup will most likely fetch: the policy host's addresses
+	 * are looked up now, beside the TXT query, instead of after it (the
+	 * fetch then finds them in the resolver's cache, or joins the query
+	 * in flight) */
+	if (job->kind == STS_JOB_FULL && e->src.warm != NULL)
+		prefetch_start(e, job->domain, true, false);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res->disc =
 		e->src.discover(e->src.arg, job->domain, e->conf.dns_timeout_ms,
@@ -151,7 +170,9 @@ sts_engine_jobs_fetch(struct sts_engine *e, const struct sts_cache_job *job,
 
 	res->fetched = true;
 	res->rpt = STS_RPT_NONE;
-	prefetch_start(e, job->domain);
+	/* only a first lookup has a recipient waiting for the probe; a
+	 * refresh leaves probes to their own cache lifetime */
+	prefetch_start(e, job->domain, false, job->kind == STS_JOB_FULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res->fetch =
 		e->src.fetch(e->src.arg, job->domain, e->conf.fetch_timeout_ms,
@@ -296,7 +317,7 @@ sts_engine_jobs_stop(struct sts_engine *e)
 		sts_cache_stop(e->cache);
 	for (i = 0; i < e->nworkers; i++)
 		pthread_join(e->worker[i], NULL);
-	/* next-hop helpers end by their own DNS deadlines */
+	/* helpers end by their own DNS (and probe) deadlines */
 	pthread_mutex_lock(&e->hlp_lock);
 	while (e->helpers > 0)
 		pthread_cond_wait(&e->hlp_cond, &e->hlp_lock);

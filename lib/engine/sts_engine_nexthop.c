@@ -302,6 +302,34 @@ sts_engine_nexthop_gather(struct sts_engine *e, const char *dom,
 	return true;
 }
 
+/*
+ * While a domain's policy is being fetched its mx patterns are unknown,
+ * but the most preferred MX host without usable DANE is the one a
+ * delivery tries first and nearly always one the policy names.  Probing
+ * it now, beside the fetch, instead of after it takes the probe off the
+ * first recipient's wait: that recipient's probe_host() then finds the
+ * result in the hop cache, or waits for this one in flight.  One host
+ * only, so a policy that names other hosts costs one probe at most.
+ */
+void
+sts_engine_nexthop_probe_ahead(struct sts_engine *e,
+			       const struct sts_source_mx *m,
+			       const enum sts_dane_state *dane,
+			       const struct timespec *t0, unsigned deadline_ms)
+{
+	enum sts_rpt rpt;
+	size_t i;
+
+	if (m->status != STS_OK || !e->conf.probe || e->src.probe == NULL)
+		return;
+	for (i = 0; i < m->n; i++)
+		if (dane[i] != STS_DANE_USABLE) {
+			(void)probe_host(e, m->host[i].name, t0, deadline_ms,
+					 &rpt);
+			return;
+		}
+}
+
 /* --- what the administrator sees (sts_engine_admin.c) ---------------------
  * Peeks never look anything up: a missing key handed to us (MINE) is
  * given straight back. */

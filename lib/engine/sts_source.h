@@ -102,6 +102,13 @@ struct sts_source {
 	enum sts_probe_state (*probe)(void *arg, const char *host,
 				      unsigned timeout_ms, enum sts_rpt *rpt,
 				      char *why, size_t whylen);
+	/*
+	 * (f) Optional (NULL: none): look up what a fetch of DOMAIN's policy
+	 * will need first (the addresses of mta-sts.DOMAIN), so that a fetch
+	 * following the TXT query finds them cached.  Called from a helper
+	 * thread at the same time as (a); the result is not used.
+	 */
+	void (*warm)(void *arg, const char *domain, unsigned timeout_ms);
 	void (*free)(void *arg);
 };
 
@@ -110,6 +117,9 @@ struct sts_engine_conf;
 /*
  * The real source (sts_source_net.c): a resolver, fetcher and prober
  * configured from the engine configuration.  Fills *out; OK or a reason.
+ * It starts the resolver's background thread (one local query, see
+ * start_worker()), so create it after any fork(), as the engine's own
+ * threads require anyway.
  */
 enum sts_status sts_source_net_new(const struct sts_engine_conf *conf,
 				   struct sts_source *out, char *why,

@@ -161,6 +161,20 @@ net_probe(void *arg, const char *host, unsigned timeout_ms, enum sts_rpt *rpt,
 }
 
 static void
+net_warm(void *arg, const char *domain, unsigned timeout_ms)
+{
+	struct netsrc *n = arg;
+	struct sts_resolver_addrs a;
+	char host[STS_DOMAIN_BUFSZ + 16];
+
+	if (strlen(domain) + 8 > STS_MAX_DOMAIN)
+		return;
+	snprintf(host, sizeof(host), "mta-sts.%s", domain);
+	(void)sts_resolver_addrs_until(n->r, host, 443, until(timeout_ms), &a);
+	sts_resolver_addrs_clear(&a);
+}
+
+static void
 net_free(void *arg)
 {
 	struct netsrc *n = arg;
@@ -170,6 +184,24 @@ net_free(void *arg)
 	sts_tls_free(n->tls);
 	sts_resolver_free(n->r);
 	free(n);
+}
+
+/*
+ * libunbound starts its background worker at the first query, and that
+ * worker seeds its own random generator first: about 10 M instructions
+ * (callgrind), a few ms that the first lookup of a fresh daemon would
+ * wait for.  So ask once now, for a name unbound answers from its
+ * built-in local zone (localhost., RFC 6761 section 6.3: no packet
+ * leaves), while nobody waits.  The result is not used.  The caller
+ * creates the source after any fork (the worker is a thread).
+ */
+static void
+start_worker(struct netsrc *n)
+{
+	struct sts_resolver_addrs a;
+
+	(void)sts_resolver_addrs_until(n->r, "localhost", 443, until(1000), &a);
+	sts_resolver_addrs_clear(&a);
 }
 
 enum sts_status
@@ -199,12 +231,14 @@ sts_source_net_new(const struct sts_engine_conf *conf, struct sts_source *out,
 	}
 	n->fetch_ms = conf->fetch_timeout_ms;
 	n->probe_ms = conf->probe_timeout_ms;
+	start_worker(n);
 	out->arg = n;
 	out->discover = net_discover;
 	out->fetch = net_fetch;
 	out->mx = net_mx;
 	out->tlsa = net_tlsa;
 	out->probe = net_probe;
+	out->warm = net_warm;
 	out->free = net_free;
 	return STS_OK;
 }
