@@ -69,6 +69,7 @@ struct opts {
 	struct sts_resolver_conf rc;
 	const char *ca_file;
 	unsigned timeout_ms;
+	struct conf *conf; /* the daemon's configuration, or NULL */
 };
 
 struct mx_info {
@@ -110,11 +111,11 @@ struct check {
  * defaults, which are the daemon's too).  Its resolver, trust anchor
  * and CA settings become the defaults of the flags, so the
  * check runs with the settings the daemon uses (issue 14 item 7).  The
- * snapshot lives until exit (o points into it). */
+ * snapshot is o->conf (o points into it); check_live_main() drops it. */
 static int
 load_conf(int argc, char **argv, struct opts *o)
 {
-	static struct conf *c;
+	struct conf *c;
 	const char *file = NULL;
 	char why[STS_WHY_MAX];
 	int i;
@@ -142,6 +143,7 @@ load_conf(int argc, char **argv, struct opts *o)
 	c = conf_load(file, stderr, why, sizeof(why)); /* errors: stderr */
 	if (c == NULL)
 		return EX_CONFIG;
+	o->conf = c;
 	o->rc.trust_anchor_file = c->trust_anchor_file;
 	o->rc.unbound_conf = c->unbound_conf;
 	o->rc.resolv_conf = c->resolv_conf;
@@ -633,13 +635,14 @@ check_live_main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	rc = parse_opts(argc, argv, &c.o);
 	if (rc != EX_OK)
-		return rc;
+		goto out;
 	st = sts_domain_normalize(c.o.domain, c.domain, why, sizeof(why));
 	if (st != STS_OK) {
 		fprintf(stderr, "%s: %s: %s\n", argv[0], c.o.domain,
 			st == STS_NOTFOUND ? "address literals have no policy"
 					   : why);
-		return st == STS_NOTFOUND ? EXIT_NOPOLICY : EX_USAGE;
+		rc = st == STS_NOTFOUND ? EXIT_NOPOLICY : EX_USAGE;
+		goto out;
 	}
 	st = sts_resolver_new(&c.o.rc, &c.r, why, sizeof(why));
 	if (st == STS_OK)
@@ -647,7 +650,8 @@ check_live_main(int argc, char **argv)
 	if (st != STS_OK) {
 		fprintf(stderr, "%s: %s\n", argv[0], why);
 		check_free(&c);
-		return EX_CONFIG;
+		rc = EX_CONFIG;
+		goto out;
 	}
 	check_record(&c);
 	check_policy(&c);
@@ -657,5 +661,7 @@ check_live_main(int argc, char **argv)
 	if (rc == EX_OK)
 		rc = c.exit;
 	check_free(&c);
+out:
+	conf_unref(c.o.conf);
 	return rc;
 }
