@@ -63,7 +63,8 @@ exchange(struct sts_tls_conn *c, struct sts_fetch_result *out)
 			goto done;
 		}
 		if (got == 0) {
-			st = sts_http_eof(h, why, sizeof(why));
+			st = sts_http_eof(h, sts_tls_closed_notify(c), why,
+					  sizeof(why));
 		} else {
 			st = sts_http_feed(h, buf, got, &used, why,
 					   sizeof(why));
