@@ -218,6 +218,16 @@ sts_fetch_policy(struct sts_resolver *r, struct sts_tls *t, const char *domain,
 		snprintf(out->why, sizeof(out->why), "%s", addrs.meta.why);
 		if (st == STS_INVALID)
 			st = STS_TEMPFAIL;
+		/* no usable address because the policy host's A/AAAA is
+		 * DNSSEC-bogus: the policy cannot be fetched, a fetch error
+		 * like any other (RFC 8461 section 3.3: "for any reason";
+		 * issue 13 item 3), never BOGUS, which would defer mail as
+		 * if the TXT record were bogus; the reason names the record */
+		if (st == STS_BOGUS) {
+			st = STS_INVALID;
+			sts_why(out->why, sizeof(out->why), st,
+				"no usable address: %s", addrs.meta.why);
+		}
 		result(out, st,
 		       st == STS_NOMEM ? STS_RPT_NONE
 				       : STS_RPT_STS_POLICY_FETCH_ERROR);

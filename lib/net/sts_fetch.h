@@ -20,9 +20,19 @@
  *   STS_NOTFOUND  sts-policy-fetch-error  mta-sts.DOMAIN has no address
  *   STS_TEMPFAIL  sts-policy-fetch-error  DNS failure, connect/read
  *                                         failure, timeout, TLS alert
- *   STS_BOGUS     sts-policy-fetch-error  the host's A/AAAA are bogus
  *   STS_INVALID   sts-webpki-invalid      certificate not trusted,
  *                                         expired, wrong name, no SAN
+ *   STS_INVALID   sts-policy-fetch-error  no usable address because the
+ *                                         host's A/AAAA are DNSSEC-bogus
+ *                                         (a bogus family next to a good
+ *                                         one is ignored: sts_resolver.h);
+ *                                         why names the record.  Never
+ *                                         BOGUS: that would defer mail as
+ *                                         for a bogus TXT (RFC 8461 3.3:
+ *                                         unfetchable "for any reason")
+ *   STS_INVALID   sts-policy-fetch-error  a read-until-close body ended
+ *                                         without TLS close_notify
+ *                                         (RFC 9112 section 9.8)
  *   STS_INVALID   sts-policy-fetch-error  HTTP status not 200 (also
  *                                         3xx: never followed), bad HTTP,
  *                                         body over STS_MAX_POLICY_BODY

@@ -649,19 +649,27 @@ sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
 {
 	int64_t deadline = sts_deadline_min(deadline_ms, r->timeout_ms);
 	const char *names[2] = {host, host};
+	static const char *const tname[2] = {"AAAA", "A"};
 	int types[2] = {RR_TYPE_AAAA, RR_TYPE_A};
 	struct query *q[2];
 	struct sts_dns_meta m[2];
 	struct ub_result *res[2];
 	struct sts_dns_meta *mo = &out->meta;
+	char qn[2][STS_DOMAIN_BUFSZ + 8];
+	int bad = -1; /* a family whose answer was bogus */
 
 	memset(out, 0, sizeof(*out));
 	run_queries(r, names, types, q, 2, deadline);
-	res[0] = classify(r, q[0], host, &m[0]);
-	res[1] = classify(r, q[1], host, &m[1]);
-	if (m[0].status == STS_BOGUS || m[1].status == STS_BOGUS) {
-		*mo = m[m[0].status == STS_BOGUS ? 0 : 1];
-	} else if (res[0] != NULL || res[1] != NULL) {
+	for (int i = 0; i < 2; i++) {
+		/* "host AAAA": every reason names the record it is about */
+		snprintf(qn[i], sizeof(qn[i]), "%s %s", host, tname[i]);
+		res[i] = classify(r, q[i], qn[i], &m[i]);
+		if (m[i].status == STS_BOGUS && bad < 0)
+			bad = i;
+	}
+	if (res[0] != NULL || res[1] != NULL) {
+		/* a bogus family is dropped, the good one used (issue 13:
+		 * one tampered RRset must not cost the whole host) */
 		out->addr = calloc(2 * STS_MAX_ADDRS, sizeof(*out->addr));
 		if (out->addr == NULL) {
 			mo->status = sts_why(mo->why, sizeof(mo->why),
@@ -675,8 +683,13 @@ sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
 			if (out->n == 0)
 				sts_why(mo->why, sizeof(mo->why), STS_INVALID,
 					"%s: malformed address records", host);
-			/* the weaker state of the families that answered */
-			mo->dnssec = STS_DNSSEC_SECURE;
+			else if (bad >= 0)
+				snprintf(mo->why, sizeof(mo->why),
+					 "%s (ignored)", m[bad].why);
+			/* the weaker state of the families that answered;
+			 * a bogus family makes the set not secure */
+			mo->dnssec = bad >= 0 ? STS_DNSSEC_INSECURE
+					      : STS_DNSSEC_SECURE;
 			mo->ttl = UINT32_MAX;
 			for (int i = 0; i < 2; i++) {
 				if (res[i] == NULL)
@@ -687,6 +700,12 @@ sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
 					mo->ttl = m[i].ttl;
 			}
 		}
+	} else if (bad >= 0) {
+		/* no usable address and a bogus family: name that record */
+		*mo = m[bad];
+		if (m[1 - bad].status != STS_BOGUS)
+			sts_why(mo->why, sizeof(mo->why), STS_BOGUS, "%s; %s",
+				m[bad].why, m[1 - bad].why);
 	} else if (m[0].status == STS_NOTFOUND && m[1].status == STS_NOTFOUND) {
 		*mo = m[1];
 		sts_why(mo->why, sizeof(mo->why), STS_NOTFOUND,

@@ -97,7 +97,7 @@ struct sts_dns_meta {
 	enum sts_dnssec dnssec;
 	uint32_t ttl;
 	int rcode;	       /* DNS RCODE as reported (0 NOERROR, 2, 3...) */
-	char why[STS_WHY_MAX]; /* "" on STS_OK */
+	char why[STS_WHY_MAX]; /* "" on STS_OK (addresses: see below) */
 };
 
 /* TXT: one entry per RR, character-strings joined with no separator
@@ -142,10 +142,16 @@ struct sts_sockaddr {
  * A and AAAA together (both queried in parallel, one deadline).  STS_OK
  * when either has data; addresses come IPv6 first, then IPv4, each in
  * DNS order.  meta.dnssec is the weaker of the two answers' states;
- * meta.ttl the smaller TTL.  A bogus answer for either family makes the
- * whole lookup STS_BOGUS (no addresses returned).  STS_NOTFOUND when
- * both families are NXDOMAIN/NODATA; STS_TEMPFAIL when neither has data
- * and at least one failed temporarily.
+ * meta.ttl the smaller TTL.  A bogus answer for one family is dropped
+ * and the other family's addresses are used (its data is never
+ * returned): STS_OK, meta.dnssec INSECURE (the set as a whole is not
+ * secure, so RFC 7672 section 2.2.2 DANE does not count on it), and
+ * meta.why names the dropped record ("HOST AAAA: DNSSEC bogus: ...
+ * (ignored)").  With no usable address from the other family the lookup
+ * is STS_BOGUS, meta.why naming the bogus record ("HOST A: DNSSEC
+ * bogus: ...").  STS_NOTFOUND when both families are NXDOMAIN/NODATA;
+ * STS_TEMPFAIL when neither has data and at least one failed
+ * temporarily.  Every reason names the record type it is about.
  */
 struct sts_resolver_addrs {
 	struct sts_dns_meta meta;
