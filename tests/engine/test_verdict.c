@@ -185,6 +185,15 @@ row(char **col)
 		printf("#   why:  %s\n", a.why);
 	else if (a.why[0] == '\0')
 		ok(0, "%s: empty reason", col[0]);
+	/* a published testing/enforce policy in force (not overridden, not
+	 * expired) is reported with its mode whatever the MX state says:
+	 * the milter logs mode= from it (issue 13 item 9: null MX, bogus
+	 * TLSA were logged as mode=none) */
+	if (!in.exempt && in.action == STS_OV_NONE &&
+	    in.state == STS_CS_POLICY && in.expires_at > in.now &&
+	    in.mode != STS_MODE_NONE)
+		ok(a.have_policy && a.mode == in.mode,
+		   "%s: answer carries the policy and mode %s", col[0], col[7]);
 	sts_policy_free(pin);
 }
 
