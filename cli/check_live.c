@@ -405,6 +405,26 @@ decide(struct check *c)
 				first_ok = m->host->name;
 		}
 	}
+	/* no MX host passed and one failed on DNSSEC (bogus TLSA, bogus
+	 * address records): that is exit 4, as mta-sts-check(1) reserves
+	 * it for bogus data, not 3 (issue 13 item 9); a sender defers
+	 * whatever the policy mode (RFC 7672 section 2.2, RFC 8461 2) */
+	for (size_t i = 0; passed == 0 && c->mi != NULL && i < c->mx.n; i++) {
+		const struct mx_info *m = &c->mi[i];
+
+		if (m->dane == STS_DANE_BOGUS ||
+		    (m->probed && m->probe.status == STS_BOGUS)) {
+			if (c->rpt == STS_RPT_NONE)
+				c->rpt = STS_RPT_DNSSEC_INVALID;
+			return verdict(c, "defer", EXIT_BOGUS,
+				       "defer (4xx): DNSSEC validation failed "
+				       "for MX host %s (%s)",
+				       m->host->name,
+				       m->dane == STS_DANE_BOGUS
+					       ? "TLSA bogus"
+					       : "address records bogus");
+		}
+	}
 	if (matched == 0)
 		mxrpt = STS_RPT_VALIDATION_FAILURE;
 	if (c->rpt == STS_RPT_NONE)
