@@ -303,8 +303,8 @@ check_mx(struct check *c)
 
 		m->host = &c->mx.mx[i];
 		m->match = p != NULL && sts_policy_match(p, m->host->name);
-		sts_resolver_tlsa(c->r, m->host->name, 25, &m->tlsa);
-		m->dane = sts_dane_state(&m->tlsa);
+		m->dane = sts_dane_lookup(c->r, m->host->name, 25, 0, &m->tlsa,
+					  NULL, 0);
 		if (!c->o.probe)
 			continue;
 		/* probe what matters: DANE hosts, and matching hosts of an

@@ -657,6 +657,7 @@ sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
 	struct sts_dns_meta *mo = &out->meta;
 	char qn[2][STS_DOMAIN_BUFSZ + 8];
 	int bad = -1; /* a family whose answer was bogus */
+	const char *cn;
 
 	memset(out, 0, sizeof(*out));
 	run_queries(r, names, types, q, 2, deadline);
@@ -679,6 +680,9 @@ sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
 				add_addrs(out, res[0], AF_INET6, port);
 			if (res[1] != NULL)
 				add_addrs(out, res[1], AF_INET, port);
+			cn = res[res[1] != NULL ? 1 : 0]->canonname;
+			strip_dot(cn != NULL ? cn : host, out->canon,
+				  sizeof(out->canon));
 			mo->status = out->n ? STS_OK : STS_INVALID;
 			if (out->n == 0)
 				sts_why(mo->why, sizeof(mo->why), STS_INVALID,
@@ -687,9 +691,10 @@ sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
 				snprintf(mo->why, sizeof(mo->why),
 					 "%s (ignored)", m[bad].why);
 			/* the weaker state of the families that answered;
-			 * a bogus family makes the set not secure */
-			mo->dnssec = bad >= 0 ? STS_DNSSEC_INSECURE
-					      : STS_DNSSEC_SECURE;
+			 * a dropped bogus family makes the set BOGUS (status
+			 * still OK): connecting to the good family is fine,
+			 * counting the set as secure for DANE is not */
+			mo->dnssec = STS_DNSSEC_SECURE;
 			mo->ttl = UINT32_MAX;
 			for (int i = 0; i < 2; i++) {
 				if (res[i] == NULL)
@@ -699,6 +704,8 @@ sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
 				if (m[i].ttl < mo->ttl)
 					mo->ttl = m[i].ttl;
 			}
+			if (bad >= 0)
+				mo->dnssec = STS_DNSSEC_BOGUS;
 		}
 	} else if (bad >= 0) {
 		/* no usable address and a bogus family: name that record */

@@ -144,8 +144,8 @@ struct sts_sockaddr {
  * DNS order.  meta.dnssec is the weaker of the two answers' states;
  * meta.ttl the smaller TTL.  A bogus answer for one family is dropped
  * and the other family's addresses are used (its data is never
- * returned): STS_OK, meta.dnssec INSECURE (the set as a whole is not
- * secure, so RFC 7672 section 2.2.2 DANE does not count on it), and
+ * returned): STS_OK, meta.dnssec BOGUS (fine to connect to, but never
+ * a secure set: sts_dane_lookup() treats it as bogus), and
  * meta.why names the dropped record ("HOST AAAA: DNSSEC bogus: ...
  * (ignored)").  With no usable address from the other family the lookup
  * is STS_BOGUS, meta.why naming the bogus record ("HOST A: DNSSEC
@@ -157,6 +157,10 @@ struct sts_resolver_addrs {
 	struct sts_dns_meta meta;
 	size_t n;		   /* 0..2*STS_MAX_ADDRS */
 	struct sts_sockaddr *addr; /* owned */
+	/* the CNAME-expanded name the addresses belong to (lower case, no
+	 * trailing dot; the host itself when there was no CNAME): the TLSA
+	 * base domain of RFC 7672 section 2.2.2 */
+	char canon[STS_DOMAIN_BUFSZ];
 };
 
 /* One TLSA RR (RFC 6698 section 2.1). */
