@@ -133,7 +133,7 @@ sts_engine_lookup_hop(struct sts_engine *e, const char *domain, bool literal,
 	default:
 		break;
 	}
-	v = malloc(sizeof(*v));
+	v = calloc(1, sizeof(*v));
 	m = malloc(sizeof(*m));
 	if (v == NULL || m == NULL) {
 		out->status = sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
@@ -212,6 +212,7 @@ again:
 	}
 done:
 	sts_override_unref(ov);
+	sts_cache_view_clear(v);
 	free(v);
 	free(m);
 }

@@ -16,7 +16,10 @@
  *   ... policy_type=sts policy_domain=D policy_ttl=N
  *       mx_host_pattern=P... { policy_string = version: STSv1 } ...
  *        appended when opts->postfix_sts is set (Postfix >= 3.10: exact
- *        wildcard rule, and TLS-RPT, RFC 8460, gets the policy).
+ *        wildcard rule, and TLS-RPT, RFC 8460, gets the policy); left
+ *        out when they would push the reply past STS_MAX_MAP_REPLY (a
+ *        policy has no mx count cap: issue 13 item 7), so that a large
+ *        valid policy is still enforced rather than answered TEMP.
  *   OK dane-only
  *        the policy would be enforced, but the next hop has DNSSEC-
  *        secure TLSA records (at the CNAME-expanded MX name or the MX
@@ -51,9 +54,9 @@
  *        these recipients (On-DNSSECBogus), and dane-only would also
  *        fail every MX host of the domain without TLSA records, which
  *        MTA-STS alone may validate; TEMP defers the whole next hop
- *        until the TLSA answer validates again.  "Pending" (status TEMPFAIL without the
- *        defer flag) stays NOTFOUND, as above.
- *   PERM reason   only for bad requests (made by mapd).
+ *        until the TLSA answer validates again.  "Pending" (status TEMPFAIL
+ * without the defer flag) stays NOTFOUND, as above. PERM reason   only for bad
+ * requests (made by mapd).
  *
  * Pure: no I/O, no clock, no globals.  Thread-safe.
  */

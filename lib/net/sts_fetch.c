@@ -108,7 +108,12 @@ exchange(struct sts_tls_conn *c, struct sts_fetch_result *out)
 	body = sts_http_body(h, &blen);
 	st = sts_policy_parse(body, blen, &out->policy, &out->errline, why,
 			      sizeof(why));
+	if (st == STS_OK)
+		st = sts_policy_usable(out->policy, why, sizeof(why));
 	if (st == STS_OK) {
+		/* mx values ignored as never matching a host name: a
+		 * warning in why (issue 13 item 7) */
+		sts_policy_warnings(out->policy, out->why, sizeof(out->why));
 		result(out, STS_OK, STS_RPT_NONE);
 	} else if (st == STS_NOMEM) {
 		sts_why(out->why, sizeof(out->why), st, "out of memory");

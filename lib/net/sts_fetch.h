@@ -38,7 +38,12 @@
  *                                         body over STS_MAX_POLICY_BODY
  *                                         (as the lab table expects)
  *   STS_INVALID   sts-policy-invalid      Content-Type not text/plain,
- *                                         policy syntax error
+ *                                         policy syntax error, or a
+ *                                         testing/enforce policy whose
+ *                                         every mx value was ignored
+ *                                         (sts_policy_usable())
+ * On STS_OK why is "" or the warnings of sts_policy_warnings(): mx values
+ * that can never match a host name, left out of the policy.
  *   STS_NOMEM     none                    allocation failure
  *
  * Thread-safety: sts_fetch_policy() may run in many threads at once with

@@ -27,8 +27,9 @@
 
 /* RFC 8461 section 3.3 suggests 64 KiB for the policy body. */
 #define STS_MAX_POLICY_BODY 65536
-/* mx lines kept from one policy. */
-#define STS_MAX_POLICY_MX 64
+/* No cap on the mx lines of one policy: STS_MAX_POLICY_BODY bounds them
+ * (RFC 8461 section 3.2: a syntactically valid policy is accepted; a
+ * count cap made 65 mx lines "no policy", issue 13 item 7). */
 /* RFC 8461 section 3.2: max_age is at most 31557600 (one year). */
 #define STS_MAX_MAX_AGE 31557600u
 
