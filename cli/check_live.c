@@ -480,6 +480,17 @@ print_text(const struct check *c)
 			for (size_t i = 0; i < f->policy->n_mx; i++)
 				printf(" %s", f->policy->mx[i]);
 			printf("\n");
+			/* ignored mx values (issue 13 item 7): the fetch's
+			 * why holds one warning per line */
+			for (const char *l = f->why, *e; *l != '\0'; l = e) {
+				e = strchr(l, '\n');
+				if (e == NULL)
+					e = l + strlen(l);
+				printf("          warning: %.*s\n",
+				       (int)(e - l), l);
+				if (*e == '\n')
+					e++;
+			}
 		} else {
 			printf("          %s (%s)\n", f->why,
 			       sts_rpt_str(f->rpt));
