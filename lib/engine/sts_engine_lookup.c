@@ -185,6 +185,10 @@ again:
 		if (sts_engine_recheck(e, out->domain, &t0, deadline_ms, v) ==
 		    STS_RC_CHANGED)
 			goto again;
+		/* same policy, but the view was re-filled: its mx arrays
+		 * are new (no mx count cap, they live on the heap) */
+		mx = v->mx;
+		n_mx = v->n_mx;
 	}
 	if (mode != STS_MODE_NONE && act == STS_OV_TESTING)
 		mode = STS_MODE_TESTING;
