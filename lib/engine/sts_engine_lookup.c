@@ -38,6 +38,12 @@ sts_engine_lookup(struct sts_engine *e, const char *domain,
 static void
 dane_failed(struct sts_lookup *out, const char *host, enum sts_dane_state d)
 {
+	if (d != STS_DANE_BOGUS && d != STS_DANE_TEMPFAIL)
+		return;
+	/* as on the other BOGUS / defer paths: no policy handed out */
+	sts_policy_free(out->policy);
+	out->policy = NULL;
+	out->enforce = false;
 	if (d == STS_DANE_BOGUS) {
 		out->status = sts_why(out->why, sizeof(out->why), STS_BOGUS,
 				      "TLSA for %s is DNSSEC-bogus", host);
