@@ -303,8 +303,8 @@ check_mx(struct check *c)
 
 		m->host = &c->mx.mx[i];
 		m->match = p != NULL && sts_policy_match(p, m->host->name);
-		sts_resolver_tlsa(c->r, m->host->name, 25, &m->tlsa);
-		m->dane = sts_dane_state(&m->tlsa);
+		m->dane = sts_dane_lookup(c->r, m->host->name, 25, 0, &m->tlsa,
+					  NULL, 0);
 		if (!c->o.probe)
 			continue;
 		/* probe what matters: DANE hosts, and matching hosts of an
@@ -405,6 +405,26 @@ decide(struct check *c)
 				first_ok = m->host->name;
 		}
 	}
+	/* no MX host passed and one failed on DNSSEC (bogus TLSA, bogus
+	 * address records): that is exit 4, as mta-sts-check(1) reserves
+	 * it for bogus data, not 3 (issue 13 item 9); a sender defers
+	 * whatever the policy mode (RFC 7672 section 2.2, RFC 8461 2) */
+	for (size_t i = 0; passed == 0 && c->mi != NULL && i < c->mx.n; i++) {
+		const struct mx_info *m = &c->mi[i];
+
+		if (m->dane == STS_DANE_BOGUS ||
+		    (m->probed && m->probe.status == STS_BOGUS)) {
+			if (c->rpt == STS_RPT_NONE)
+				c->rpt = STS_RPT_DNSSEC_INVALID;
+			return verdict(c, "defer", EXIT_BOGUS,
+				       "defer (4xx): DNSSEC validation failed "
+				       "for MX host %s (%s)",
+				       m->host->name,
+				       m->dane == STS_DANE_BOGUS
+					       ? "TLSA bogus"
+					       : "address records bogus");
+		}
+	}
 	if (matched == 0)
 		mxrpt = STS_RPT_VALIDATION_FAILURE;
 	if (c->rpt == STS_RPT_NONE)
@@ -460,6 +480,17 @@ print_text(const struct check *c)
 			for (size_t i = 0; i < f->policy->n_mx; i++)
 				printf(" %s", f->policy->mx[i]);
 			printf("\n");
+			/* ignored mx values (issue 13 item 7): the fetch's
+			 * why holds one warning per line */
+			for (const char *l = f->why, *e; *l != '\0'; l = e) {
+				e = strchr(l, '\n');
+				if (e == NULL)
+					e = l + strlen(l);
+				printf("          warning: %.*s\n",
+				       (int)(e - l), l);
+				if (*e == '\n')
+					e++;
+			}
 		} else {
 			printf("          %s (%s)\n", f->why,
 			       sts_rpt_str(f->rpt));

@@ -144,8 +144,27 @@ cmd_policy(int argc, char **argv)
 			fprintf(stderr, "%s: %s\n", argv[a], why);
 		return EX_DATAERR;
 	}
+	/* mx values that can never match a host name: warnings on stderr;
+	 * none usable left: the policy cannot be applied (issue 13 item 7) */
+	need = sts_policy_warnings(p, NULL, 0) + 1;
+	text = malloc(need);
+	if (text != NULL) {
+		sts_policy_warnings(p, text, need);
+		for (char *l = text, *e; *l != '\0'; l = e + 1) {
+			e = strchr(l, '\n');
+			*e = '\0';
+			fprintf(stderr, "%s: warning: %s\n", argv[a], l);
+		}
+		free(text);
+	}
+	if (sts_policy_usable(p, why, sizeof(why)) != STS_OK) {
+		fprintf(stderr, "%s: %s\n", argv[a], why);
+		sts_policy_free(p);
+		return EX_DATAERR;
+	}
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *mx = cJSON_CreateArray();
+		cJSON *ign = cJSON_CreateArray();
 
 		cJSON_AddStringToObject(o, "version", "STSv1");
 		cJSON_AddStringToObject(o, "mode", sts_mode_str(p->mode));
@@ -153,6 +172,13 @@ cmd_policy(int argc, char **argv)
 		for (i = 0; i < p->n_mx; i++)
 			cJSON_AddItemToArray(mx, cJSON_CreateString(p->mx[i]));
 		cJSON_AddItemToObject(o, "mx", mx);
+		for (i = 0; i < p->n_ignored; i++)
+			cJSON_AddItemToArray(ign,
+					     cJSON_CreateString(p->ignored[i]));
+		if (p->n_ignored > 0)
+			cJSON_AddItemToObject(o, "mx_ignored", ign);
+		else
+			cJSON_Delete(ign);
 		sts_policy_free(p);
 		return print_json(o);
 	}

@@ -24,9 +24,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[STS_WHY_MAX];
 	enum sts_status st;
 	size_t split, used = 0, blen;
+	bool notify;
 
 	if (size == 0)
 		return 0;
+	notify = (data[0] & 0x80) == 0; /* close_notify or a bare TCP close */
 	split = data[0] % size;
 	data++;
 	size--;
@@ -46,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if (st == STS_OK && !sts_http_done(h))
-		st = sts_http_eof(h, why, sizeof(why));
+		st = sts_http_eof(h, notify, why, sizeof(why));
 	if (st != STS_OK &&
 	    sts_http_feed(h, "x", 1, &used, why, sizeof(why)) != st)
 		abort(); /* errors are sticky */

@@ -41,7 +41,7 @@ struct got {
 	bool seen;
 	struct sts_cache_record r;
 	char domain[STS_DOMAIN_BUFSZ], id[STS_MAX_ID + 1];
-	char mx[STS_MAX_POLICY_MX][STS_DOMAIN_BUFSZ + 2];
+	char mx[STS_PERSIST_FAST_MX][STS_DOMAIN_BUFSZ + 2];
 };
 
 static void
@@ -54,7 +54,7 @@ grab(void *arg, const struct sts_cache_record *r)
 	g->r = *r;
 	snprintf(g->domain, sizeof(g->domain), "%s", r->domain);
 	snprintf(g->id, sizeof(g->id), "%s", r->id);
-	for (i = 0; i < r->n_mx && i < STS_MAX_POLICY_MX; i++)
+	for (i = 0; i < r->n_mx && i < STS_PERSIST_FAST_MX; i++)
 		snprintf(g->mx[i], sizeof(g->mx[i]), "%s", r->mx[i]);
 }
 
@@ -63,7 +63,7 @@ differential(const uint8_t *data, size_t size)
 {
 	static char a[STS_PERSIST_MAX_LINE + 2], b[STS_PERSIST_MAX_LINE + 2];
 	static struct got g;
-	const char *pat[STS_MAX_POLICY_MX];
+	const char *pat[STS_PERSIST_FAST_MX];
 	struct sts_cache_record r;
 	struct sts_persist_report rep;
 	struct loader l = {"fuzz", 1, &rep, NULL, NULL};

@@ -32,14 +32,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (p->max_age > STS_MAX_MAX_AGE || p->n_mx > STS_MAX_POLICY_MX ||
-	    (p->mode != STS_MODE_NONE && p->n_mx == 0) ||
+	if (p->max_age > STS_MAX_MAX_AGE || p->n_mx > STS_MAX_POLICY_BODY / 4 ||
+	    (p->mode != STS_MODE_NONE && p->n_mx == 0 && p->n_ignored == 0) ||
+	    (sts_policy_usable(p, NULL, 0) == STS_OK) !=
+		    (p->mode == STS_MODE_NONE || p->n_mx > 0) ||
 	    (p->mode != STS_MODE_NONE && p->mode != STS_MODE_TESTING &&
 	     p->mode != STS_MODE_ENFORCE))
 		abort();
 	for (i = 0; i < p->n_mx; i++)
 		if (sts_mx_pattern_check(p->mx[i], NULL, 0) != STS_OK)
 			abort();
+	for (i = 0; i < p->n_ignored; i++)
+		if (sts_mx_pattern_check(p->ignored[i], NULL, 0) == STS_OK)
+			abort(); /* a usable pattern was ignored */
+	(void)sts_policy_warnings(p, why, sizeof(why));
+	if (sts_policy_usable(p, NULL, 0) != STS_OK) {
+		sts_policy_free(p);
+		return 0; /* prints without its (ignored) mx: no round trip */
+	}
 	need = sts_policy_format(p, NULL, 0);
 	text = malloc(need + 1);
 	if (text == NULL)

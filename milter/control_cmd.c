@@ -58,7 +58,7 @@ peer_uid(int fd)
 static void
 cmd_show(struct ctl_conn *k, const char *arg)
 {
-	struct sts_engine_info *in = malloc(sizeof(*in));
+	struct sts_engine_info *in = calloc(1, sizeof(*in));
 	const struct sts_cache_view *v;
 	char why[STS_WHY_MAX], t[32];
 	size_t i;
@@ -69,6 +69,7 @@ cmd_show(struct ctl_conn *k, const char *arg)
 	}
 	if (sts_engine_show(k->e, arg, in, why, sizeof(why)) != STS_OK) {
 		ctl_printf(k, "ERR %s\n", why);
+		sts_engine_info_clear(in);
 		free(in);
 		return;
 	}
@@ -126,6 +127,7 @@ cmd_show(struct ctl_conn *k, const char *arg)
 					   : "");
 	}
 	ctl_printf(k, "OK\n");
+	sts_engine_info_clear(in);
 	free(in);
 }
 
@@ -226,7 +228,7 @@ static void
 cmd_warm(struct ctl_conn *k)
 {
 	char dom[STS_MAX_DOMAIN_INPUT + 1], why[STS_WHY_MAX];
-	struct sts_engine_info *in = malloc(sizeof(*in));
+	struct sts_engine_info *in = calloc(1, sizeof(*in));
 	size_t len, queued = 0, cached = 0, bad = 0, busy = 0, n = 0;
 	const struct timespec gap = {0, 1000000000L / CONTROL_WARM_RATE};
 	const char *rw = NULL;
@@ -283,6 +285,7 @@ cmd_warm(struct ctl_conn *k)
 			bad++;
 		}
 	}
+	sts_engine_info_clear(in);
 	free(in);
 }
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "milter.h"
 #include "sts_addr.h"
+#include "sts_domain.h"
 #include "sts_rcptreply.h"
 
 /* What the header needs to know of one recipient domain. */
@@ -257,12 +258,82 @@ not_smtp(struct msess *s, void *ctx, const struct conf *c, const char *dom,
 	return buf;
 }
 
+/* Escape every byte outside printable ASCII, '"' and '\\' as \xHH. */
+static void
+escape(char *dst, size_t dlen, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0;
+
+	if (dlen == 0)
+		return;
+	for (; src != NULL && *src != '\0'; src++) {
+		unsigned char c = (unsigned char)*src;
+
+		if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+			if (i + 1 >= dlen)
+				break;
+			dst[i++] = (char)c;
+			continue;
+		}
+		if (i + 4 >= dlen)
+			break;
+		dst[i++] = '\\';
+		dst[i++] = 'x';
+		dst[i++] = hex[c >> 4];
+		dst[i++] = hex[c & 15];
+	}
+	dst[i] = '\0';
+}
+
+void
+milter_log_rcpt(const char *rcpt, char *out, size_t outlen, char *raw,
+		size_t rawlen)
+{
+	char dom[STS_ADDR_DOMAIN_BUFSZ], al[STS_DOMAIN_BUFSZ], why[8];
+	char head[320];
+	const char *p, *at;
+	bool plain = true;
+	size_t hl;
+
+	if (rawlen > 0)
+		raw[0] = '\0';
+	for (p = rcpt; p != NULL && *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			plain = false;
+	if (plain) {
+		sts_rcptreply_clean(out, outlen, rcpt);
+		return;
+	}
+	escape(raw, rawlen, rcpt);
+	at = strrchr(rcpt, '@');
+	if (at == NULL ||
+	    sts_addr_domain(rcpt, dom, sizeof(dom), why, sizeof(why)) !=
+		    STS_OK ||
+	    sts_domain_normalize(dom, al, why, sizeof(why)) != STS_OK) {
+		sts_rcptreply_clean(out, outlen, rcpt);
+		return;
+	}
+	/* the local part as is ('?' for unsafe bytes), the domain in
+	 * A-labels, the closing '>' kept */
+	hl = (size_t)(at - rcpt) + 1;
+	if (hl >= sizeof(head))
+		hl = sizeof(head) - 1;
+	memcpy(head, rcpt, hl);
+	head[hl] = '\0';
+	sts_rcptreply_clean(out, outlen, head);
+	hl = strlen(out);
+	snprintf(out + hl, outlen - hl, "%s%s", al,
+		 rcpt[strlen(rcpt) - 1] == '>' ? ">" : "");
+}
+
 enum milter_rc
 msess_envrcpt(struct msess *s, void *ctx, const char *rcpt)
 {
 	char dom[STS_ADDR_DOMAIN_BUFSZ], why[STS_WHY_MAX];
 	char lrcpt[320], lfrom[320], lwhy[STS_WHY_MAX], ldom[STS_DOMAIN_BUFSZ];
 	char rcode[8], xcode[16], text[600], mbuf[96];
+	char lraw[4 * 320];
 	struct sts_answer a;
 	struct conf *c = msg_conf(s);
 	enum sts_status st;
@@ -301,15 +372,16 @@ msess_envrcpt(struct msess *s, void *ctx, const char *rcpt)
 	 * override file's exempt-sender lines); this guard also keeps any
 	 * future path from deferring them. */
 	exempt_hit = sts_rcptreply_exempt_guard(&a);
-	sts_rcptreply_clean(lrcpt, sizeof(lrcpt), rcpt);
+	milter_log_rcpt(rcpt, lrcpt, sizeof(lrcpt), lraw, sizeof(lraw));
 	sts_rcptreply_clean(lfrom, sizeof(lfrom), s->from);
 	sts_rcptreply_clean(lwhy, sizeof(lwhy), a.why);
 	sts_rcptreply_clean(ldom, sizeof(ldom), a.domain);
 	log_msg(log_prio(&a),
-		"qid=%s from=%s rcpt=%s domain=%s mode=%s verdict=%s "
+		"qid=%s from=%s rcpt=%s%s%s%s domain=%s mode=%s verdict=%s "
 		"reason=%s type=%s%s why=\"%s\"",
-		s->qid, lfrom[0] ? lfrom : "<>", lrcpt, ldom[0] ? ldom : "-",
-		mode_str(&a), sts_verdict_str(a.verdict),
+		s->qid, lfrom[0] ? lfrom : "<>", lrcpt,
+		lraw[0] ? " rcpt_raw=\"" : "", lraw, lraw[0] ? "\"" : "",
+		ldom[0] ? ldom : "-", mode_str(&a), sts_verdict_str(a.verdict),
 		sts_reason_str(a.reason), sts_rpt_str(a.rpt),
 		exempt_hit ? " exempt=yes" : "", lwhy);
 	if (a.verdict == STS_VERDICT_DEFER || a.verdict == STS_VERDICT_REJECT) {

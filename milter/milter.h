@@ -102,4 +102,16 @@ void milter_reply(const struct sts_answer *a, char *rcode, size_t rlen,
 /* "pass", "fail", "temperror" or "none": the header's result= token. */
 const char *milter_result_str(const struct sts_answer *a);
 
+/*
+ * The recipient as the decision log line shows it (issue 13 item 9):
+ * out gets the address with its domain in A-labels (what the policy was
+ * looked up for; a U-label "b\xc3\xbccher.test" becomes
+ * "xn--bcher-kva.test"), other unsafe bytes as '?'; raw gets the address
+ * exactly as received with every byte outside printable ASCII (and '"',
+ * '\\') escaped as \xHH, or "" when it was plain printable ASCII (then
+ * out says it all).  Pure; never fails (out/raw always NUL-terminated).
+ */
+void milter_log_rcpt(const char *rcpt, char *out, size_t outlen, char *raw,
+		     size_t rawlen);
+
 #endif /* MILTER_MILTER_H */

@@ -138,7 +138,7 @@ tlsrpt_observe(struct sts_engine *e, const struct sts_answer *a)
 	struct sts_rpt_policy p;
 	struct sts_rpt_failure f;
 	struct sts_lookup lk;
-	char *lines[STS_MAX_POLICY_MX + 3];
+	char **lines = NULL; /* no mx count cap (issue 13 item 7) */
 	bool fail;
 
 	if (T == NULL || !T->observe)
@@ -169,9 +169,10 @@ tlsrpt_observe(struct sts_engine *e, const struct sts_answer *a)
 	p.type = STS_RPT_PT_STS;
 	p.policy_domain = (char *)a->domain;
 	sts_engine_lookup(e, a->domain, 0, &lk);
-	if (lk.policy != NULL) {
-		size_t n = policy_lines(lk.policy, lines,
-					sizeof(lines) / sizeof(lines[0]));
+	if (lk.policy != NULL)
+		lines = calloc(lk.policy->n_mx + 3, sizeof(*lines));
+	if (lines != NULL) {
+		size_t n = policy_lines(lk.policy, lines, lk.policy->n_mx + 3);
 		bool oom = false;
 		for (size_t i = 0; i < n; i++)
 			oom |= lines[i] == NULL;
@@ -198,6 +199,7 @@ tlsrpt_observe(struct sts_engine *e, const struct sts_answer *a)
 	count_policy(a->domain, &p);
 	for (size_t i = 0; i < p.n_strings; i++)
 		free(lines[i]);
+	free(lines);
 	sts_policy_free(lk.policy);
 }
 

@@ -6,7 +6,7 @@ EXTRA_DIST += \
 	tests/lab/postconf-out tests/lab/scenarios tests/lab/scenarios.tsv \
 	tests/lab/exim tests/lab/lib/exim-init.sh \
 	tests/lab/selftest tests/lab/sendmail tests/lab/status tests/lab/up \
-	tests/lab/lib/blackhole.py tests/lab/lib/common.sh tests/lab/lib/gen.py \
+	tests/lab/lib/blackhole.py tests/lab/lib/closehost.py tests/lab/lib/common.sh tests/lab/lib/gen.py \
 	tests/lab/lib/sm-init.sh tests/lab/lib/smq.py tests/lab/lib/syslogd.py \
 	tests/lab/lib/ubcheck.c tests/lab/lib/wait.py \
 	tests/demo tests/install-deps tests/run-all demo autogen.sh \

@@ -125,10 +125,12 @@ sts_cache_set_policy(struct entry *e, const char *id, enum sts_mode mode,
 	size_t i, len = 0, l;
 	char *buf = NULL, *p;
 
-	if (n_mx > STS_MAX_POLICY_MX)
-		n_mx = STS_MAX_POLICY_MX;
 	for (i = 0; i < n_mx; i++)
 		len += strnlen(mx[i], STS_MAX_DOMAIN) + 1;
+	/* never truncated (a dropped pattern would defer mail to the MX
+	 * it names); beyond what a 64 KiB body can hold: refused */
+	if (n_mx > UINT16_MAX || len > UINT16_MAX)
+		return false;
 	if (len > 0) {
 		buf = malloc(len);
 		if (buf == NULL)
@@ -143,7 +145,7 @@ sts_cache_set_policy(struct entry *e, const char *id, enum sts_mode mode,
 	free(e->mx);
 	e->mx = buf;
 	e->mx_len = (uint16_t)len;
-	e->n_mx = (uint8_t)n_mx;
+	e->n_mx = (uint16_t)n_mx;
 	e->mode = (uint8_t)mode;
 	e->max_age = max_age;
 	snprintf(e->id, sizeof(e->id), "%s", id != NULL ? id : "");
@@ -268,6 +270,7 @@ sts_cache_fill_view(const struct entry *e, enum sts_cache_state state,
 	size_t i;
 	const char *p;
 
+	sts_cache_view_clear(out); /* a re-filled view (recheck) */
 	out->state = state;
 	out->status = (enum sts_status)e->status;
 	out->rpt = (enum sts_rpt)e->rpt;
@@ -281,6 +284,18 @@ sts_cache_fill_view(const struct entry *e, enum sts_cache_state state,
 	out->fetched_at = e->fetched_at;
 	out->expires_at = e->expires_at;
 	out->refresh_at = e->refresh_at;
+	/* heap copies sized to the entry (no mx count cap): released by
+	 * sts_cache_view_clear(); on allocation failure the view says
+	 * FAILED/NOMEM rather than hand out a truncated list */
+	out->mx = malloc((e->n_mx ? e->n_mx : 1) * sizeof(*out->mx));
+	out->mxbuf = malloc(e->mx_len ? e->mx_len : 1);
+	if (out->mx == NULL || out->mxbuf == NULL) {
+		sts_cache_view_clear(out);
+		out->state = STS_CS_FAILED;
+		out->status = STS_NOMEM;
+		snprintf(out->why, sizeof(out->why), "out of memory");
+		return;
+	}
 	out->n_mx = e->n_mx;
 	if (e->mx_len > 0)
 		memcpy(out->mxbuf, e->mx, e->mx_len);
@@ -318,6 +333,18 @@ failed_recheck_due(const struct sts_cache *c, const struct entry *e, time_t now)
 }
 
 void
+sts_cache_view_clear(struct sts_cache_view *v)
+{
+	if (v == NULL)
+		return;
+	free((void *)v->mx);
+	free(v->mxbuf);
+	v->mx = NULL;
+	v->mxbuf = NULL;
+	v->n_mx = 0;
+}
+
+void
 sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 	      struct sts_cache_view *out)
 {
@@ -328,8 +355,7 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 	time_t now;
 	int rc = 0;
 
-	memset(out, 0, offsetof(struct sts_cache_view, mx));
-	out->why[0] = '\0';
+	memset(out, 0, sizeof(*out));
 	if (deadline_ms > 0)
 		dl = sts_lru_deadline(deadline_ms);
 	pthread_mutex_lock(&c->lock);

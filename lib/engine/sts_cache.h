@@ -127,10 +127,15 @@ struct sts_cache_view {
 	time_t fetched_at, expires_at, last_attempt;
 	time_t refresh_at; /* POLICY: proactive refresh due (E5) */
 	size_t n_mx;
-	const char *mx[STS_MAX_POLICY_MX]; /* point into mxbuf */
-	char mxbuf[STS_MAX_POLICY_MX * STS_DOMAIN_BUFSZ];
+	/* heap copies (no mx count cap, issue 13 item 7), owned by the
+	 * view: release with sts_cache_view_clear() */
+	const char **mx; /* point into mxbuf */
+	char *mxbuf;
 	char why[STS_WHY_MAX]; /* last error, "" if none */
 };
+
+/* Free a view's heap parts (safe on a zeroed or cleared view). */
+void sts_cache_view_clear(struct sts_cache_view *v);
 
 /* One job for a worker. */
 enum sts_job_kind {
@@ -189,7 +194,10 @@ time_t sts_cache_now(const struct sts_cache *c);
  * PENDING when the deadline passes first or nothing could be queued.
  * A domain in backoff after a failed fetch has its TXT id checked (at
  * most every `recheck` seconds) and waited for like a miss, so a new id
- * is fetched for the lookup that noticed it (C8).  Always fills *out.
+ * is fetched for the lookup that noticed it (C8).  Always fills *out,
+ * which it overwrites whole (pass a zeroed or cleared view); release it
+ * with sts_cache_view_clear().  sts_cache_recheck() re-fills a view
+ * sts_cache_get() filled, freeing what it held.
  */
 void sts_cache_get(struct sts_cache *c, const char *domain,
 		   unsigned deadline_ms, struct sts_cache_view *out);
@@ -291,7 +299,8 @@ void sts_cache_stats(struct sts_cache *c, struct sts_cache_stats *out);
 
 /* A copy of the entry for domain as it is, without queuing anything and
  * without touching its LRU position.  false: no entry.  *busy: a job
- * for it is queued or running. */
+ * for it is queued or running.  out must be zeroed or cleared (its mx
+ * list is put on the heap: sts_cache_view_clear()). */
 bool sts_cache_peek(struct sts_cache *c, const char *domain,
 		    struct sts_cache_view *out, bool *busy);
 

@@ -56,9 +56,14 @@ sts_cache_foreach(struct sts_cache *c,
 	size_t i = 0, n = 0, k;
 	struct entry *e;
 	struct sts_cache_record r;
-	const char *mx[STS_MAX_POLICY_MX], *p;
+	const char **mx, *p;
 	time_t now;
 
+	/* room for the most patterns an entry can hold (uint16_t n_mx; no
+	 * mx count cap, issue 13 item 7) */
+	mx = malloc((size_t)UINT16_MAX * sizeof(*mx));
+	if (mx == NULL)
+		return 0;
 	pthread_mutex_lock(&c->lock);
 	c->iterating++;
 	pthread_mutex_unlock(&c->lock);
@@ -98,6 +103,7 @@ sts_cache_foreach(struct sts_cache *c,
 			break;
 		}
 	}
+	free(mx);
 	return n;
 }
 

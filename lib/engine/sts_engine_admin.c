@@ -94,6 +94,7 @@ sts_engine_show(struct sts_engine *e, const char *domain,
 	enum sts_status st;
 	size_t i;
 
+	sts_cache_view_clear(&out->v); /* what a previous call held */
 	memset(out, 0, offsetof(struct sts_engine_info, v));
 	st = admin_domain(domain, out->domain, why, whylen);
 	if (st != STS_OK)
@@ -109,6 +110,13 @@ sts_engine_show(struct sts_engine *e, const char *domain,
 			&out->probe_rpt[i]);
 	}
 	return STS_OK;
+}
+
+void
+sts_engine_info_clear(struct sts_engine_info *in)
+{
+	if (in != NULL)
+		sts_cache_view_clear(&in->v);
 }
 
 size_t

@@ -38,10 +38,14 @@ struct sts_engine_info {
 
 /* Fill *out for the raw domain (normalised here).  STS_INVALID with why
  * for a name that is not a domain; otherwise STS_OK (also when nothing
- * is cached: out->cached false). */
+ * is cached: out->cached false).  out must be zeroed (calloc) or filled
+ * by an earlier call: out->v's mx list lives on the heap (no mx count
+ * cap, issue 13 item 7); release it with sts_engine_info_clear(). */
 enum sts_status sts_engine_show(struct sts_engine *e, const char *domain,
 				struct sts_engine_info *out, char *why,
 				size_t whylen);
+/* Free what sts_engine_show() put on the heap (NULL is accepted). */
+void sts_engine_info_clear(struct sts_engine_info *in);
 
 /* Call fn for every cached, unexpired policy, in chunks (fn runs with
  * the cache lock held: it must only copy; between(arg) runs without it

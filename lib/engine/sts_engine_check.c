@@ -62,7 +62,7 @@ sts_engine_check(struct sts_engine *e, const char *domain, const char *from,
 		in.action = rule->action;
 		in.pin = rule->pin;
 	}
-	v = malloc(sizeof(*v));
+	v = calloc(1, sizeof(*v));
 	m = malloc(sizeof(*m));
 	if (v == NULL || m == NULL) {
 		in.state = STS_CS_FAILED;
@@ -133,6 +133,7 @@ decide:
 		}
 	}
 	sts_override_unref(ov);
+	sts_cache_view_clear(v);
 	free(v);
 	free(m);
 }

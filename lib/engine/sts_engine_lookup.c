@@ -6,7 +6,12 @@
  * a policy that cannot be fetched with none cached is "no policy" (RFC
  * 8461 section 5.1); DANE where usable TLSA exists (checklist G1).  A
  * cached policy that no longer matches the MX set is answered only after
- * the TXT id re-check of sts_engine_recheck.c (RFC 8461 5.1, 8.3).
+ * the TXT id re-check of sts_engine_recheck.c (RFC 8461 5.1, 8.3).  A
+ * bogus TLSA RRset at an MX of a secure MX RRset is BOGUS and a failed
+ * TLSA lookup there TEMPFAIL + defer, both "not now" (TEMP) at the map,
+ * as the milter defers them: never "secure match=", which would let
+ * MTA-STS override a failing DANE (RFC 8461 section 2, RFC 7672 2.2;
+ * issue 13 item 4).
  */
 #include "config.h"
 
@@ -25,6 +30,32 @@ sts_engine_lookup(struct sts_engine *e, const char *domain,
 
 /* DANE first (checklist G1): tell the map server to leave it.  A
  * "[host]" next hop is its own one MX: its own TLSA records decide. */
+/* A bogus or failed TLSA lookup at an MX host of a secure MX RRset is a
+ * failing DANE validation that MTA-STS must not override (RFC 8461
+ * section 2, RFC 7672 2.2, 2.2.1): not "secure match=" (Postfix's secure
+ * level never looks at TLSA) but what the milter decides, "not now" (the
+ * map answers TEMP; issue 13 item 4). */
+static void
+dane_failed(struct sts_lookup *out, const char *host, enum sts_dane_state d)
+{
+	if (d != STS_DANE_BOGUS && d != STS_DANE_TEMPFAIL)
+		return;
+	/* as on the other BOGUS / defer paths: no policy handed out */
+	sts_policy_free(out->policy);
+	out->policy = NULL;
+	out->enforce = false;
+	if (d == STS_DANE_BOGUS) {
+		out->status = sts_why(out->why, sizeof(out->why), STS_BOGUS,
+				      "TLSA for %s is DNSSEC-bogus", host);
+	} else if (d == STS_DANE_TEMPFAIL) {
+		out->defer = true;
+		out->status = sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
+				      "TLSA lookup for %s failed (RFC 7672 "
+				      "2.2.1)",
+				      host);
+	}
+}
+
 static void
 lookup_dane(struct sts_engine *e, bool literal, const char *const *mx,
 	    const struct timespec *t0, unsigned deadline_ms,
@@ -35,10 +66,15 @@ lookup_dane(struct sts_engine *e, bool literal, const char *const *mx,
 	unsigned l = sts_engine_left(t0, deadline_ms);
 	size_t i, usable = 0;
 
+	enum sts_dane_state d;
+
 	if (literal) {
-		out->dane = e->src.tlsa != NULL && l > 0 &&
-			    e->src.tlsa(e->src.arg, out->domain, l, w,
-					sizeof(w)) == STS_DANE_USABLE;
+		d = e->src.tlsa != NULL && l > 0
+			    ? e->src.tlsa(e->src.arg, out->domain, l, w,
+					  sizeof(w))
+			    : STS_DANE_NONE;
+		out->dane = d == STS_DANE_USABLE;
+		dane_failed(out, out->domain, d);
 		return;
 	}
 	if (!sts_engine_nexthop_gather(e, out->domain, mx, 0, t0, deadline_ms,
@@ -50,6 +86,8 @@ lookup_dane(struct sts_engine *e, bool literal, const char *const *mx,
 			usable++;
 	out->dane = usable > 0;
 	out->dane_mixed = usable > 0 && usable < m->n;
+	for (i = 0; i < m->n && out->status == STS_OK; i++)
+		dane_failed(out, host[i].name, host[i].dane);
 }
 
 void
@@ -101,7 +139,7 @@ sts_engine_lookup_hop(struct sts_engine *e, const char *domain, bool literal,
 	default:
 		break;
 	}
-	v = malloc(sizeof(*v));
+	v = calloc(1, sizeof(*v));
 	m = malloc(sizeof(*m));
 	if (v == NULL || m == NULL) {
 		out->status = sts_why(out->why, sizeof(out->why), STS_TEMPFAIL,
@@ -153,6 +191,10 @@ again:
 		if (sts_engine_recheck(e, out->domain, &t0, deadline_ms, v) ==
 		    STS_RC_CHANGED)
 			goto again;
+		/* same policy, but the view was re-filled: its mx arrays
+		 * are new (no mx count cap, they live on the heap) */
+		mx = v->mx;
+		n_mx = v->n_mx;
 	}
 	if (mode != STS_MODE_NONE && act == STS_OV_TESTING)
 		mode = STS_MODE_TESTING;
@@ -180,6 +222,7 @@ again:
 	}
 done:
 	sts_override_unref(ov);
+	sts_cache_view_clear(v);
 	free(v);
 	free(m);
 }

@@ -233,7 +233,20 @@ sts_mapreply_format(const struct sts_lookup *lk,
 		break;
 	}
 	if (!opts->postfix_sts || lk->domain[0] != '\0') {
-		if (format_secure(lk, opts, &o) > STS_MAX_MAP_REPLY)
+		if (format_secure(lk, opts, &o) > STS_MAX_MAP_REPLY &&
+		    opts->postfix_sts) {
+			/* no mx count cap (issue 13 item 7): the Postfix
+			 * >= 3.10 attributes repeat every pattern twice and
+			 * may not fit; they go rather than the mail being
+			 * deferred (the match= list alone fits: the 64 KiB
+			 * policy body bounds it) */
+			struct sts_mapreply_opts plain = *opts;
+
+			plain.postfix_sts = false;
+			o.len = 0;
+			format_secure(lk, &plain, &o);
+		}
+		if (o.len > STS_MAX_MAP_REPLY)
 			return sts_mapreply_error("TEMP", "policy too large",
 						  buf, buflen);
 		return finish(&o);

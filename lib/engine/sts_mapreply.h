@@ -16,10 +16,15 @@
  *   ... policy_type=sts policy_domain=D policy_ttl=N
  *       mx_host_pattern=P... { policy_string = version: STSv1 } ...
  *        appended when opts->postfix_sts is set (Postfix >= 3.10: exact
- *        wildcard rule, and TLS-RPT, RFC 8460, gets the policy).
+ *        wildcard rule, and TLS-RPT, RFC 8460, gets the policy); left
+ *        out when they would push the reply past STS_MAX_MAP_REPLY (a
+ *        policy has no mx count cap: issue 13 item 7), so that a large
+ *        valid policy is still enforced rather than answered TEMP.
  *   OK dane-only
  *        the policy would be enforced, but the next hop has DNSSEC-
- *        secure TLSA records: RFC 8461 section 2 says MTA-STS must not
+ *        secure TLSA records (at the CNAME-expanded MX name or the MX
+ *        name, and only where the MX host's addresses are secure: RFC
+ *        7672 sections 2.2.2, 2.2.3): RFC 8461 section 2 says MTA-STS must not
  *        override DANE, so Postfix is told to require DANE there
  *        (fail-closed even where the global level is only "may").
  *        With opts->dane_notfound the answer is NOTFOUND instead,
@@ -35,12 +40,23 @@
  *        parent-domain probe (".example.com": section 3.4, no fallback
  *        to the parent), a bad name.
  *   TEMP reason   lookup status BOGUS: DNSSEC validation failed on the
- *        path (checklist G1: defer, never "no policy"); lookup flag
- *        defer: an override says defer/reject (delivery time never
- *        bounces, so both mean "not now"; the reason is the lookup's);
- *        or an internal error.  "Pending" (status TEMPFAIL without the
- *        defer flag) stays NOTFOUND, as above.
- *   PERM reason   only for bad requests (made by mapd).
+ *        path (checklist G1: defer, never "no policy"), including a
+ *        bogus TLSA RRset at an MX host of a DNSSEC-secure MX RRset;
+ *        lookup flag defer: an override says defer/reject (delivery time
+ *        never bounces, so both mean "not now"; the reason is the
+ *        lookup's), or the TLSA lookup at such an MX host failed
+ *        (SERVFAIL, timeout: RFC 7672 section 2.2.1); or an internal
+ *        error.
+ *        Failing DANE (issue 13 item 4): RFC 8461 section 2 forbids
+ *        letting MTA-STS override a failing DANE validation, and
+ *        "secure match=" would do exactly that (Postfix's secure level
+ *        never looks at TLSA).  TEMP, not dane-only: the milter defers
+ *        these recipients (On-DNSSECBogus), and dane-only would also
+ *        fail every MX host of the domain without TLSA records, which
+ *        MTA-STS alone may validate; TEMP defers the whole next hop
+ *        until the TLSA answer validates again.  "Pending" (status TEMPFAIL
+ * without the defer flag) stays NOTFOUND, as above. PERM reason   only for bad
+ * requests (made by mapd).
  *
  * Pure: no I/O, no clock, no globals.  Thread-safe.
  */

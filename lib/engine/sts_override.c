@@ -249,11 +249,12 @@ add_exempt(struct parser *p, int ntok, char **tok)
 	return STS_OK;
 }
 
-/* "policy mode=enforce|testing mx=P[,P...] [max_age=N]" */
+/* "policy mode=enforce|testing mx=P[,P...] [max_age=N]"; mx has room for
+ * every pattern (counted by parse_pin()). */
 static enum sts_status
-parse_pin(struct parser *p, int ntok, char **tok, struct sts_policy **out)
+parse_pin_into(struct parser *p, int ntok, char **tok, struct sts_policy **out,
+	       const char **mx)
 {
-	const char *mx[STS_MAX_POLICY_MX];
 	size_t n_mx = 0;
 	int i, have_mode = 0;
 	enum sts_mode mode = STS_MODE_ENFORCE;
@@ -284,10 +285,6 @@ parse_pin(struct parser *p, int ntok, char **tok, struct sts_policy **out)
 				if (*s == '\0')
 					return perr(p, STS_INVALID,
 						    "policy: empty mx pattern");
-				if (n_mx == STS_MAX_POLICY_MX)
-					return perr(p, STS_INVALID,
-						    "policy: more than %d mx",
-						    STS_MAX_POLICY_MX);
 				for (char *c = s; *c != '\0'; c++)
 					*c = (char)tolower((unsigned char)*c);
 				mx[n_mx++] = s;
@@ -314,6 +311,27 @@ parse_pin(struct parser *p, int ntok, char **tok, struct sts_policy **out)
 	if (st != STS_OK)
 		return perr(p, st, "policy: %s", w);
 	return STS_OK;
+}
+
+/* No mx count cap (issue 13 item 7): the line length bounds it. */
+static enum sts_status
+parse_pin(struct parser *p, int ntok, char **tok, struct sts_policy **out)
+{
+	const char **mx;
+	size_t n = 1;
+	enum sts_status st;
+
+	for (int i = 2; i < ntok; i++)
+		if (strncmp(tok[i], "mx=", 3) == 0)
+			for (const char *c = tok[i]; *c != '\0'; c++)
+				n += *c == ',' ? 1 : 0;
+	n += (size_t)ntok;
+	mx = malloc(n * sizeof(*mx));
+	if (mx == NULL)
+		return perr(p, STS_NOMEM, "out of memory");
+	st = parse_pin_into(p, ntok, tok, out, mx);
+	free(mx);
+	return st;
 }
 
 static enum sts_status

@@ -308,7 +308,7 @@ load_line(struct loader *l, struct sts_cache *c, const char *s, size_t n,
 {
 	cJSON *o;
 	const cJSON *d, *id, *mode, *mx, *it;
-	const char *pat[STS_MAX_POLICY_MX];
+	const char **pat = NULL;
 	struct sts_cache_record r;
 	long long max_age, fetched;
 	enum sts_status st;
@@ -357,9 +357,15 @@ load_line(struct loader *l, struct sts_cache *c, const char *s, size_t n,
 		drop(l, "%s: \"mx\" is not an array", d->valuestring);
 		goto out;
 	}
+	/* no mx count cap (issue 13 item 7): the line cap bounds it */
+	pat = malloc(((size_t)cJSON_GetArraySize(mx) + 1) * sizeof(*pat));
+	if (pat == NULL) {
+		drop(l, "%s: out of memory", d->valuestring);
+		goto out;
+	}
 	cJSON_ArrayForEach(it, mx)
 	{
-		if (k == STS_MAX_POLICY_MX || !cJSON_IsString(it) ||
+		if (!cJSON_IsString(it) ||
 		    sts_mx_pattern_check(it->valuestring, NULL, 0) != STS_OK) {
 			drop(l, "%s: bad \"mx\" entry", d->valuestring);
 			goto out;
@@ -385,6 +391,7 @@ load_line(struct loader *l, struct sts_cache *c, const char *s, size_t n,
 	else
 		drop(l, "%s: out of memory", d->valuestring);
 out:
+	free(pat);
 	cJSON_Delete(o);
 }
 
@@ -592,7 +599,7 @@ sts_persist_load(struct sts_cache *c, const char *path,
 		b->npat += b->r[b->n].n_mx;
 		b->used += n;
 		if (++b->n == BATCH || b->used > BATCH_TEXT ||
-		    b->npat + STS_MAX_POLICY_MX > BATCH * 4)
+		    b->npat + STS_PERSIST_FAST_MX > BATCH * 4)
 			batch_flush(&l, c, b);
 	}
 	batch_flush(&l, c, b);

@@ -144,7 +144,7 @@ sts_persist_fast_parse(char *s, size_t n, time_t now,
 		       struct sts_cache_record *r, const char **pat)
 {
 	char *p = s, *end = s + n, *d, *id, *m;
-	size_t len, dlen, idlen, plen[STS_MAX_POLICY_MX], k = 0, i;
+	size_t len, dlen, idlen, plen[STS_PERSIST_FAST_MX], k = 0, i;
 	unsigned long long max_age, fetched;
 
 	if (n > 0 && end[-1] == '\n')
@@ -172,7 +172,7 @@ sts_persist_fast_parse(char *s, size_t n, time_t now,
 		return false;
 	if (!LIT(&p, end, "]")) {
 		for (;;) {
-			if (k == STS_MAX_POLICY_MX ||
+			if (k == STS_PERSIST_FAST_MX ||
 			    (pat[k] = fast_str(&p, end, &plen[k])) == NULL ||
 			    !fast_name_ok(pat[k], plen[k], true))
 				return false;

@@ -5,7 +5,7 @@
  *
  * sts_persist_fast_parse() parses line s[0..n) (a trailing newline
  * allowed) of exactly the shape sts_persist_save() writes into *r and
- * pat[0..STS_MAX_POLICY_MX), with the cJSON path's checks (LDH names,
+ * pat[0..STS_PERSIST_FAST_MX), with the cJSON path's checks (LDH names,
  * id alphabet and length, ranges; fetched at most a day after now).
  * true: parsed; the strings are NUL-terminated in place and *r points
  * into s.  false: not that shape, or a value the cJSON path would refuse;
@@ -15,6 +15,11 @@
  */
 #ifndef STS_PERSIST_FAST_H
 #define STS_PERSIST_FAST_H
+
+/* The fast path takes lines of at most this many mx patterns (nearly
+ * all); longer ones (policies have no mx count cap, issue 13 item 7) go
+ * the cJSON way, which has none. */
+#define STS_PERSIST_FAST_MX 64
 
 #include <stdbool.h>
 #include <stddef.h>

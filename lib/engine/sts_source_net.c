@@ -129,9 +129,9 @@ net_tlsa(void *arg, const char *host, unsigned timeout_ms, char *why,
 	struct sts_resolver_tlsa t;
 	enum sts_dane_state d;
 
-	sts_resolver_tlsa_until(n->r, host, 25, until(timeout_ms), &t);
-	d = sts_dane_state(&t);
-	sts_why(why, whylen, t.meta.status, "%s", t.meta.why);
+	/* RFC 7672 2.2.2/2.2.3: secure addresses first, then the TLSA at
+	 * the CNAME-expanded name, else at the MX name (sts_dane.h) */
+	d = sts_dane_lookup(n->r, host, 25, until(timeout_ms), &t, why, whylen);
 	sts_resolver_tlsa_clear(&t);
 	return d;
 }

@@ -113,6 +113,11 @@ apply_policy(const struct sts_verdict_in *in, enum sts_mode mode,
 	size_t i, matched = 0, passed = 0, tempfailed = 0;
 	const char *bad = NULL;
 
+	/* a testing/enforce policy applies from here on, whatever the MX
+	 * state decides (null MX, bogus TLSA, bogus MX, DANE): the answer
+	 * carries the mode, so that the milter never logs mode=none for a
+	 * domain whose policy is in force (issue 13 item 9) */
+	out->have_policy = true;
 	if (!in->have_mx || m == NULL) {
 		say(out, re->temp_error, STS_REASON_TEMPFAIL, STS_RPT_NONE,
 		    "%s policy, MX set unknown", src);

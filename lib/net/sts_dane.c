@@ -143,3 +143,52 @@ sts_dane_verify(const struct sts_resolver_tlsa *t, const struct sts_tls_conn *c,
 		       "certificate chain (%zu certificates)",
 		       tried, n);
 }
+
+enum sts_dane_state
+sts_dane_lookup(struct sts_resolver *r, const char *host, uint16_t port,
+		int64_t deadline_ms, struct sts_resolver_tlsa *out, char *why,
+		size_t whylen)
+{
+	struct sts_resolver_addrs a;
+	struct sts_dns_meta *m = &out->meta;
+	enum sts_dane_state d;
+
+	memset(out, 0, sizeof(*out));
+	sts_resolver_addrs_until(r, host, port, deadline_ms, &a);
+	if (a.meta.status == STS_BOGUS ||
+	    (a.meta.status == STS_OK && a.meta.dnssec == STS_DNSSEC_BOGUS)) {
+		m->dnssec = STS_DNSSEC_BOGUS;
+		m->status = sts_why(m->why, sizeof(m->why), STS_BOGUS,
+				    "address records: %s", a.meta.why);
+	} else if (a.meta.status == STS_TEMPFAIL ||
+		   a.meta.status == STS_NOMEM) {
+		m->status = sts_why(m->why, sizeof(m->why), STS_TEMPFAIL,
+				    "address records: %s", a.meta.why);
+	} else if (a.meta.status != STS_OK) {
+		m->status = sts_why(m->why, sizeof(m->why), STS_NOTFOUND,
+				    "%s has no usable address: %s", host,
+				    a.meta.why);
+	} else if (a.meta.dnssec != STS_DNSSEC_SECURE) {
+		/* RFC 7672 2.2.2: TLSA only for secure address records */
+		m->status = sts_why(m->why, sizeof(m->why), STS_NOTFOUND,
+				    "address records of %s%s%s are insecure: "
+				    "TLSA not looked up (RFC 7672 2.2.2)",
+				    host, strcmp(a.canon, host) ? " -> " : "",
+				    strcmp(a.canon, host) ? a.canon : "");
+	} else {
+		if (a.canon[0] != '\0' && strcmp(a.canon, host) != 0) {
+			sts_resolver_tlsa_until(r, a.canon, port, deadline_ms,
+						out);
+			d = sts_dane_state(out);
+			if (d != STS_DANE_NONE)
+				goto done;
+			sts_resolver_tlsa_clear(out);
+			memset(out, 0, sizeof(*out));
+		}
+		sts_resolver_tlsa_until(r, host, port, deadline_ms, out);
+	}
+done:
+	sts_resolver_addrs_clear(&a);
+	sts_why(why, whylen, m->status, "%s", m->why);
+	return sts_dane_state(out);
+}

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sts_resolver.h"
 #include "sts_status.h"
@@ -37,6 +38,29 @@ enum sts_dane_state {
 
 /* "none", "usable", "unusable", "bogus", "tempfail". */
 const char *sts_dane_state_str(enum sts_dane_state s);
+
+/*
+ * The TLSA RRset that counts for MX host `host` (RFC 7672 sections
+ * 2.2.2 and 2.2.3), into *out (release with sts_resolver_tlsa_clear()):
+ *   - the host's A/AAAA are looked up first: TLSA counts only where they
+ *     are DNSSEC-secure.  Insecure addresses (also reached through an
+ *     insecure CNAME): out->meta is NOTFOUND "address records insecure"
+ *     (state NONE: DANE does not apply, MTA-STS may); no address at
+ *     all: NOTFOUND; a bogus address RRset (either family, even next to
+ *     a good one: an attacker must not switch DANE off by spoiling one
+ *     family): BOGUS, why naming the record; a failed lookup: TEMPFAIL
+ *     (section 2.2.1: the host is unusable for now);
+ *   - secure addresses: TLSA at _port._tcp of the CNAME-expanded name
+ *     first; when that has no secure TLSA RRset (NXDOMAIN, NODATA,
+ *     insecure), at the original name (section 2.2.2).  A bogus or failed
+ *     lookup at the expanded name is final (never fall back past it).
+ * deadline_ms as in sts_resolver.h's *_until() forms.  Returns
+ * sts_dane_state(out); why gets out->meta.why.
+ */
+enum sts_dane_state sts_dane_lookup(struct sts_resolver *r, const char *host,
+				    uint16_t port, int64_t deadline_ms,
+				    struct sts_resolver_tlsa *out, char *why,
+				    size_t whylen);
 
 /* Classify a TLSA lookup result. */
 enum sts_dane_state sts_dane_state(const struct sts_resolver_tlsa *t);

@@ -63,7 +63,8 @@ exchange(struct sts_tls_conn *c, struct sts_fetch_result *out)
 			goto done;
 		}
 		if (got == 0) {
-			st = sts_http_eof(h, why, sizeof(why));
+			st = sts_http_eof(h, sts_tls_closed_notify(c), why,
+					  sizeof(why));
 		} else {
 			st = sts_http_feed(h, buf, got, &used, why,
 					   sizeof(why));
@@ -107,7 +108,12 @@ exchange(struct sts_tls_conn *c, struct sts_fetch_result *out)
 	body = sts_http_body(h, &blen);
 	st = sts_policy_parse(body, blen, &out->policy, &out->errline, why,
 			      sizeof(why));
+	if (st == STS_OK)
+		st = sts_policy_usable(out->policy, why, sizeof(why));
 	if (st == STS_OK) {
+		/* mx values ignored as never matching a host name: a
+		 * warning in why (issue 13 item 7) */
+		sts_policy_warnings(out->policy, out->why, sizeof(out->why));
 		result(out, STS_OK, STS_RPT_NONE);
 	} else if (st == STS_NOMEM) {
 		sts_why(out->why, sizeof(out->why), st, "out of memory");
@@ -217,6 +223,16 @@ sts_fetch_policy(struct sts_resolver *r, struct sts_tls *t, const char *domain,
 		snprintf(out->why, sizeof(out->why), "%s", addrs.meta.why);
 		if (st == STS_INVALID)
 			st = STS_TEMPFAIL;
+		/* no usable address because the policy host's A/AAAA is
+		 * DNSSEC-bogus: the policy cannot be fetched, a fetch error
+		 * like any other (RFC 8461 section 3.3: "for any reason";
+		 * issue 13 item 3), never BOGUS, which would defer mail as
+		 * if the TXT record were bogus; the reason names the record */
+		if (st == STS_BOGUS) {
+			st = STS_INVALID;
+			sts_why(out->why, sizeof(out->why), st,
+				"no usable address: %s", addrs.meta.why);
+		}
 		result(out, st,
 		       st == STS_NOMEM ? STS_RPT_NONE
 				       : STS_RPT_STS_POLICY_FETCH_ERROR);

@@ -20,15 +20,30 @@
  *   STS_NOTFOUND  sts-policy-fetch-error  mta-sts.DOMAIN has no address
  *   STS_TEMPFAIL  sts-policy-fetch-error  DNS failure, connect/read
  *                                         failure, timeout, TLS alert
- *   STS_BOGUS     sts-policy-fetch-error  the host's A/AAAA are bogus
  *   STS_INVALID   sts-webpki-invalid      certificate not trusted,
  *                                         expired, wrong name, no SAN
+ *   STS_INVALID   sts-policy-fetch-error  no usable address because the
+ *                                         host's A/AAAA are DNSSEC-bogus
+ *                                         (a bogus family next to a good
+ *                                         one is ignored: sts_resolver.h);
+ *                                         why names the record.  Never
+ *                                         BOGUS: that would defer mail as
+ *                                         for a bogus TXT (RFC 8461 3.3:
+ *                                         unfetchable "for any reason")
+ *   STS_INVALID   sts-policy-fetch-error  a read-until-close body ended
+ *                                         without TLS close_notify
+ *                                         (RFC 9112 section 9.8)
  *   STS_INVALID   sts-policy-fetch-error  HTTP status not 200 (also
  *                                         3xx: never followed), bad HTTP,
  *                                         body over STS_MAX_POLICY_BODY
  *                                         (as the lab table expects)
  *   STS_INVALID   sts-policy-invalid      Content-Type not text/plain,
- *                                         policy syntax error
+ *                                         policy syntax error, or a
+ *                                         testing/enforce policy whose
+ *                                         every mx value was ignored
+ *                                         (sts_policy_usable())
+ * On STS_OK why is "" or the warnings of sts_policy_warnings(): mx values
+ * that can never match a host name, left out of the policy.
  *   STS_NOMEM     none                    allocation failure
  *
  * Thread-safety: sts_fetch_policy() may run in many threads at once with

@@ -99,7 +99,10 @@ exchange(struct sts_tls_conn *c, const char *host, const char *path,
 		st = sts_tls_read(c, buf, sizeof(buf), &got, w, sizeof(w));
 		if (st != STS_OK)
 			break;
-		st = got == 0 ? sts_http_eof(h, w, sizeof(w))
+		/* only the status line and headers matter here, so a body
+		 * cut without close_notify (RFC 9112 9.8) changes nothing */
+		st = got == 0 ? sts_http_eof(h, sts_tls_closed_notify(c), w,
+					     sizeof(w))
 			      : sts_http_feed(h, buf, got, &used, w, sizeof(w));
 		if (sts_http_headers_done(h) || st != STS_OK || got == 0)
 			break;

@@ -28,29 +28,8 @@
 #include <unbound.h>
 
 #include "sts_resolver.h"
+#include "sts_resolver_int.h"
 #include "sts_sock.h"
-
-#define POLL_SLICE_MS 10
-#define RR_TYPE_A 1
-#define RR_TYPE_MX 15
-#define RR_TYPE_TXT 16
-#define RR_TYPE_AAAA 28
-#define RR_TYPE_TLSA 52
-
-struct sts_resolver {
-	struct ub_ctx *ctx;
-	unsigned timeout_ms;
-	pthread_mutex_t mu; /* protects every struct query's fields */
-};
-
-struct query {
-	struct sts_resolver *r;
-	int refs;
-	bool done;
-	int err;
-	struct ub_result *res;
-	int id;
-};
 
 const char *
 sts_dnssec_str(enum sts_dnssec d)
@@ -263,9 +242,10 @@ query_cb(void *arg, int err, struct ub_result *res)
  * passes.  On return q[i] is NULL when it could not be started; a query
  * that timed out has done == false.  The caller drops the references.
  */
-static void
-run_queries(struct sts_resolver *r, const char *const *names, const int *types,
-	    struct query **q, size_t n, int64_t deadline)
+void
+sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
+			 const int *types, struct query **q, size_t n,
+			 int64_t deadline)
 {
 	int64_t left;
 	struct pollfd pfd;
@@ -321,8 +301,8 @@ run_queries(struct sts_resolver *r, const char *const *names, const int *types,
 	}
 }
 
-static void
-release_queries(struct sts_resolver *r, struct query **q, size_t n)
+void
+sts_resolver_release_queries(struct sts_resolver *r, struct query **q, size_t n)
 {
 	pthread_mutex_lock(&r->mu);
 	for (size_t i = 0; i < n; i++)
@@ -335,9 +315,9 @@ release_queries(struct sts_resolver *r, struct query **q, size_t n)
  * Fill meta from a finished (or not) query.  Returns the ub_result to
  * read data from (only when meta->status is STS_OK), else NULL.
  */
-static struct ub_result *
-classify(struct sts_resolver *r, struct query *q, const char *name,
-	 struct sts_dns_meta *m)
+struct ub_result *
+sts_resolver_classify(struct sts_resolver *r, struct query *q, const char *name,
+		      struct sts_dns_meta *m)
 {
 	struct ub_result *res;
 	bool done;
@@ -406,9 +386,9 @@ lookup1(struct sts_resolver *r, const char *name, int type, int64_t deadline,
 	const char *names[1] = {name};
 	int types[1] = {type};
 
-	run_queries(r, names, types, qp, 1,
-		    sts_deadline_min(deadline, r->timeout_ms));
-	return classify(r, *qp, name, m);
+	sts_resolver_run_queries(r, names, types, qp, 1,
+				 sts_deadline_min(deadline, r->timeout_ms));
+	return sts_resolver_classify(r, *qp, name, m);
 }
 
 enum sts_status
@@ -460,10 +440,10 @@ sts_resolver_txt_until(struct sts_resolver *r, const char *name,
 			out->n++;
 		}
 	}
-	release_queries(r, &q, 1);
+	sts_resolver_release_queries(r, &q, 1);
 	return out->meta.status;
 nomem:
-	release_queries(r, &q, 1);
+	sts_resolver_release_queries(r, &q, 1);
 	sts_resolver_txt_clear(out);
 	out->meta.status = sts_why(out->meta.why, sizeof(out->meta.why),
 				   STS_NOMEM, "out of memory");
@@ -518,8 +498,8 @@ mx_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static void
-strip_dot(const char *in, char *out, size_t outlen)
+void
+sts_resolver_strip_dot(const char *in, char *out, size_t outlen)
 {
 	size_t n = strlen(in);
 
@@ -556,7 +536,8 @@ sts_resolver_mx_until(struct sts_resolver *r, const char *domain,
 		out->mx = calloc(1, sizeof(*out->mx));
 		if (out->mx == NULL)
 			goto nomem;
-		strip_dot(domain, out->mx[0].name, sizeof(out->mx[0].name));
+		sts_resolver_strip_dot(domain, out->mx[0].name,
+				       sizeof(out->mx[0].name));
 		out->n = 1;
 		out->implicit = true;
 		out->meta.status = STS_OK;
@@ -593,110 +574,14 @@ sts_resolver_mx_until(struct sts_resolver *r, const char *domain,
 		}
 		qsort(out->mx, out->n, sizeof(*out->mx), mx_cmp);
 	}
-	release_queries(r, &q, 1);
+	sts_resolver_release_queries(r, &q, 1);
 	return out->meta.status;
 nomem:
-	release_queries(r, &q, 1);
+	sts_resolver_release_queries(r, &q, 1);
 	sts_resolver_mx_clear(out);
 	out->meta.status = sts_why(out->meta.why, sizeof(out->meta.why),
 				   STS_NOMEM, "out of memory");
 	return STS_NOMEM;
-}
-
-static void
-add_addrs(struct sts_resolver_addrs *out, struct ub_result *res, int family,
-	  uint16_t port)
-{
-	size_t want = family == AF_INET ? 4 : 16, k = 0;
-
-	for (size_t i = 0; res->data[i] != NULL && k < STS_MAX_ADDRS; i++) {
-		struct sts_sockaddr *a = &out->addr[out->n];
-
-		if ((size_t)res->len[i] != want)
-			continue;
-		memset(a, 0, sizeof(*a));
-		if (family == AF_INET) {
-			struct sockaddr_in *s = (struct sockaddr_in *)&a->ss;
-
-			s->sin_family = AF_INET;
-			s->sin_port = htons(port);
-			memcpy(&s->sin_addr, res->data[i], 4);
-			a->len = sizeof(*s);
-		} else {
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->ss;
-
-			s->sin6_family = AF_INET6;
-			s->sin6_port = htons(port);
-			memcpy(&s->sin6_addr, res->data[i], 16);
-			a->len = sizeof(*s);
-		}
-		out->n++;
-		k++;
-	}
-}
-
-enum sts_status
-sts_resolver_addrs(struct sts_resolver *r, const char *host, uint16_t port,
-		   struct sts_resolver_addrs *out)
-{
-	return sts_resolver_addrs_until(r, host, port, 0, out);
-}
-
-enum sts_status
-sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
-			 uint16_t port, int64_t deadline_ms,
-			 struct sts_resolver_addrs *out)
-{
-	int64_t deadline = sts_deadline_min(deadline_ms, r->timeout_ms);
-	const char *names[2] = {host, host};
-	int types[2] = {RR_TYPE_AAAA, RR_TYPE_A};
-	struct query *q[2];
-	struct sts_dns_meta m[2];
-	struct ub_result *res[2];
-	struct sts_dns_meta *mo = &out->meta;
-
-	memset(out, 0, sizeof(*out));
-	run_queries(r, names, types, q, 2, deadline);
-	res[0] = classify(r, q[0], host, &m[0]);
-	res[1] = classify(r, q[1], host, &m[1]);
-	if (m[0].status == STS_BOGUS || m[1].status == STS_BOGUS) {
-		*mo = m[m[0].status == STS_BOGUS ? 0 : 1];
-	} else if (res[0] != NULL || res[1] != NULL) {
-		out->addr = calloc(2 * STS_MAX_ADDRS, sizeof(*out->addr));
-		if (out->addr == NULL) {
-			mo->status = sts_why(mo->why, sizeof(mo->why),
-					     STS_NOMEM, "out of memory");
-		} else {
-			if (res[0] != NULL)
-				add_addrs(out, res[0], AF_INET6, port);
-			if (res[1] != NULL)
-				add_addrs(out, res[1], AF_INET, port);
-			mo->status = out->n ? STS_OK : STS_INVALID;
-			if (out->n == 0)
-				sts_why(mo->why, sizeof(mo->why), STS_INVALID,
-					"%s: malformed address records", host);
-			/* the weaker state of the families that answered */
-			mo->dnssec = STS_DNSSEC_SECURE;
-			mo->ttl = UINT32_MAX;
-			for (int i = 0; i < 2; i++) {
-				if (res[i] == NULL)
-					continue;
-				if (m[i].dnssec != STS_DNSSEC_SECURE)
-					mo->dnssec = STS_DNSSEC_INSECURE;
-				if (m[i].ttl < mo->ttl)
-					mo->ttl = m[i].ttl;
-			}
-		}
-	} else if (m[0].status == STS_NOTFOUND && m[1].status == STS_NOTFOUND) {
-		*mo = m[1];
-		sts_why(mo->why, sizeof(mo->why), STS_NOTFOUND,
-			"%s: no A or AAAA record (%s)", host,
-			m[1].rcode == 3 ? "NXDOMAIN" : "NODATA");
-	} else {
-		*mo = m[m[1].status == STS_TEMPFAIL ? 1 : 0];
-	}
-	release_queries(r, q, 2);
-	return mo->status;
 }
 
 enum sts_status
@@ -743,10 +628,10 @@ sts_resolver_tlsa_until(struct sts_resolver *r, const char *host, uint16_t port,
 			out->n++;
 		}
 	}
-	release_queries(r, &q, 1);
+	sts_resolver_release_queries(r, &q, 1);
 	return out->meta.status;
 nomem:
-	release_queries(r, &q, 1);
+	sts_resolver_release_queries(r, &q, 1);
 	sts_resolver_tlsa_clear(out);
 	out->meta.status = sts_why(out->meta.why, sizeof(out->meta.why),
 				   STS_NOMEM, "out of memory");
@@ -776,16 +661,6 @@ sts_resolver_mx_clear(struct sts_resolver_mx *a)
 }
 
 void
-sts_resolver_addrs_clear(struct sts_resolver_addrs *a)
-{
-	if (a == NULL)
-		return;
-	free(a->addr);
-	a->addr = NULL;
-	a->n = 0;
-}
-
-void
 sts_resolver_tlsa_clear(struct sts_resolver_tlsa *a)
 {
 	if (a == NULL)
@@ -795,22 +670,4 @@ sts_resolver_tlsa_clear(struct sts_resolver_tlsa *a)
 	free(a->rr);
 	a->rr = NULL;
 	a->n = 0;
-}
-
-void
-sts_resolver_addr_str(const struct sts_sockaddr *a, char *buf, size_t buflen)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	if (a->ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)&a->ss;
-
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, buflen, "[%s]:%u", ip, ntohs(s->sin6_port));
-	} else {
-		const struct sockaddr_in *s = (const void *)&a->ss;
-
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		snprintf(buf, buflen, "%s:%u", ip, ntohs(s->sin_port));
-	}
 }

@@ -97,7 +97,7 @@ struct sts_dns_meta {
 	enum sts_dnssec dnssec;
 	uint32_t ttl;
 	int rcode;	       /* DNS RCODE as reported (0 NOERROR, 2, 3...) */
-	char why[STS_WHY_MAX]; /* "" on STS_OK */
+	char why[STS_WHY_MAX]; /* "" on STS_OK (addresses: see below) */
 };
 
 /* TXT: one entry per RR, character-strings joined with no separator
@@ -142,15 +142,25 @@ struct sts_sockaddr {
  * A and AAAA together (both queried in parallel, one deadline).  STS_OK
  * when either has data; addresses come IPv6 first, then IPv4, each in
  * DNS order.  meta.dnssec is the weaker of the two answers' states;
- * meta.ttl the smaller TTL.  A bogus answer for either family makes the
- * whole lookup STS_BOGUS (no addresses returned).  STS_NOTFOUND when
- * both families are NXDOMAIN/NODATA; STS_TEMPFAIL when neither has data
- * and at least one failed temporarily.
+ * meta.ttl the smaller TTL.  A bogus answer for one family is dropped
+ * and the other family's addresses are used (its data is never
+ * returned): STS_OK, meta.dnssec BOGUS (fine to connect to, but never
+ * a secure set: sts_dane_lookup() treats it as bogus), and
+ * meta.why names the dropped record ("HOST AAAA: DNSSEC bogus: ...
+ * (ignored)").  With no usable address from the other family the lookup
+ * is STS_BOGUS, meta.why naming the bogus record ("HOST A: DNSSEC
+ * bogus: ...").  STS_NOTFOUND when both families are NXDOMAIN/NODATA;
+ * STS_TEMPFAIL when neither has data and at least one failed
+ * temporarily.  Every reason names the record type it is about.
  */
 struct sts_resolver_addrs {
 	struct sts_dns_meta meta;
 	size_t n;		   /* 0..2*STS_MAX_ADDRS */
 	struct sts_sockaddr *addr; /* owned */
+	/* the CNAME-expanded name the addresses belong to (lower case, no
+	 * trailing dot; the host itself when there was no CNAME): the TLSA
+	 * base domain of RFC 7672 section 2.2.2 */
+	char canon[STS_DOMAIN_BUFSZ];
 };
 
 /* One TLSA RR (RFC 6698 section 2.1). */

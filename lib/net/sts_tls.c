@@ -49,6 +49,7 @@ struct sts_tls {
 struct sts_tls_conn {
 	mbedtls_ssl_context ssl;
 	int fd;
+	bool close_notify; /* the peer's close was a valid closure alert */
 	int64_t deadline;
 	bool timed_out;
 	char host[STS_DOMAIN_BUFSZ];
@@ -356,8 +357,14 @@ sts_tls_read(struct sts_tls_conn *c, void *buf, size_t len, size_t *got,
 			*got = (size_t)ret;
 			return STS_OK;
 		}
-		if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
-		    ret == MBEDTLS_ERR_SSL_CONN_EOF)
+		if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+			c->close_notify = true;
+			return STS_OK;
+		}
+		/* TCP EOF without close_notify: also the end, but a
+		 * truncation an attacker can cause (RFC 9112 section 9.8);
+		 * sts_tls_closed_notify() tells the two apart */
+		if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF)
 			return STS_OK;
 		if (ret == MBEDTLS_ERR_SSL_WANT_READ ||
 		    ret == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -390,6 +397,12 @@ sts_tls_write(struct sts_tls_conn *c, const void *buf, size_t len, char *why,
 		return io_error(c, ret, "write", why, whylen);
 	}
 	return STS_OK;
+}
+
+bool
+sts_tls_closed_notify(const struct sts_tls_conn *c)
+{
+	return c->close_notify;
 }
 
 void

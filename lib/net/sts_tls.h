@@ -99,7 +99,8 @@ enum sts_status sts_tls_verify_pkix(const struct sts_tls_conn *c,
 
 /*
  * Read at least one byte (up to len) into buf.  *got = 0 with STS_OK means
- * the peer closed (close_notify or TCP EOF).  STS_TEMPFAIL on timeout or
+ * the peer closed (close_notify or TCP EOF: sts_tls_closed_notify() says
+ * which).  STS_TEMPFAIL on timeout or
  * I/O error, STS_INVALID on a TLS protocol error.
  */
 enum sts_status sts_tls_read(struct sts_tls_conn *c, void *buf, size_t len,
@@ -107,6 +108,12 @@ enum sts_status sts_tls_read(struct sts_tls_conn *c, void *buf, size_t len,
 /* Write all of buf. */
 enum sts_status sts_tls_write(struct sts_tls_conn *c, const void *buf,
 			      size_t len, char *why, size_t whylen);
+/*
+ * True once sts_tls_read() saw the peer's close_notify alert; false after
+ * a bare TCP close.  RFC 9112 section 9.8: only a valid closure alert
+ * proves that a read-until-close body is complete.
+ */
+bool sts_tls_closed_notify(const struct sts_tls_conn *c);
 /* Send close_notify (best effort, bounded by the deadline). */
 void sts_tls_close_notify(struct sts_tls_conn *c);
 

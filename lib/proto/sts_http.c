@@ -378,8 +378,12 @@ sts_http_feed(struct sts_http *h, const char *data, size_t len, size_t *used,
 }
 
 enum sts_status
-sts_http_eof(struct sts_http *h, char *why, size_t whylen)
+sts_http_eof(struct sts_http *h, bool close_notify, char *why, size_t whylen)
 {
+	if (h->st == H_BODY_EOF && !close_notify)
+		fail(h, STS_INVALID,
+		     "read-until-close body ended without TLS close_notify "
+		     "(possibly truncated, RFC 9112 section 9.8)");
 	if (h->st == H_BODY_EOF)
 		h->st = H_DONE;
 	if (h->st == H_DONE)

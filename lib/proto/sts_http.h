@@ -25,7 +25,9 @@
  *     Content-Length, or differing repeated Content-Length: STS_INVALID;
  *   - the body (whatever its framing) may not exceed the body cap given
  *     at creation: STS_NOMEM "body exceeds N bytes";
- *   - 1xx interim responses are rejected (we never send Expect).
+ *   - 1xx interim responses are rejected (we never send Expect);
+ *   - a read-until-close body is complete only when the close was a TLS
+ *     close_notify (RFC 9112 section 9.8, see sts_http_eof()).
  * Only the first 127 bytes of Content-Type and Location are kept.
  *
  * Thread-safety: a parser is used by one thread; different parsers are
@@ -59,10 +61,18 @@ enum sts_status sts_http_feed(struct sts_http *h, const char *data, size_t len,
 			      size_t *used, char *why, size_t whylen);
 
 /*
- * The peer closed the connection.  For a read-to-close body this ends
- * the message (STS_OK); anywhere else it is STS_INVALID ("truncated").
+ * The peer closed the connection; close_notify says whether the close was
+ * a valid TLS closure alert (false: a bare TCP FIN or reset).  For a
+ * read-to-close body (neither Content-Length nor chunked) this ends the
+ * message (STS_OK) only with close_notify: RFC 9112 section 9.8 says such
+ * a body is complete only after a closure alert, and without one an
+ * on-path attacker can cut it ("max_age: 31557600" arriving as
+ * "max_age: 3").  Without close_notify, and anywhere else before the end
+ * of the message: STS_INVALID ("truncated").  Content-Length and chunked
+ * bodies end by their framing and do not depend on close_notify.
  */
-enum sts_status sts_http_eof(struct sts_http *h, char *why, size_t whylen);
+enum sts_status sts_http_eof(struct sts_http *h, bool close_notify, char *why,
+			     size_t whylen);
 
 /* True once the status line and all headers were parsed. */
 bool sts_http_headers_done(const struct sts_http *h);

@@ -27,8 +27,9 @@
 
 /* RFC 8461 section 3.3 suggests 64 KiB for the policy body. */
 #define STS_MAX_POLICY_BODY 65536
-/* mx lines kept from one policy. */
-#define STS_MAX_POLICY_MX 64
+/* No cap on the mx lines of one policy: STS_MAX_POLICY_BODY bounds them
+ * (RFC 8461 section 3.2: a syntactically valid policy is accepted; a
+ * count cap made 65 mx lines "no policy", issue 13 item 7). */
 /* RFC 8461 section 3.2: max_age is at most 31557600 (one year). */
 #define STS_MAX_MAX_AGE 31557600u
 
@@ -91,7 +92,9 @@
 /* The Exim line protocol (sts_line.h): one line "rcpt DOMAIN <SENDER>"
  * or "sts DOMAIN".  A request is at most the verb, a raw domain and a
  * raw sender with its brackets; the reply is capped like a map reply
- * (an enforced policy with STS_MAX_POLICY_MX long patterns, twice). */
+ * (the match list and the regex, each as long as the patterns; there is
+ * no mx count cap, so a policy whose reply would exceed it is deferred,
+ * "policy too large": sts_line.c). */
 #define STS_MAX_LINE_REQUEST (8 + STS_MAX_DOMAIN_INPUT + 1 + STS_MAX_ADDR_INPUT)
 #define STS_MAX_LINE_REPLY STS_MAX_MAP_REPLY
 

@@ -34,8 +34,17 @@
  *    31557600 (erratum 7282 discussion): "31557601", "+1", "-1", "1e3",
  *    "86400s" and 11 digits are invalid.
  *  - mx lines: every one is validated and kept in file order, also with
- *    mode none; more than STS_MAX_POLICY_MX is invalid (never silently
- *    truncated).  Patterns are stored lower-cased.
+ *    mode none, however many there are (the body cap bounds them; a
+ *    count cap would turn a valid policy into "no policy", issue 13
+ *    item 7).  Patterns are stored lower-cased.  A value that is valid
+ *    section 3.2 syntax (["*."] RFC 5321 Domain) but can never match a
+ *    host name (an IPv4 address, an all-numeric top-level label, a
+ *    malformed A-label: whatever sts_mx_pattern_check() refuses) is
+ *    not an error (section 3.2: accept syntactically valid policies):
+ *    it goes to p->ignored instead of p->mx; sts_policy_usable() then
+ *    refuses a testing/enforce policy with no usable value left.  A
+ *    value outside the syntax ("*.*.x", "foo*.x", "[1.2.3.4]", a
+ *    trailing dot, UTF-8) still makes the policy invalid.
  *  - Bytes: NUL, other control characters and DEL are invalid anywhere.
  *    Well-formed UTF-8 is accepted only inside extension values (the
  *    ABNF allows it there); a BOM, malformed UTF-8, or non-ASCII in a
@@ -53,6 +62,9 @@
 
 #include "sts_mx.h"
 #include "sts_policy.h"
+
+static void put(char *buf, size_t buflen, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 const char *
 sts_mode_str(enum sts_mode m)
@@ -78,20 +90,26 @@ sts_policy_free(struct sts_policy *p)
 	for (i = 0; i < p->n_mx; i++)
 		free(p->mx[i]);
 	free(p->mx);
+	for (i = 0; i < p->n_ignored; i++)
+		free(p->ignored[i]);
+	free(p->ignored);
 	free(p);
 }
 
-/* Append a lower-cased copy of s[0..len) to p->mx (cap checked by caller). */
+/* Append a lower-cased copy of s[0..len) to the array *arr of *n
+ * strings, growing it by doubling (no count cap: the callers' inputs
+ * are bounded, a policy body by STS_MAX_POLICY_BODY). */
 static enum sts_status
-add_mx(struct sts_policy *p, const char *s, size_t len)
+add_str(char ***arr, size_t *n, const char *s, size_t len)
 {
-	char *c;
+	char *c, **grown;
 	size_t i;
 
-	if (p->mx == NULL) {
-		p->mx = calloc(STS_MAX_POLICY_MX, sizeof(*p->mx));
-		if (p->mx == NULL)
+	if (*n == 0 || (*n >= 8 && (*n & (*n - 1)) == 0)) {
+		grown = realloc(*arr, (*n < 8 ? 8 : 2 * *n) * sizeof(**arr));
+		if (grown == NULL)
 			return STS_NOMEM;
+		*arr = grown;
 	}
 	c = malloc(len + 1);
 	if (c == NULL)
@@ -100,8 +118,52 @@ add_mx(struct sts_policy *p, const char *s, size_t len)
 		c[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a')
 						    : s[i];
 	c[len] = '\0';
-	p->mx[p->n_mx++] = c;
+	(*arr)[(*n)++] = c;
 	return STS_OK;
+}
+
+static enum sts_status
+add_mx(struct sts_policy *p, const char *s, size_t len)
+{
+	return add_str(&p->mx, &p->n_mx, s, len);
+}
+
+static bool
+is_let_dig(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/* RFC 8461 section 3.2 sts-policy-mx-value: ["*."] Domain, with RFC
+ * 5321 section 4.1.2's Domain = sub-domain *("." sub-domain),
+ * sub-domain = Let-dig [Ldh-str]; labels of at most 63 octets. */
+static bool
+mx_syntax_ok(const char *s, size_t len)
+{
+	size_t i, lab = 0;
+
+	if (len >= 2 && s[0] == '*' && s[1] == '.') {
+		s += 2;
+		len -= 2;
+	}
+	if (len == 0 || len > STS_MAX_DOMAIN)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (lab == 0 || !is_let_dig(s[i - 1]))
+				return false;
+			lab = 0;
+			continue;
+		}
+		if (lab == 0 && !is_let_dig(s[i]))
+			return false;
+		if (!is_let_dig(s[i]) && s[i] != '-')
+			return false;
+		if (++lab > 63)
+			return false;
+	}
+	return lab > 0 && is_let_dig(s[len - 1]);
 }
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629 section 4),
@@ -266,10 +328,18 @@ field(struct pstate *ps, const char *k, size_t klen, const char *v, size_t vlen,
 		memcpy(pat, v, vlen);
 		pat[vlen] = '\0';
 		if (sts_mx_pattern_check(pat, ps->why, sizeof(ps->why)) !=
-		    STS_OK)
-			return ps->why;
-		if (ps->p->n_mx == STS_MAX_POLICY_MX)
-			return "more mx lines than allowed (64)";
+		    STS_OK) {
+			if (!mx_syntax_ok(v, vlen))
+				return ps->why;
+			/* valid syntax, never a host name: ignored, with a
+			 * warning (see the top) */
+			if (add_str(&ps->p->ignored, &ps->p->n_ignored, v,
+				    vlen) != STS_OK) {
+				*st = STS_NOMEM;
+				return "out of memory";
+			}
+			return NULL;
+		}
 		if (add_mx(ps->p, v, vlen) != STS_OK) {
 			*st = STS_NOMEM;
 			return "out of memory";
@@ -353,7 +423,8 @@ sts_policy_parse(const char *body, size_t len, struct sts_policy **out,
 		bad = "mode missing";
 	else if (!ps.have_max_age)
 		bad = "max_age missing";
-	else if (ps.p->mode != STS_MODE_NONE && ps.p->n_mx == 0)
+	else if (ps.p->mode != STS_MODE_NONE && ps.p->n_mx == 0 &&
+		 ps.p->n_ignored == 0)
 		bad = "no mx line (required unless mode is none)";
 	if (bad != NULL)
 		goto fail;
@@ -380,9 +451,6 @@ sts_policy_new(enum sts_mode mode, uint32_t max_age, const char *const *mx,
 	if (max_age > STS_MAX_MAX_AGE)
 		return sts_why(why, whylen, STS_INVALID,
 			       "max_age is above 31557600");
-	if (n_mx > STS_MAX_POLICY_MX)
-		return sts_why(why, whylen, STS_INVALID,
-			       "more mx patterns than allowed (64)");
 	if (mode != STS_MODE_NONE && n_mx == 0)
 		return sts_why(why, whylen, STS_INVALID,
 			       "no mx pattern (required unless mode is none)");
@@ -407,14 +475,77 @@ sts_policy_new(enum sts_mode mode, uint32_t max_age, const char *const *mx,
 struct sts_policy *
 sts_policy_dup(const struct sts_policy *p)
 {
-	struct sts_policy *c = NULL;
+	struct sts_policy *c;
+	size_t i;
 
 	if (p == NULL)
 		return NULL;
-	if (sts_policy_new(p->mode, p->max_age, (const char *const *)p->mx,
-			   p->n_mx, &c, NULL, 0) != STS_OK)
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
 		return NULL;
+	c->mode = p->mode;
+	c->max_age = p->max_age;
+	for (i = 0; i < p->n_mx; i++)
+		if (add_mx(c, p->mx[i], strlen(p->mx[i])) != STS_OK)
+			goto fail;
+	for (i = 0; i < p->n_ignored; i++)
+		if (add_str(&c->ignored, &c->n_ignored, p->ignored[i],
+			    strlen(p->ignored[i])) != STS_OK)
+			goto fail;
 	return c;
+fail:
+	sts_policy_free(c);
+	return NULL;
+}
+
+/* Why an ignored value can never match a host name. */
+static const char *
+ignored_why(const char *v)
+{
+	const char *last = strrchr(v, '.');
+	size_t i, dots = 0;
+	bool digits = true;
+
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] == '.')
+			dots++;
+		else if (v[i] < '0' || v[i] > '9')
+			digits = false;
+	}
+	if (digits && dots == 3)
+		return "an IPv4 address, never a host name";
+	last = last != NULL ? last + 1 : v;
+	for (i = 0; last[i] != '\0'; i++)
+		if (last[i] < '0' || last[i] > '9')
+			return "not a valid host name (e.g. a malformed "
+			       "A-label)";
+	return "an all-numeric top-level label, never a host name "
+	       "(RFC 3696 section 2)";
+}
+
+enum sts_status
+sts_policy_usable(const struct sts_policy *p, char *why, size_t whylen)
+{
+	if (p->mode == STS_MODE_NONE || p->n_mx > 0)
+		return STS_OK;
+	return sts_why(why, whylen, STS_INVALID,
+		       "no usable mx pattern: all %zu ignored (the first, "
+		       "\"%.64s\", is %s)",
+		       p->n_ignored, p->n_ignored ? p->ignored[0] : "",
+		       p->n_ignored ? ignored_why(p->ignored[0]) : "-");
+}
+
+size_t
+sts_policy_warnings(const struct sts_policy *p, char *buf, size_t buflen)
+{
+	size_t off = 0, i;
+
+	if (buflen > 0)
+		buf[0] = '\0';
+	for (i = 0; p != NULL && i < p->n_ignored; i++)
+		put(buf, buflen, &off, "mx \"%s\" ignored: %s\n", p->ignored[i],
+		    ignored_why(p->ignored[i]));
+	return off;
 }
 
 bool
@@ -447,9 +578,6 @@ sts_policy_match(const struct sts_policy *p, const char *host)
 }
 
 /* snprintf into buf at *off, tracking the length needed. */
-static void put(char *buf, size_t buflen, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
 static void
 put(char *buf, size_t buflen, size_t *off, const char *fmt, ...)
 {

@@ -5,8 +5,8 @@
  * globals.  It is strict (checklist D): keys and values are
  * case-sensitive, lines end in LF or CRLF (erratum 6253), the first
  * occurrence of a repeated single-valued key wins, unknown keys are
- * ignored, every mx line is kept (in file order, at most
- * STS_MAX_POLICY_MX: more is invalid), blank lines are skipped, and a
+ * ignored, every mx line is kept (in file order; no count cap: the
+ * STS_MAX_POLICY_BODY body cap bounds them), blank lines are skipped, and a
  * BOM, NUL, any other control character or malformed UTF-8 makes the
  * body invalid; well-formed UTF-8 is allowed only inside extension
  * values, as the section 3.2 ABNF says (decisions: lib/proto/sts_policy.c).
@@ -38,8 +38,21 @@ const char *sts_mode_str(enum sts_mode m);
 struct sts_policy {
 	enum sts_mode mode;
 	uint32_t max_age; /* seconds, 0..STS_MAX_MAX_AGE */
-	size_t n_mx;	  /* 0..STS_MAX_POLICY_MX */
+	size_t n_mx;	  /* usable patterns; no cap (issue 13 item 7) */
 	char **mx;	  /* n_mx lower-case patterns, owned */
+	/*
+	 * mx values that are valid RFC 8461 section 3.2 syntax (["*."]
+	 * Domain of RFC 5321) but can never match a host name, so that no
+	 * MX could ever satisfy them: an IPv4 address ("10.0.0.1"), an
+	 * all-numeric top-level label ("mail.123", RFC 3696 section 2), a
+	 * malformed A-label.  Section 3.2 says a syntactically valid
+	 * policy MUST be accepted, so they do not make the policy invalid:
+	 * they are left out of mx (never reach a match= list) and listed
+	 * here, lower-cased, for the caller to warn about
+	 * (sts_policy_warnings()).  Filled by sts_policy_parse() only.
+	 */
+	size_t n_ignored;
+	char **ignored; /* owned */
 };
 
 /*
@@ -63,7 +76,28 @@ enum sts_status sts_policy_new(enum sts_mode mode, uint32_t max_age,
 			       struct sts_policy **out, char *why,
 			       size_t whylen);
 
-/* A deep copy, or NULL on allocation failure. */
+/*
+ * Can this policy be applied?  STS_OK, or STS_INVALID when its mode is
+ * testing or enforce and every mx value was ignored (see above): such a
+ * policy is syntactically valid but no MX host can ever match it.
+ * Decision (issue 13 item 7): callers treat it as an invalid policy
+ * (RFC 8460 sts-policy-invalid: a fetch failure, which never replaces a
+ * valid cached policy and means "as without a policy" otherwise), never
+ * as an enforce policy with an empty match list; why names the ignored
+ * values.  sts_fetch_policy() applies this check.
+ */
+enum sts_status sts_policy_usable(const struct sts_policy *p, char *why,
+				  size_t whylen);
+
+/*
+ * One line per ignored mx value ("mx \"10.0.0.1\" ignored: an IPv4
+ * address, never a host name"), each ended by "\n", into buf (snprintf
+ * semantics, returns the length needed).  "" when there is none.
+ */
+size_t sts_policy_warnings(const struct sts_policy *p, char *buf,
+			   size_t buflen);
+
+/* A deep copy (the ignored list too), or NULL on allocation failure. */
 struct sts_policy *sts_policy_dup(const struct sts_policy *p);
 
 void sts_policy_free(struct sts_policy *p);

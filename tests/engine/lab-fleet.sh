@@ -282,10 +282,12 @@ bad=0 temp=0
 while IFS=$'\t' read -r _ k r _; do
 	c=$(class "$r")
 	[ "$c" = "$(expect "$k")" ] || { bad=$((bad + 1)); [ "$bad" -le 3 ] && echo "# $k: '$r'"; }
-	[ "$c" = temp ] && temp=$((temp + 1))
+	# a row that expects TEMP (a bogus TLSA at a secure MX: failing DANE)
+	# is not a deferral the outage caused
+	[ "$c" = temp ] && [ "$(expect "$k")" != temp ] && temp=$((temp + 1))
 done <"$W/p3.tsv"
 is "$bad" 0 "Redis killed mid-run: all $total lookups answered as scenarios.tsv expects"
-is "$temp" 0 "... and none deferred (TEMP)"
+is "$temp" 0 "... and none deferred (TEMP) unless the table expects it"
 slow=$(awk -F'\t' '$4 > 3500' "$W/p3.tsv" | wc -l)
 is "$slow" 0 "... each within the lookup deadline (3 s)"
 for i in 1 2 3; do

@@ -37,7 +37,7 @@ main(void)
 	struct sts_source src = scripted_source(s);
 	struct sts_engine_conf c;
 	struct sts_engine *e;
-	struct sts_engine_info *in = malloc(sizeof(*in));
+	struct sts_engine_info *in = calloc(1, sizeof(*in));
 	struct sts_engine_metrics m;
 	struct sts_answer a;
 	char why[STS_WHY_MAX], path[] = "/tmp/t_admin.XXXXXX";
@@ -173,6 +173,7 @@ main(void)
 	   "a check past its deadline counted");
 	sts_engine_free(e);
 	scripted_free(s);
+	sts_engine_info_clear(in);
 	free(in);
 	unlink(path);
 	return tap_done();

@@ -17,6 +17,7 @@
 #include "../tap.h"
 #include "scripted.h"
 #include "sts_engine.h"
+#include "sts_mapreply.h"
 #include "sts_source.h"
 
 #define POL(mode, mx)                                                          \
@@ -246,6 +247,51 @@ main(void)
 	   "[relay.test]: enforce policy, DANE from the host's own TLSA");
 	is_int(mx_calls(s) - n, 0, "[relay.test]: no MX query");
 	sts_policy_free(l.policy);
+
+	/* issue 13 item 4: a bogus or failed TLSA lookup at an MX of a
+	 * secure MX set is a failing DANE validation; the map must not
+	 * answer "secure match=" (RFC 8461 section 2) but TEMP, as the
+	 * milter defers; usable TLSA stays dane-only */
+	{
+		static const struct {
+			const char *dom, *mx, *want;
+			enum sts_dane_state d;
+		} dc[] = {
+			{"tb.test", "mx.tb.test", "TEMP ", STS_DANE_BOGUS},
+			{"tt.test", "mx.tt.test", "TEMP ", STS_DANE_TEMPFAIL},
+			{"tu.test", "mx.tu.test", "OK dane-only",
+			 STS_DANE_USABLE},
+			{"tn.test", "mx.tn.test", "OK secure match=mx.tn.test",
+			 STS_DANE_NONE},
+		};
+		char rep[512];
+
+		for (i = 0; i < sizeof(dc) / sizeof(dc[0]); i++) {
+			scripted_set(s, dc[i].dom, STS_OK, "1", STS_OK,
+				     dc[i].d == STS_DANE_BOGUS
+					     ? POL("enforce", "mx.tb.test")
+				     : dc[i].d == STS_DANE_TEMPFAIL
+					     ? POL("enforce", "mx.tt.test")
+				     : dc[i].d == STS_DANE_USABLE
+					     ? POL("enforce", "mx.tu.test")
+					     : POL("enforce", "mx.tn.test"));
+			scripted_mx(s, dc[i].dom, STS_OK, STS_SRC_SECURE,
+				    dc[i].mx, false, false);
+			scripted_tlsa(s, dc[i].mx, dc[i].d);
+			(void)chk(e, dc[i].dom); /* fetch the policy */
+			sts_engine_lookup(e, dc[i].dom, 3000, &l);
+			sts_mapreply_format(&l, NULL, rep, sizeof(rep));
+			ok(strncmp(rep, dc[i].want, strlen(dc[i].want)) == 0,
+			   "map, %s TLSA at a secure MX: %s (%s)",
+			   sts_dane_state_str(dc[i].d), rep, l.why);
+			a = chk(e, dc[i].dom);
+			ok(a.have_policy && a.mode == STS_MODE_ENFORCE,
+			   "milter, %s TLSA: %s, mode %s logged",
+			   sts_dane_state_str(dc[i].d),
+			   sts_verdict_str(a.verdict), sts_mode_str(a.mode));
+			sts_policy_free(l.policy);
+		}
+	}
 
 	sts_engine_free(e);
 	scripted_free(s);

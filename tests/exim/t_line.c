@@ -255,9 +255,12 @@ test_rcpt(void)
 
 static char *mx_two[] = {"mx1.example.com", "*.example.net"};
 static char *mx_bad[] = {"mx.example.com:25"};
-static struct sts_policy pol_enf = {STS_MODE_ENFORCE, 86400, 2, mx_two};
-static struct sts_policy pol_test = {STS_MODE_TESTING, 86400, 2, mx_two};
-static struct sts_policy pol_bad = {STS_MODE_ENFORCE, 86400, 1, mx_bad};
+static struct sts_policy pol_enf = {STS_MODE_ENFORCE, 86400, 2,
+				    mx_two,	      0,     NULL};
+static struct sts_policy pol_test = {STS_MODE_TESTING, 86400, 2,
+				     mx_two,	       0,     NULL};
+static struct sts_policy pol_bad = {STS_MODE_ENFORCE, 86400, 1,
+				    mx_bad,	      0,     NULL};
 
 static const struct {
 	const char *name;

@@ -119,6 +119,13 @@ while read -r dom exp mx pol; do
 	fi
 	ok $rc "postfix RCPT $dom: expect $exp, got: $r"
 done <<<"$ROWS"
+# The decision log names the policy's mode wherever an enforce policy
+# applies, also when the MX state decides (null MX, bogus TLSA): never
+# mode=none (issue 13 item 9).
+while IFS=$'\t' read -r dom pk epol; do
+	grep -q "rcpt=<$TAG@$dom> .*mode=enforce " "$W/milter.log"
+	ok $? "postfix RCPT $dom: logged with mode=enforce ($pk)"
+done < <(grep -v '^#' "$LAB_SCENARIOS" | awk -F'\t' 'NR > 1 && $8 == "ok" && $4 != "testing" && $4 != "none" { print $1 "\t" $6 "\t" $8 }')
 # Delivered copies: tag rows carry a failing entry for their domain,
 # accepted enforce rows a passing one; none carries a spoofable copy.
 deliv() { grep -l "^Delivered-To: $TAG@$1\$" "$LAB_MAILDIR"/new/* 2>/dev/null | head -1; }

@@ -118,6 +118,11 @@ ok $? "decision logged as key=value with the queue id"
 	[ "$(grep -c 'rcpt=<u@unknown.example>' "$T/log")" = 1 ]
 ok $? "each decision logged once"
 grep -q '^.*warning: qid=QID0001 .*verdict=defer' "$T/log"; ok $? "deferral logged at warning"
+# issue 13 item 9: a U-label recipient is logged with its A-label and the
+# raw form escaped, never as "b??cher"
+grep -q 'rcpt=<u@xn--bcher-kva.defer.test> rcpt_raw="<u@b\\xc3\\xbccher.defer.test>" domain=xn--bcher-kva.defer.test ' "$T/log" &&
+	! grep -q 'b??cher' "$T/log"
+ok $? "U-label recipient logged as its A-label plus the escaped raw form"
 
 # Many concurrent sessions (each held open ~1 s, all overlapping).
 NLOAD=${MT_LOAD:-100}

@@ -285,6 +285,30 @@ main(void)
 	   "exempt recipient listed");
 	is_int(n_chgheader, 0, "nothing to delete in message 2");
 
+	/* The recipient as logged (issue 13 item 9): A-label domain, the
+	 * raw form escaped, never "b??cher". */
+	{
+		char lo[320], raw[1280];
+
+		milter_log_rcpt("<u@b\xc3\xbc"
+				"cher.test>",
+				lo, sizeof(lo), raw, sizeof(raw));
+		is_str(lo, "<u@xn--bcher-kva.test>",
+		       "log: U-label recipient shown with its A-label");
+		is_str(raw, "<u@b\\xc3\\xbccher.test>",
+		       "log: raw U-label recipient escaped \\xHH");
+		milter_log_rcpt("<u@Good.Example>", lo, sizeof(lo), raw,
+				sizeof(raw));
+		ok(strcmp(lo, "<u@Good.Example>") == 0 && raw[0] == '\0',
+		   "log: an ASCII recipient as received, no raw form (%s)", lo);
+		milter_log_rcpt("<\xff\"x@bad\x01.test>", lo, sizeof(lo), raw,
+				sizeof(raw));
+		ok(strcmp(raw, "<\\xff\\x22x@bad\\x01.test>") == 0 &&
+			   strchr(lo, '\xff') == NULL &&
+			   strchr(lo, '\x01') == NULL,
+		   "log: control bytes and quotes escaped (%s | %s)", lo, raw);
+	}
+
 	/* Message 3: no policy anywhere -> no header, but spoofs go. */
 	msess_envfrom(s, NULL, "<a@b.example>");
 	rcpt_case(s, "<u@nopolicy.example>", MILTER_CONTINUE, NULL, NULL,

@@ -102,7 +102,9 @@ for r in rows:
         continue
     want_rpt = "none" if r["expect_rpt"] == "-" else r["expect_rpt"]
     ep = r["expect_policy"]
-    if ep == "ok":
+    if ep == "ok" and want_rpt == "dnssec-invalid":
+        want_exit = 4   # bogus TLSA / MX address: mta-sts-check(1) exit 4
+    elif ep == "ok":
         want_exit = 0 if (want_rpt == "none" or r["policy"] == "testing") else 3
     else:
         want_exit = EXIT[ep]
@@ -111,6 +113,11 @@ for r in rows:
         "%s: policy %s, rpt %s, exit %d (%s)" % (d, ep, want_rpt, want_exit,
                                                  r["exercises"]),
         "got policy=%s rpt=%s exit=%s\n%s" % (got + (json.dumps(o),)))
+    if r["policy"] == "enforce-abogus":
+        # issue 13 item 3: a fetch error naming the bogus record, not "bogus"
+        w = o["policy"].get("why", "")
+        tap(("mta-sts.%s A: DNSSEC bogus" % d) in w,
+            "%s: the fetch error names the bogus record" % d, w)
     if o["policy"].get("result") == "ok":
         fetch_ms.append(o["policy"]["elapsed_ms"])
     for h in o["mx"].get("hosts", []):

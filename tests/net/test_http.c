@@ -17,13 +17,16 @@ struct hcase {
 	const char *name;
 	const char *resp;
 	size_t body_max;
-	bool eof;	    /* the peer closes after resp */
+	int eof;	    /* the peer closes after resp: EOF_* */
 	enum sts_status st; /* of feed (or of eof when eof) */
 	bool done;
 	int status;
 	const char *ctype;
 	const char *body;
 };
+
+/* eof: 0 no close; 1 (true) close with TLS close_notify; 2 a bare TCP close */
+enum { EOF_NONE, EOF_NOTIFY, EOF_TCP };
 
 #define OK200 "HTTP/1.1 200 OK\r\n"
 #define TP "Content-Type: text/plain\r\n"
@@ -47,6 +50,20 @@ static const struct hcase cases[] = {
 	 64, false, STS_OK, true, 200, "", "ab"},
 	{"read to close", OK200 TP "\r\nversion: STSv1\r\n", 64, true, STS_OK,
 	 true, 200, "text/plain", "version: STSv1\r\n"},
+	/* RFC 9112 section 9.8: without close_notify a read-until-close
+	 * body may have been cut ("max_age: 3" of "max_age: 31557600") */
+	{"read to close, TCP close without close_notify",
+	 OK200 TP "\r\nversion: STSv1\r\nmax_age: 3", 64, EOF_TCP, STS_INVALID,
+	 false, 0, NULL, NULL},
+	{"content-length body, TCP close without close_notify",
+	 OK200 TP "Content-Length: 5\r\n\r\nhello", 64, EOF_TCP, STS_OK, true,
+	 200, "text/plain", "hello"},
+	{"chunked body, TCP close without close_notify",
+	 OK200 TP "Transfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n", 64,
+	 EOF_TCP, STS_OK, true, 200, "text/plain", "hi"},
+	{"truncated content-length body, TCP close",
+	 OK200 "Content-Length: 9\r\n\r\nab", 64, EOF_TCP, STS_INVALID, false,
+	 0, NULL, NULL},
 	{"extra bytes after message not consumed",
 	 OK200 "Content-Length: 1\r\n\r\nxEXTRA", 64, false, STS_OK, true, 200,
 	 "", "x"},
@@ -145,7 +162,7 @@ struct run {
 };
 
 static void
-run(const char *resp, size_t len, size_t body_max, bool eof, size_t step,
+run(const char *resp, size_t len, size_t body_max, int eof, size_t step,
     struct run *r)
 {
 	struct sts_http *h = sts_http_new(body_max);
@@ -165,7 +182,7 @@ run(const char *resp, size_t len, size_t body_max, bool eof, size_t step,
 			break; /* message ended */
 	}
 	if (r->st == STS_OK && eof && !sts_http_done(h))
-		r->st = sts_http_eof(h, why, sizeof(why));
+		r->st = sts_http_eof(h, eof == EOF_NOTIFY, why, sizeof(why));
 	r->done = sts_http_done(h);
 	r->status = sts_http_status(h);
 	snprintf(r->ctype, sizeof(r->ctype), "%s", sts_http_content_type(h));

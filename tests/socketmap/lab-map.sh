@@ -125,6 +125,9 @@ example-dane.test	secure	RFC 8461 2: MTA-STS must not override DANE; secure woul
 example-danebad.test	secure	RFC 8461 2: MTA-STS must not override DANE (checklist G1)
 example-bogus.test	notfound	RFC 8461 2 + RFC 4035 4.3: DNSSEC-bogus data must not be used as 'no policy': defer (checklist G1)
 example-expiredsig.test	notfound	RFC 8461 2 + RFC 4035 4.3: DNSSEC-bogus data must not be used as 'no policy': defer (checklist G1)
+example-truncated.test	secure	RFC 9112 9.8: a read-until-close body is complete only after TLS close_notify; the peer accepts a policy cut by a bare TCP close (issue 13 item 2)
+example-tlsabogus.test	secure	RFC 8461 2 + RFC 7672 2.2: a bogus TLSA RRset is a failing DANE validation that MTA-STS must not override: defer (issue 13 item 4)
+example-mxcname.test	secure	RFC 7672 2.2.2: TLSA at the CNAME-expanded MX name counts; MTA-STS must not override DANE (RFC 8461 2)
 bücher.example-enforce.test	error	RFC 8461 A-labels (checklist A4): a U-label key must not crash the server (peer issue 90)"
 
 # --- 1 + 2: every scenario row, ours against expect_map and against the peer --------

@@ -59,6 +59,16 @@ t "policy: comment -> 65, line 4" 65 "" "policy-bad-comment.txt:4: " -- \
 	"$CHECK" policy "$DATA/policy-bad-comment.txt"
 t "policy: BOM -> 65, line 1" 65 "" "policy-bad-bom.txt:1: .*BOM" -- \
 	"$CHECK" policy "$DATA/policy-bad-bom.txt"
+# issue 13 item 7: valid 3.2 syntax that never matches a host name is ignored with a warning
+t "policy: IP / numeric-TLD mx ignored with a warning, exit 0" 0 "version: STSv1
+mode: enforce
+max_age: 86400
+mx: mail.example.com" 'policy-ignored-mx.txt: warning: mx "10.0.0.1" ignored: an IPv4 address' -- \
+	"$CHECK" policy "$DATA/policy-ignored-mx.txt"
+t "policy --json lists ignored mx" 0 '{"version":"STSv1","mode":"enforce","max_age":86400,"mx":["mail.example.com"],"mx_ignored":["10.0.0.1","mail.123"]}' \
+	'warning: mx "mail.123" ignored: an all-numeric' -- "$CHECK" policy --json "$DATA/policy-ignored-mx.txt"
+t "policy: enforce with only an IP mx -> 65, no usable mx" 65 "" "policy-only-ip-mx.txt: no usable mx pattern" -- \
+	"$CHECK" policy "$DATA/policy-only-ip-mx.txt"
 t "policy: no mx -> 65, file-level error" 65 "" "policy-bad-no-mx.txt: no mx" -- \
 	"$CHECK" policy "$DATA/policy-bad-no-mx.txt"
 t "policy --json invalid -> 65" 65 "" - -- "$CHECK" policy --json "$DATA/policy-bad-max-age.txt"

@@ -32,4 +32,5 @@ EXTRA_DIST += tests/data/policy-enforce.txt tests/data/policy-enforce-crlf.txt \
 	tests/data/policy-bad-no-mx.txt tests/data/policy-bad-bom.txt \
 	tests/data/tlsrpt-dgram-1.json tests/data/tlsrpt-dgram-2.json \
 	tests/data/tlsrpt-dgram-3.json tests/data/tlsrpt-dgram-4.json \
-	tests/data/tlsrpt-dgram-rc1-3.json
+	tests/data/tlsrpt-dgram-rc1-3.json \
+	tests/data/policy-ignored-mx.txt tests/data/policy-only-ip-mx.txt

@@ -228,7 +228,10 @@ static const struct pcase cases[] = {
 	{"mx *x.y", HDR "mx: *example.com\n", 0, STS_INVALID, 4, NULL},
 	{"mx with trailing dot", HDR "mx: mail.example.com.\n", 0, STS_INVALID,
 	 4, NULL},
-	{"mx IPv4 address", HDR "mx: 192.0.2.1\n", 0, STS_INVALID, 4, NULL},
+	/* valid section 3.2 syntax, never a host name: accepted, the
+	 * value ignored (issue 13 item 7; test_ignored() below) */
+	{"mx IPv4 address (ignored)", HDR "mx: 192.0.2.1\n", 0, STS_OK, 0,
+	 "version: STSv1\nmode: enforce\nmax_age: 86400\n"},
 	{"mx address literal", HDR "mx: [192.0.2.1]\n", 0, STS_INVALID, 4,
 	 NULL},
 	{"mx U-label", HDR "mx: b\xc3\xbc\x63her.example\n", 0, STS_INVALID, 4,
@@ -314,6 +317,54 @@ run_case(const struct pcase *c)
 	sts_policy_free(st == STS_OK ? p : NULL);
 }
 
+/* Section 3.2 syntax that can never be a host name (issue 13 item 7). */
+static void
+test_ignored(void)
+{
+	struct sts_policy *p = NULL, *c;
+	char why[STS_WHY_MAX], warn[512];
+	size_t line;
+	const char *b = HDR MX1 "mx: 10.0.0.1\nmx: mail.123\n";
+	enum sts_status st;
+
+	st = sts_policy_parse(b, strlen(b), &p, &line, why, sizeof(why));
+	ok(st == STS_OK && p != NULL && p->n_mx == 1 && p->n_ignored == 2,
+	   "ignored: IPv4 address and numeric TLD accepted and ignored (%s)",
+	   why);
+	if (p == NULL)
+		return;
+	ok(strcmp(p->mx[0], "mail.example.com") == 0 &&
+		   !sts_policy_match(p, "10.0.0.1") &&
+		   sts_policy_match(p, "mail.example.com"),
+	   "ignored: never a match pattern, the good one matches");
+	ok(sts_policy_usable(p, NULL, 0) == STS_OK,
+	   "ignored: a usable pattern left: usable");
+	sts_policy_warnings(p, warn, sizeof(warn));
+	ok(strstr(warn, "mx \"10.0.0.1\" ignored: an IPv4 address") &&
+		   strstr(warn, "mx \"mail.123\" ignored: an all-numeric"),
+	   "ignored: one warning per value: %s", warn);
+	c = sts_policy_dup(p);
+	ok(c != NULL && c->n_ignored == 2, "ignored: dup keeps the list");
+	sts_policy_free(c);
+	sts_policy_free(p);
+
+	b = HDR "mx: 10.0.0.1\nmx: 192.0.2.1\n";
+	st = sts_policy_parse(b, strlen(b), &p, &line, why, sizeof(why));
+	ok(st == STS_OK && p != NULL && p->n_mx == 0 && p->n_ignored == 2,
+	   "ignored: only unusable mx: still syntactically valid");
+	st = p != NULL ? sts_policy_usable(p, why, sizeof(why)) : STS_OK;
+	ok(st == STS_INVALID && strstr(why, "no usable mx pattern") &&
+		   strstr(why, "10.0.0.1"),
+	   "ignored: enforce with no usable mx is not usable: %s", why);
+	sts_policy_free(p);
+
+	b = VER "mode: none\n" AGE "mx: 10.0.0.1\n";
+	st = sts_policy_parse(b, strlen(b), &p, &line, why, sizeof(why));
+	ok(st == STS_OK && p != NULL && sts_policy_usable(p, NULL, 0) == STS_OK,
+	   "ignored: mode none stays usable");
+	sts_policy_free(p);
+}
+
 static void
 test_caps(void)
 {
@@ -322,18 +373,29 @@ test_caps(void)
 	size_t len, line;
 	enum sts_status st;
 
-	b = many_mx(STS_MAX_POLICY_MX, &len);
+	/* no mx count cap (issue 13 item 7): 65 lines were "invalid" */
+	b = many_mx(65, &len);
 	st = sts_policy_parse(b, len, &p, &line, why, sizeof(why));
-	ok(st == STS_OK && p != NULL && p->n_mx == STS_MAX_POLICY_MX,
-	   "policy: exactly %d mx lines are kept", STS_MAX_POLICY_MX);
+	ok(st == STS_OK && p != NULL && p->n_mx == 65 &&
+		   strcmp(p->mx[64], "mx64.example") == 0,
+	   "policy: 65 mx lines are all kept (%s)", why);
 	sts_policy_free(p);
 	free(b);
 
-	b = many_mx(STS_MAX_POLICY_MX + 1, &len);
+	b = many_mx(3000, &len);
 	st = sts_policy_parse(b, len, &p, &line, why, sizeof(why));
-	ok(st == STS_INVALID && p == NULL && line == 3 + STS_MAX_POLICY_MX + 1,
-	   "policy: %d mx lines are invalid, not truncated (line %zu)",
-	   STS_MAX_POLICY_MX + 1, line);
+	ok(st == STS_OK && p != NULL && p->n_mx == 3000 &&
+		   sts_policy_match(p, "mx2999.example") &&
+		   sts_policy_usable(p, NULL, 0) == STS_OK,
+	   "policy: 3000 mx lines (%zu bytes) kept, the last one matches", len);
+	if (p != NULL) {
+		struct sts_policy *c = sts_policy_dup(p);
+
+		ok(c != NULL && sts_policy_equal(p, c),
+		   "policy: dup of 3000 mx");
+		sts_policy_free(c);
+	}
+	sts_policy_free(p);
 	free(b);
 
 	len = STS_MAX_POLICY_BODY + 1;
@@ -414,6 +476,7 @@ main(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i]);
 	test_caps();
+	test_ignored();
 	test_api();
 	return tap_done();
 }

@@ -17,6 +17,9 @@ import sys
 PHASE, L, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
 REPO = os.path.normpath(os.path.join(SRC, "..", ".."))
 
+# MX kinds on the DANE listener: TLSA tampered; MX host address in an unsigned zone;
+# MX host a CNAME with the TLSA at the expanded name only (RFC 7672 2.2.2)
+DANE_LISTENER = ("dane-match", "dane-bogus", "dane-insecureaddr", "dane-cname")
 # Address plan (LAB.md): listeners of the MX farm, by the "mx" column.
 MX_ADDR = {
     "valid": "127.0.25.11",
@@ -27,6 +30,13 @@ MX_ADDR = {
     "dane-match": "127.0.25.16",
     "dane-mismatch": "127.0.25.17",
 }
+
+
+def listener(kind):
+    """The MX farm address of an "mx" column kind (the extra DANE kinds share dane-match's)."""
+    return MX_ADDR["dane-match"] if kind in DANE_LISTENER else MX_ADDR[kind]
+
+
 MX_CERT = {  # listener -> keychain file under pki/ (None: no STARTTLS)
     "valid": "mx-valid",
     "wrongname": "wrongname",
@@ -37,6 +47,12 @@ MX_CERT = {  # listener -> keychain file under pki/ (None: no STARTTLS)
     "dane-mismatch": "mx-danebad",
 }
 NSD, UNBOUND, NGINX, BLACKHOLE = "127.0.53.1", "127.0.53.2", "127.0.44.3", "127.0.44.4"
+CLOSEHOST = "127.0.44.5"  # lib/closehost.py: read-until-close bodies, TLS closure controlled
+CLOSE_KINDS = ("truncated", "closenotify")
+# policy kinds served by nginx like "enforce" whose policy host ADDRESS is tampered after
+# signing (RFC 8461 3.3: a host that cannot be reached securely is a fetch failure)
+ADDR_BOGUS = {"enforce-aaaabogus": "AAAA", "enforce-abogus": "A"}
+INSECURE_MX_ZONE = "insecure-mx.test"
 OUT_ADDR, SM_ADDR, PF310_ADDR = "127.0.25.1", "127.0.25.2", "127.0.25.3"
 TXT_ID = "20261128T000000"
 CERT_VHOST = {  # policy column -> certificate of that vhost
@@ -132,7 +148,12 @@ commonName = supplied
         ("mx-valid", "ca", names(lambda r: r["mx"] in ("valid", "implicit"), mxname), None),
         ("mx-selfsigned", None, names(lambda r: r["mx"] == "selfsigned", mxname), None),
         ("mx-expired", "ca", names(lambda r: r["mx"] == "expired", mxname), "expired"),
-        ("mx-dane", "ca", names(lambda r: r["mx"] == "dane-match", mxname), None),
+        # the CNAME'd MX hosts' certificate also names the canonical host (an MTA such as
+        # Exim checks the name it connected to after CNAME expansion)
+        ("mx-dane", "ca", names(lambda r: r["mx"] in DANE_LISTENER, mxname)
+         + names(lambda r: r["mx"] == "dane-insecureaddr",
+                 lambda r: "%s.%s" % (r["domain"].split(".")[0], INSECURE_MX_ZONE))
+         + names(lambda r: r["mx"] == "dane-cname", lambda r: "mxhost." + r["domain"]), None),
         ("mx-danebad", "ca", names(lambda r: r["mx"] == "dane-mismatch", mxname), None),
     ]
     procs = []
@@ -203,6 +224,11 @@ def domain_records(r):
         out.append(("mta-sts", "A " + BLACKHOLE))
     elif p == "cnamehost":
         out.append(("mta-sts", "CNAME policyhost.test."))
+    elif p in CLOSE_KINDS:
+        out.append(("mta-sts", "A " + CLOSEHOST))
+    elif p == "enforce-aaaabogus":
+        out.append(("mta-sts", "A " + NGINX))
+        out.append(("mta-sts", "AAAA ::1"))
     elif p != "-":
         out.append(("mta-sts", "A " + NGINX))
     m = r["mx"]
@@ -212,10 +238,18 @@ def domain_records(r):
         out.append(("@", "A " + MX_ADDR["valid"]))
     else:
         out.append(("@", "MX 10 mx.%s." % r["domain"]))
-        out.append(("mx", "A " + MX_ADDR[m]))
-        if m in ("dane-match", "dane-mismatch"):
-            h = open(os.path.join(L, "pki", "mx-dane%s.tlsa" % ("" if m == "dane-match" else "bad"))).read().strip()
-            out.append(("_25._tcp.mx", "TLSA 3 1 1 " + h))
+        tlsa_at = "_25._tcp.mx"
+        if m == "dane-insecureaddr":
+            out.append(("mx", "CNAME %s.%s." % (r["domain"].split(".")[0], INSECURE_MX_ZONE)))
+        elif m == "dane-cname":
+            out.append(("mx", "CNAME mxhost.%s." % r["domain"]))
+            out.append(("mxhost", "A " + listener(m)))
+            tlsa_at = "_25._tcp.mxhost"
+        else:
+            out.append(("mx", "A " + listener(m)))
+        if m.startswith("dane-"):
+            h = open(os.path.join(L, "pki", "mx-dane%s.tlsa" % ("bad" if m == "dane-mismatch" else ""))).read().strip()
+            out.append((tlsa_at, "TLSA 3 1 1 " + h))
     rua = {"mailto": "mailto:tlsrpt@{d}", "https": "https://mta-sts.{d}/tlsrpt",
            "both": "mailto:tlsrpt@{d},https://mta-sts.{d}/tlsrpt"}.get(r.get("tlsrpt", "mailto"))
     if rua is not None:
@@ -235,6 +269,22 @@ def rr_lines(recs, domain, origin):
         rel = fq[: -len(origin) - 1] if fq != origin else "@"
         lines.append("%s IN %s" % (rel, rr))
     return "\n".join(lines) + "\n"
+
+
+def tamper(zone, owner, rrtype):
+    """Change the RDATA of owner's rrtype RR in a signed zone text (one RR)."""
+    out, done = [], False
+    for line in zone.split("\n"):
+        f = line.split()
+        if not done and len(f) >= 5 and f[0] == owner and f[3] == rrtype:
+            rd = {"A": "127.0.44.99", "AAAA": "::2"}.get(rrtype)
+            if rd is None:  # TLSA: flip the last hex digit of the data
+                rd = " ".join(f[4:-1] + [f[-1][:-1] + ("0" if f[-1][-1] != "0" else "1")])
+            line = "\t".join(f[:4] + [rd])
+            done = True
+        out.append(line)
+    assert done, "tamper failed: %s %s" % (owner, rrtype)
+    return "\n".join(out)
 
 
 def dns():
@@ -280,9 +330,25 @@ def dns():
             z2 = z.replace("id=%s;" % TXT_ID, "id=TAMPERED;", 1)
             assert z2 != z, "tamper failed"
             write("dns/%s.zone.signed" % dom, z2)
+    # an unsigned child zone (no DS) with the addresses of the dane-insecureaddr MX hosts
+    ins = [r for r in ROWS if r["mx"] == "dane-insecureaddr"]
+    if ins:
+        zones.append(INSECURE_MX_ZONE)
+        parent += "%s IN NS ns.test.\n" % INSECURE_MX_ZONE[: -len(".test")]
+        write("dns/%s.zone.signed" % INSECURE_MX_ZONE, soa(INSECURE_MX_ZONE) + "".join(
+            "%s IN A %s\n" % (r["domain"].split(".")[0], listener(r["mx"])) for r in ins))
     write("dns/test.zone", parent)
     k = keygen("test")
     run("ldns-signzone", "-i", "20200101000000", "-e", "20380101000000", "-f", "test.zone.signed", "test.zone", k)
+    # single RRsets tampered after signing (their RRSIG no longer verifies; the rest stays secure)
+    z = open("test.zone.signed").read()
+    for r in ROWS:
+        dom = r["domain"]
+        if r["policy"] in ADDR_BOGUS:
+            z = tamper(z, "mta-sts.%s." % dom, ADDR_BOGUS[r["policy"]])
+        if r["mx"] == "dane-bogus":
+            z = tamper(z, "_25._tcp.mx.%s." % dom, "TLSA")
+    write("dns/test.zone.signed", z)
     write("dns/test.ta", run("ldns-key2ds", "-n", "-2", k + ".key").decode())
 
     zcfg = "".join('zone:\n\tname: "%s."\n\tzonefile: "%s.zone.signed"\n' % (z, z) for z in zones)
@@ -361,6 +427,9 @@ def nginx():
             continue
         write("https/www/%s/.well-known/mta-sts.txt" % dom,
               policy_body(r, "\n" if p == "enforce-lf" else "\r\n"))
+        if p in CLOSE_KINDS:  # served by lib/closehost.py, not nginx
+            write("https/www/%s/.kind" % dom, p + "\n")
+            continue
         loc = {
             "redirect": "return 301 https://mta-sts.example-enforce.test/.well-known/mta-sts.txt;",
             "404": "return 404;",

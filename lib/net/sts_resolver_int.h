@@ -1,0 +1,62 @@
+/*
+ * sts_resolver_int.h - private to lib/net/sts_resolver*.c: the resolver
+ * object and the query machinery that the address lookups
+ * (sts_resolver_addrs.c) share with the other lookups (sts_resolver.c).
+ * Not for other modules; the contract is sts_resolver.h.
+ *
+ * Ownership and thread-safety as in sts_resolver.h: a struct query is
+ * reference-counted under the resolver's mutex (one reference for the
+ * waiting caller, one for libunbound's callback); callers release the
+ * queries they started with sts_resolver_release_queries().
+ */
+#ifndef STS_RESOLVER_INT_H
+#define STS_RESOLVER_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unbound.h>
+
+#include "sts_resolver.h"
+
+#define POLL_SLICE_MS 10
+#define RR_TYPE_A 1
+#define RR_TYPE_MX 15
+#define RR_TYPE_TXT 16
+#define RR_TYPE_AAAA 28
+#define RR_TYPE_TLSA 52
+
+struct sts_resolver {
+	struct ub_ctx *ctx;
+	unsigned timeout_ms;
+	pthread_mutex_t mu; /* protects every struct query's fields */
+};
+
+struct query {
+	struct sts_resolver *r;
+	int refs;
+	bool done;
+	int err;
+	struct ub_result *res;
+	int id;
+};
+
+/* Start n queries at once and wait for them until deadline (absolute,
+ * sts_now_ms()); q[i] is NULL when query i could not be started. */
+void sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
+			      const int *types, struct query **q, size_t n,
+			      int64_t deadline);
+/* Drop the caller's references to q[0..n). */
+void sts_resolver_release_queries(struct sts_resolver *r, struct query **q,
+				  size_t n);
+/* Fill m from a finished (or not) query; name is what the reasons name.
+ * Returns the ub_result to read data from (only when m->status is
+ * STS_OK), else NULL. */
+struct ub_result *sts_resolver_classify(struct sts_resolver *r, struct query *q,
+					const char *name,
+					struct sts_dns_meta *m);
+/* Lower-case copy of in without one trailing dot, truncated to outlen. */
+void sts_resolver_strip_dot(const char *in, char *out, size_t outlen);
+
+#endif /* STS_RESOLVER_INT_H */
