@@ -380,5 +380,28 @@ sts_engine_maintain(struct sts_engine *e)
 bool
 sts_engine_idle_wait(struct sts_engine *e, unsigned timeout_ms)
 {
-	return sts_cache_idle_wait(e->cache, timeout_ms);
+	struct timespec t0, dl;
+	bool idle;
+	unsigned l;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!sts_cache_idle_wait(e->cache, timeout_ms))
+		return false;
+	/* the next-hop/probe helpers of sts_engine_jobs.c count too: a
+	 * helper still running would change state behind the caller */
+	l = sts_engine_left(&t0, timeout_ms);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += l / 1000;
+	dl.tv_nsec += (long)(l % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&e->hlp_lock);
+	while (e->helpers > 0 && rc == 0)
+		rc = pthread_cond_timedwait(&e->hlp_cond, &e->hlp_lock, &dl);
+	idle = e->helpers == 0;
+	pthread_mutex_unlock(&e->hlp_lock);
+	return idle;
 }

@@ -272,8 +272,8 @@ void sts_engine_stats(struct sts_engine *e, struct sts_engine_stats *out);
  * and for daemons that prefer their own timer).  Returns jobs queued. */
 size_t sts_engine_maintain(struct sts_engine *e);
 
-/* Wait up to timeout_ms until no background job is queued or running;
- * true if idle.  For tests. */
+/* Wait up to timeout_ms until no background job is queued or running
+ * and no next-hop/probe helper thread is left; true if idle.  For tests. */
 bool sts_engine_idle_wait(struct sts_engine *e, unsigned timeout_ms);
 
 #endif /* STS_ENGINE_H */

@@ -150,7 +150,9 @@ main(void)
 	   (unsigned long long)m.c.jobs[STS_JOB_FULL],
 	   (unsigned long long)m.c.jobs[STS_JOB_REFRESH]);
 	ok(m.c.probe[STS_PROBE_OK] == 1 && m.c.probe[STS_PROBE_FAILED] == 1,
-	   "probes by outcome");
+	   "probes by outcome: ok %llu, failed %llu",
+	   (unsigned long long)m.c.probe[STS_PROBE_OK],
+	   (unsigned long long)m.c.probe[STS_PROBE_FAILED]);
 	ok(m.c.saves == 1 && m.c.save_failures == 0 && m.c.save_lat.count == 1,
 	   "one save, no failure, timed");
 	ok(m.census && m.policies[STS_MODE_ENFORCE] == 1 &&
