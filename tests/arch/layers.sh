@@ -9,7 +9,7 @@
 # TAP, one case per file checked.
 set -u
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-MAX_LINES=${MAX_LINES:-850}
+MAX_LINES=${MAX_LINES:-800}
 cd "$top" || exit 1
 
 rank() { # layer name -> rank; unknown -> 99
