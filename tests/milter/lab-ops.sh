@@ -32,7 +32,12 @@ bail() {
 	echo "1..1"
 	exit 1
 }
-[ "$(id -u)" = 0 ] || bail "needs root (the lab uses network namespaces)"
+# Not root (a package build, distcheck): skip whole, as the other lab
+# tests do; as root a lab that does not come up is a failure (bail).
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root (the lab uses network namespaces)"
+	exit 0
+fi
 for c in promtool curl swaks "$BIN" "$CHECK"; do
 	command -v "$c" >/dev/null 2>&1 || bail "$c missing (tests/install-deps)"
 done
