@@ -52,12 +52,12 @@ fuzz:
 
 fuzz-clean:
 	@for spec in $(FUZZ_TARGETS); do rm -f "fuzz/$${spec%%:*}"; done
-	rm -rf fuzz/smoke-out
+	rm -rf fuzz/smoke-out fuzz/campaign-out
 clean-local: fuzz-clean
 .PHONY: fuzz-clean
 
-dist_noinst_SCRIPTS += fuzz/smoke.sh
-EXTRA_DIST += fuzz/fuzz_record.c fuzz/fuzz_policy.c fuzz/fuzz_tlsrpt.c \
+dist_noinst_SCRIPTS += fuzz/smoke.sh fuzz/campaign.sh
+EXTRA_DIST += fuzz/README fuzz/fuzz_record.c fuzz/fuzz_policy.c fuzz/fuzz_tlsrpt.c \
 	fuzz/fuzz_mx.c fuzz/fuzz_domain.c fuzz/fuzz_txt.h fuzz/corpus \
 	fuzz/fuzz_policy.dict fuzz/fuzz_record.dict fuzz/fuzz_tlsrpt.dict \
 	fuzz/fuzz_http.c fuzz/fuzz_smtp.c fuzz/fuzz_netstring.c fuzz/fuzz_addr.c \

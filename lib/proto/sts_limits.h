@@ -88,6 +88,15 @@
 #define STS_MAX_RPT_DETAILS 100
 #define STS_MAX_RPT_JOURNAL_LINE 262144
 #define STS_MAX_RPT_REPORT (10 * 1024 * 1024)
+/* Every count (session totals, failed-session-count, dropped counters)
+ * saturates at 10^15 - 1: the journal and the report carry counts as
+ * JSON numbers, and cJSON prints 15 significant digits, keeping that form
+ * whenever it reads back within a relative 2^-52; from about 4.5e15 on a
+ * count can so be written off by a few ("9.00719925474099e+15" for
+ * 2^53 - 1), and above 2^53 the journal reader refuses the line at the
+ * next start - the entry lost (found by fuzz_rptline).  Counts of at
+ * most 15 digits are always printed exactly. */
+#define STS_MAX_RPT_COUNT 999999999999999ULL
 
 /* The Exim line protocol (sts_line.h): one line "rcpt DOMAIN <SENDER>"
  * or "sts DOMAIN".  A request is at most the verb, a raw domain and a

@@ -365,6 +365,15 @@ entry_new(struct sts_rptagg *a, int64_t day, const char *domain,
 	return e;
 }
 
+/* a + b, saturating at STS_MAX_RPT_COUNT (see sts_limits.h). */
+static uint64_t
+count_add(uint64_t a, uint64_t b)
+{
+	if (a >= STS_MAX_RPT_COUNT || b >= STS_MAX_RPT_COUNT - a)
+		return STS_MAX_RPT_COUNT;
+	return a + b;
+}
+
 static enum sts_status
 add_failure(struct sts_rptagg *a, struct sts_rpt_policy *to,
 	    const struct sts_rpt_failure *f)
@@ -374,11 +383,12 @@ add_failure(struct sts_rptagg *a, struct sts_rpt_policy *to,
 
 	for (size_t i = 0; i < to->n_fail; i++)
 		if (same_failure(&to->fail[i], f)) {
-			to->fail[i].count += f->count;
+			to->fail[i].count =
+				count_add(to->fail[i].count, f->count);
 			return STS_OK;
 		}
 	if (to->n_fail >= a->max_details) {
-		a->dropped_details += f->count;
+		a->dropped_details = count_add(a->dropped_details, f->count);
 		return STS_OK;
 	}
 	n = realloc(to->fail, (to->n_fail + 1) * sizeof(*n));
@@ -388,7 +398,7 @@ add_failure(struct sts_rptagg *a, struct sts_rpt_policy *to,
 	n = &to->fail[to->n_fail];
 	memset(n, 0, sizeof(*n));
 	n->type = f->type;
-	n->count = f->count;
+	n->count = count_add(0, f->count);
 	n->sending_ip = dup_or_null(f->sending_ip, &oom);
 	n->mx_host = dup_or_null(f->mx_host, &oom);
 	n->mx_helo = dup_or_null(f->mx_helo, &oom);
@@ -421,7 +431,9 @@ sts_rptagg_add(struct sts_rptagg *a, int64_t day, const char *domain,
 		size_t nd;
 		int known = domain_known(a, day, domain, &nd);
 		if (!known && nd >= a->max_domains) {
-			a->dropped_domains += p->success + p->failure;
+			a->dropped_domains =
+				count_add(a->dropped_domains,
+					  count_add(p->success, p->failure));
 			return sts_why(why, whylen, STS_INVALID,
 				       "domain cap (%zu) reached, %s dropped",
 				       a->max_domains, domain);
@@ -431,8 +443,8 @@ sts_rptagg_add(struct sts_rptagg *a, int64_t day, const char *domain,
 			return sts_why(why, whylen, STS_NOMEM, "out of memory");
 		e->first_of_domain = !known;
 	}
-	e->pol.success += p->success;
-	e->pol.failure += p->failure;
+	e->pol.success = count_add(e->pol.success, p->success);
+	e->pol.failure = count_add(e->pol.failure, p->failure);
 	for (size_t i = 0; i < p->n_fail; i++) {
 		st = add_failure(a, &e->pol, &p->fail[i]);
 		if (st != STS_OK)

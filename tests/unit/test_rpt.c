@@ -16,6 +16,7 @@
 
 #include "sts_gzip.h"
 #include "sts_post.h"
+#include "sts_limits.h"
 #include "sts_rptagg.h"
 #include "sts_rptdgram.h"
 #include "sts_rptjson.h"
@@ -349,6 +350,55 @@ test_line(void)
 	sts_rptagg_free(b);
 }
 
+/* Found by fuzz_rptline (issue 15 item 8): two journal lines of one
+ * entry, each within the reader's 2^53 cap, summed past it; the line
+ * written for the entry was then refused at the next start (cJSON printed
+ * the count as 1.8e+16) and the entry lost; and just below 2^53 cJSON's
+ * 15-digit form is off by a few.  Counts saturate at 10^15 - 1, which
+ * cJSON prints exactly (sts_limits.h). */
+static void
+test_line_count_cap(void)
+{
+	struct sts_rptagg *a = sts_rptagg_new(0, 0), *b = sts_rptagg_new(0, 0);
+	const char *big = "{\"day\":\"2026-12-02\",\"d\":\"a.example\","
+			  "\"pt\":\"sts\",\"s\":9007199254740992,"
+			  "\"f\":9007199254740991,\"fd\":[{\"rt\":"
+			  "\"validation-failure\",\"c\":9007199254740992}]}";
+	const char *odd = "{\"day\":\"2026-12-02\",\"d\":\"a.example\","
+			  "\"pt\":\"sts\",\"s\":9007199254740991,\"f\":7}";
+	char why[256], *line = NULL;
+
+	ok(sts_rptline_add(a, big, strlen(big), why, sizeof(why)) == STS_OK &&
+		   sts_rptline_add(a, big, strlen(big), why, sizeof(why)) ==
+			   STS_OK &&
+		   a->n == 1 && a->e[0].pol.success == STS_MAX_RPT_COUNT &&
+		   a->e[0].pol.failure == STS_MAX_RPT_COUNT &&
+		   a->e[0].pol.n_fail == 1 &&
+		   a->e[0].pol.fail[0].count == STS_MAX_RPT_COUNT,
+	   "counts summed past 2^53 saturate at 10^15 - 1");
+	ok(a->n == 1 && sts_rptline_format(&a->e[0], &line) == STS_OK &&
+		   sts_rptline_add(b, line, strlen(line), why, sizeof(why)) ==
+			   STS_OK &&
+		   b->n == 1 && b->e[0].pol.success == STS_MAX_RPT_COUNT &&
+		   b->e[0].pol.fail[0].count == STS_MAX_RPT_COUNT,
+	   "the saturated entry's journal line reads back the same counts");
+	free(line);
+	line = NULL;
+	sts_rptagg_clear(a);
+	sts_rptagg_clear(b);
+	ok(sts_rptline_add(a, odd, strlen(odd), why, sizeof(why)) == STS_OK &&
+		   a->n == 1 && a->e[0].pol.success == STS_MAX_RPT_COUNT &&
+		   sts_rptline_format(&a->e[0], &line) == STS_OK &&
+		   sts_rptline_add(b, line, strlen(line), why, sizeof(why)) ==
+			   STS_OK &&
+		   b->n == 1 && b->e[0].pol.success == STS_MAX_RPT_COUNT &&
+		   b->e[0].pol.failure == 7,
+	   "a count of 2^53 - 1 is kept as 10^15 - 1 and reads back exactly");
+	free(line);
+	sts_rptagg_free(a);
+	sts_rptagg_free(b);
+}
+
 /* Every key of o must be in allowed (the RFC 8460 section 4.4 schema). */
 static int
 keys_in(const cJSON *o, const char *const *allowed)
@@ -671,6 +721,7 @@ main(void)
 	test_bad();
 	test_agg();
 	test_line();
+	test_line_count_cap();
 	test_json();
 	test_appendix_b();
 	test_gzip_mail();
