@@ -41,7 +41,7 @@ struct entry {
 	time_t until;	 /* NP_NONE / NP_FAILED valid until */
 	time_t last_attempt;
 	uint32_t hash, max_age, waiters;
-	uint32_t bad_id; /* hash of the id whose fetch failed, 0: none */
+	uint32_t bad_id;       /* hash of the id whose fetch failed, 0: none */
 	uint16_t mx_len, n_mx; /* no mx count cap: the 64 KiB policy body
 				  bounds both (issue 13 item 7) */
 	uint16_t gen; /* bumped by every completed job (sts_cache_recheck) */

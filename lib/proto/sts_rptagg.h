@@ -80,8 +80,8 @@ void sts_rptagg_clear(struct sts_rptagg *a);
 
 /* Add p's counts and rows to the entry (day, domain, p's identity),
  * creating it if needed; every count saturates at STS_MAX_RPT_COUNT
- * (10^15 - 1, what a journal line carries exactly).  STS_OK; STS_INVALID (why) if the
- * domain cap refuses a new domain; STS_NOMEM. */
+ * (10^15 - 1, what a journal line carries exactly).  STS_OK; STS_INVALID (why)
+ * if the domain cap refuses a new domain; STS_NOMEM. */
 enum sts_status sts_rptagg_add(struct sts_rptagg *a, int64_t day,
 			       const char *domain,
 			       const struct sts_rpt_policy *p, char *why,

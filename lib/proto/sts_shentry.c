@@ -173,6 +173,14 @@ sts_shentry_decode(const char *buf, size_t len, time_t now,
 		return sts_why(why, whylen, st == STS_NOMEM ? st : STS_INVALID,
 			       "policy text line %zu: %s", errline, pwhy);
 	}
+	/* the same rule as a fetched policy (sts_policy_usable(), RFC 8461
+	 * 3.2): an enforce/testing policy whose every mx value can never
+	 * match a host name is invalid, never an empty match list */
+	if (sts_policy_usable(out->policy, pwhy, sizeof(pwhy)) != STS_OK) {
+		sts_shentry_clear(out);
+		return sts_why(why, whylen, STS_INVALID, "policy text: %s",
+			       pwhy);
+	}
 	if (out->fetched + (int64_t)out->policy->max_age <= (int64_t)now) {
 		sts_shentry_clear(out);
 		return sts_why(why, whylen, STS_NOTFOUND,
