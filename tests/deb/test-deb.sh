@@ -128,6 +128,8 @@ if unshare -n sh -c 'ip link set lo up && exec "$@"' sh \
 else
 	notok "dpkg-buildpackage -us -uc -b ($what, as $builder, no network)"
 	tail -n 60 "$work/build.log" | diag
+	# the failing cases by name (the tail above is only the summary)
+	grep -E '^(FAIL|ERROR|XPASS):|^not ok' "$work/build.log" | head -n 30 | diag
 	bail "the package did not build"
 fi
 # the test-suite summary that dh_auto_test printed
