@@ -168,8 +168,14 @@ wait_exit
 if [ -f "$T/strace" ]; then
 	saves=$(grep -c "rename(.*\"$T/state\")" "$T/strace")
 	[ "$saves" = 1 ]; ok $? "state file saved once at stop ($saves renames)"
-else
+elif [ "$(id -u)" = 0 ]; then
+	# as root (CI's check and asan stages) strace is installed by
+	# tests/install-deps: its absence is a failure there
 	n=$((n + 1)); echo "not ok $n - strace missing (tests/install-deps installs it)"; fails=$((fails + 1))
+else
+	# a package build (nobody, no strace in Build-Depends, ptrace may be
+	# refused): the count cannot be taken; skipped, not passed
+	n=$((n + 1)); echo "ok $n # SKIP state file saved once at stop: strace not usable here"
 fi
 
 start; ok $? "restarted"
