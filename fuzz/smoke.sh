@@ -17,14 +17,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$here/..}"
 bindir=${FUZZ_BINDIR:-fuzz}
 out=${FUZZ_OUT:-fuzz/smoke-out}
-pass=0
-fail=0
-found=0
-for bin in "$bindir"/fuzz_*; do
-	name=${bin##*/}
-	case $name in *.*) continue ;; esac
-	[ -f "$bin" ] && [ -x "$bin" ] || continue
-	found=$((found + 1))
+jobs=${FUZZ_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
+case $jobs in '' | *[!0-9]* | 0) jobs=1 ;; esac
+
+# run_one NAME: fuzz one target; its verdict goes to $out/NAME/result.
+run_one() {
+	name=$1
+	bin="$bindir/$name"
 	work="$out/$name"
 	rm -rf "$work"
 	mkdir -p "$work/corpus" || exit 70
@@ -44,18 +43,52 @@ for bin in "$bindir"/fuzz_*; do
 	if [ "$rc" -eq 0 ] && ! grep -Eq \
 	    'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|SUMMARY: (Address|Leak|Undefined)' \
 	    "$work/log"; then
-		echo "PASS $name: ${execs:-?} executions in ${secs}s (${eps:-?}/s)"
-		pass=$((pass + 1))
+		echo "PASS $name: ${execs:-?} executions in ${secs}s (${eps:-?}/s)" >"$work/result"
 	else
-		echo "FAIL $name (exit $rc): see $work/log"
-		grep -E 'ERROR|runtime error|SUMMARY|Test unit written' "$work/log" |
-			head -n 5 | sed 's/^/    /'
-		fail=$((fail + 1))
+		{
+			echo "FAIL $name (exit $rc): see $work/log"
+			grep -E 'ERROR|runtime error|SUMMARY|Test unit written' "$work/log" |
+				head -n 5 | sed 's/^/    /'
+		} >"$work/result"
 	fi
+}
+
+names=""
+for bin in "$bindir"/fuzz_*; do
+	name=${bin##*/}
+	case $name in *.*) continue ;; esac
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
+	names="$names $name"
 done
-if [ "$found" -eq 0 ]; then
+if [ -z "$names" ]; then
 	echo "no fuzz targets in $bindir (run 'make fuzz' first)" >&2
 	exit 1
 fi
+# Lane k runs targets k, k+jobs, k+2*jobs, ... one after the other.
+lane=0
+while [ $lane -lt "$jobs" ]; do
+	(
+		i=0
+		for name in $names; do
+			[ $((i % jobs)) -eq $lane ] && run_one "$name"
+			i=$((i + 1))
+		done
+	) &
+	lane=$((lane + 1))
+done
+wait
+pass=0
+fail=0
+for name in $names; do
+	if [ -f "$out/$name/result" ]; then
+		cat "$out/$name/result"
+	else
+		echo "FAIL $name: no result (the lane died)"
+	fi
+	case $(head -n 1 "$out/$name/result" 2>/dev/null) in
+	PASS*) pass=$((pass + 1)) ;;
+	*) fail=$((fail + 1)) ;;
+	esac
+done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
