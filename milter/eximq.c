@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "eximq.h"
 #include "log.h"
+#include "metrics.h"
 #include "sts_engine.h"
 #include "sts_line.h"
 #include "sts_mapreply.h"
@@ -83,6 +84,51 @@ sts(struct sts_engine *e, const struct sts_line_req *req, unsigned deadline,
 	return n;
 }
 
+/*
+ * The request dispatch: one case per verb of lib/engine/sts_line.h.  A
+ * new verb gets its case here (and its handler above); the transport
+ * (the map server's line framing, mapline.c) stays as it is.
+ */
+static size_t
+eximq_dispatch(struct sts_engine *e, const struct sts_line_req *req,
+	       unsigned deadline, char *out, size_t outlen)
+{
+	switch (req->verb) {
+	case STS_LINE_RCPT:
+		return rcpt(e, req, deadline, out, outlen);
+	case STS_LINE_STS:
+		return sts(e, req, deadline, out, outlen);
+	}
+	return sts_line_format_error("unknown request", out, outlen);
+}
+
+/* The reply's action= for the metrics (issue 17; mta-sts-milter(8),
+ * METRICS: door="line"): secure and dane as the map's OK secure / OK
+ * dane-only, accept (rcpt, pass or tag) as another OK, none as
+ * NOTFOUND, defer as TEMP, reject and error as PERM. */
+static enum metrics_answer
+line_class(const char *reply, size_t len)
+{
+	static const struct {
+		const char *prefix;
+		enum metrics_answer a;
+	} t[] = {
+		{"action=secure ", METRICS_OK_SECURE},
+		{"action=dane ", METRICS_OK_DANE},
+		{"action=accept ", METRICS_OK_OTHER},
+		{"action=none", METRICS_NOTFOUND},
+		{"action=defer ", METRICS_TEMP},
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = strlen(t[i].prefix);
+		if (len >= n && memcmp(reply, t[i].prefix, n) == 0)
+			return t[i].a;
+	}
+	return METRICS_PERM;
+}
+
 size_t
 eximq_answer(struct sts_engine *e, const char *buf, size_t len, char *out,
 	     size_t outlen)
@@ -95,14 +141,16 @@ eximq_answer(struct sts_engine *e, const char *buf, size_t len, char *out,
 
 	if (sts_line_parse(buf, len, &req, why, sizeof(why)) != STS_OK) {
 		log_msg(LOG_NOTICE, "exim: bad request: %s", why);
-		return sts_line_format_error(why, out, outlen);
+		n = sts_line_format_error(why, out, outlen);
+	} else {
+		c = conf_current();
+		deadline = c != NULL ? c->lookup_deadline_ms : 3000;
+		conf_unref(c);
+		n = eximq_dispatch(e, &req, deadline, out, outlen);
+		if (n >= outlen)
+			n = sts_line_format_error("reply too large", out,
+						  outlen);
 	}
-	c = conf_current();
-	deadline = c != NULL ? c->lookup_deadline_ms : 3000;
-	conf_unref(c);
-	n = req.verb == STS_LINE_RCPT ? rcpt(e, &req, deadline, out, outlen)
-				      : sts(e, &req, deadline, out, outlen);
-	if (n >= outlen)
-		n = sts_line_format_error("reply too large", out, outlen);
+	metrics_answer(METRICS_LINE, line_class(out, n < outlen ? n : 0));
 	return n;
 }
