@@ -279,7 +279,10 @@ mapanswer_lookup_main(void *arg)
 		c->fr->count(w->reply, n); /* issue 17 */
 		r = mapconn_reply(c, w->reply, n, w->wire, sizeof(w->wire),
 				  now);
-		c->closing = maploop_replied(c, r, false) == 0;
+		/* the runner lingers (it owns c->buf and c->len: it may
+		 * still be moving them after handing c over) */
+		c->closing = r < 0;
+		c->linger_due = r == 0 && c->fr->one_shot;
 		free(j);
 		maploop_post(c->loop, c, true);
 	}

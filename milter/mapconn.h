@@ -115,6 +115,10 @@ struct conn {
 	 * what still comes is dropped (drained bytes so far), until EOF,
 	 * MAPCONN_DRAIN_MAX or the request deadline (in_since). */
 	bool eof, draining;
+	/* linger_due: a lookup thread sent a one-shot reply; the runner
+	 * starts the linger (mapconn_linger) when it gets c back, as only
+	 * it may touch buf and len. */
+	bool linger_due;
 	size_t drained;
 	uint32_t events;    /* the epoll interest set now */
 	uint64_t last_ns;   /* last byte read or reply sent (monotonic) */

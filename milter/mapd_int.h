@@ -150,8 +150,9 @@ int maploop_listen(struct mapd *m);
 void maploop_run(struct worker *w, struct loop *l);
 /* Queue c on l (new, or given back by another thread), wake its runner. */
 void maploop_post(struct loop *l, struct conn *c, bool back);
-/* After mapconn_reply() gave r for c (any thread holding c): 1 keep c,
- * 0 close it.  last: a persistent connection closes after it. */
+/* After mapconn_reply() gave r for c (its runner, or a thread that lost
+ * the loop while it held c): 1 keep c, 0 close it.  last: a persistent
+ * connection closes after it.  Not for the lookup threads (linger_due). */
 int maploop_replied(struct conn *c, int r, bool last);
 
 /* mapanswer.c */

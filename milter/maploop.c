@@ -289,6 +289,10 @@ loop_inbox(struct worker *w, struct loop *l)
 			continue;
 		}
 		c->busy = false;
+		if (c->linger_due) {
+			c->linger_due = false;
+			c->closing = mapconn_linger(c, mapconn_now()) != 0;
+		}
 		if (c->closing) {
 			conn_close(l, c);
 			continue;
