@@ -5,9 +5,9 @@
 
 #include <string.h>
 
-#include "conf.h"
 #include "eximq.h"
 #include "log.h"
+#include "metrics.h"
 #include "sts_engine.h"
 #include "sts_line.h"
 #include "sts_mapreply.h"
@@ -31,9 +31,36 @@ prio(const struct sts_answer *a)
 	}
 }
 
+/* Whether waiting could change an RCPT answer given with deadline 0: a
+ * reason that needs no next-hop state stands; nothing known yet goes to
+ * a lookup thread; the rest (a known policy whose next hops, probes or
+ * TXT re-check may need a lookup) is asked again with the deadline.
+ * "satisfied" too: an MX host whose probe is not done yet counts as
+ * passed at deadline 0 (lib/engine/sts_verdict.c). */
+static enum mapconn_wait
+rcpt_wait(const struct sts_answer *a)
+{
+	switch (a->reason) {
+	case STS_REASON_NO_POLICY:
+	case STS_REASON_MODE_NONE:
+	case STS_REASON_NOT_A_DOMAIN:
+	case STS_REASON_SKIPPED:
+	case STS_REASON_EXEMPT:
+	case STS_REASON_DANE:
+	case STS_REASON_NULL_MX:
+		return MAPCONN_FINAL;
+	case STS_REASON_PENDING:
+		return MAPCONN_PENDING;
+	case STS_REASON_TEMPFAIL:
+		return a->have_policy ? MAPCONN_BLOCK : MAPCONN_PENDING;
+	default:
+		return MAPCONN_BLOCK;
+	}
+}
+
 static size_t
 rcpt(struct sts_engine *e, const struct sts_line_req *req, unsigned deadline,
-     char *out, size_t outlen)
+     char *out, size_t outlen, enum mapconn_wait *wait)
 {
 	char lfrom[320], lrcpt[320], lwhy[STS_WHY_MAX], ldom[STS_DOMAIN_BUFSZ];
 	struct sts_answer a;
@@ -41,6 +68,8 @@ rcpt(struct sts_engine *e, const struct sts_line_req *req, unsigned deadline,
 
 	memset(&a, 0, sizeof(a));
 	sts_engine_check(e, req->domain, req->sender, deadline, &a);
+	if (wait != NULL && (*wait = rcpt_wait(&a)) != MAPCONN_FINAL)
+		return sts_line_format_rcpt(&a, out, outlen); /* not logged */
 	exempt = sts_rcptreply_exempt_guard(&a);
 	sts_rcptreply_clean(lfrom, sizeof(lfrom), req->sender);
 	sts_rcptreply_clean(lrcpt, sizeof(lrcpt), req->domain);
@@ -58,50 +87,105 @@ rcpt(struct sts_engine *e, const struct sts_line_req *req, unsigned deadline,
 
 static size_t
 sts(struct sts_engine *e, const struct sts_line_req *req, unsigned deadline,
-    char *out, size_t outlen)
+    char *out, size_t outlen, enum mapconn_wait *wait)
 {
 	char why[STS_WHY_MAX], ldom[STS_DOMAIN_BUFSZ];
 	struct sts_lookup lk;
 	size_t n;
 
 	sts_rcptreply_clean(ldom, sizeof(ldom), req->domain);
+	memset(&lk, 0, sizeof(lk));
 	/* Address literals, "[host]:port" and the like: no policy (the
 	 * map's key rules, lib/engine/sts_mapreply.h). */
 	if (sts_mapreply_key(req->domain, why, sizeof(why)) != STS_OK) {
 		log_msg(LOG_DEBUG, "exim: sts %s: action=none (%s)", ldom, why);
-		memset(&lk, 0, sizeof(lk));
 		lk.status = STS_NOTFOUND;
 		return sts_line_format_sts(&lk, NULL, out, outlen);
 	}
-	memset(&lk, 0, sizeof(lk));
 	sts_engine_lookup(e, req->domain, deadline, &lk);
 	n = sts_line_format_sts(&lk, NULL, out, outlen);
-	sts_rcptreply_clean(why, sizeof(why), lk.why);
-	log_msg(LOG_DEBUG, "exim: sts %s: status=%s reply=\"%.80s\" why=\"%s\"",
-		ldom, sts_status_str(lk.status), out, why);
+	/* As the map's (milter/mapanswer.c): nothing known yet, or a
+	 * known policy whose DANE state may need the next hop's records. */
+	if (wait != NULL) {
+		if (lk.status == STS_TEMPFAIL && !lk.defer && lk.policy == NULL)
+			*wait = MAPCONN_PENDING;
+		else if (lk.status == STS_OK && lk.policy != NULL && !lk.dane)
+			*wait = MAPCONN_BLOCK;
+		else
+			*wait = MAPCONN_FINAL;
+	}
+	if (wait == NULL || *wait == MAPCONN_FINAL) {
+		sts_rcptreply_clean(why, sizeof(why), lk.why);
+		log_msg(LOG_DEBUG,
+			"exim: sts %s: status=%s reply=\"%.80s\" why=\"%s\"",
+			ldom, sts_status_str(lk.status), out, why);
+	}
 	sts_policy_free(lk.policy);
 	return n;
 }
 
+/*
+ * The request dispatch: one case per verb of lib/engine/sts_line.h.  A
+ * new verb gets its case here (and its handler above); the transport
+ * (the map server with the line framing, milter/lined.c) stays as it
+ * is.  wait: see eximq_answer().
+ */
+static size_t
+eximq_dispatch(struct sts_engine *e, const struct sts_line_req *req,
+	       unsigned deadline, char *out, size_t outlen,
+	       enum mapconn_wait *wait)
+{
+	switch (req->verb) {
+	case STS_LINE_RCPT:
+		return rcpt(e, req, deadline, out, outlen, wait);
+	case STS_LINE_STS:
+		return sts(e, req, deadline, out, outlen, wait);
+	}
+	return sts_line_format_error("unknown request", out, outlen);
+}
+
+void
+eximq_count(const char *reply, size_t len)
+{
+	static const struct {
+		const char *prefix;
+		enum metrics_answer a;
+	} t[] = {
+		{"action=secure ", METRICS_OK_SECURE},
+		{"action=dane ", METRICS_OK_DANE},
+		{"action=accept ", METRICS_OK_OTHER},
+		{"action=none", METRICS_NOTFOUND},
+		{"action=defer ", METRICS_TEMP},
+	};
+	enum metrics_answer a = METRICS_PERM;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = strlen(t[i].prefix);
+		if (len >= n && memcmp(reply, t[i].prefix, n) == 0) {
+			a = t[i].a;
+			break;
+		}
+	}
+	metrics_answer(METRICS_LINE, a);
+}
+
 size_t
-eximq_answer(struct sts_engine *e, const char *buf, size_t len, char *out,
-	     size_t outlen)
+eximq_answer(struct sts_engine *e, const char *buf, size_t len,
+	     unsigned deadline_ms, char *out, size_t outlen,
+	     enum mapconn_wait *wait)
 {
 	struct sts_line_req req;
-	struct conf *c;
 	char why[STS_WHY_MAX];
-	unsigned deadline;
 	size_t n;
 
+	if (wait != NULL)
+		*wait = MAPCONN_FINAL;
 	if (sts_line_parse(buf, len, &req, why, sizeof(why)) != STS_OK) {
 		log_msg(LOG_NOTICE, "exim: bad request: %s", why);
 		return sts_line_format_error(why, out, outlen);
 	}
-	c = conf_current();
-	deadline = c != NULL ? c->lookup_deadline_ms : 3000;
-	conf_unref(c);
-	n = req.verb == STS_LINE_RCPT ? rcpt(e, &req, deadline, out, outlen)
-				      : sts(e, &req, deadline, out, outlen);
+	n = eximq_dispatch(e, &req, deadline_ms, out, outlen, wait);
 	if (n >= outlen)
 		n = sts_line_format_error("reply too large", out, outlen);
 	return n;

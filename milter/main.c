@@ -320,7 +320,8 @@ log_stats(struct sts_engine *e)
 }
 
 static void
-reload(struct sts_engine *e, struct mapd **mapd, int n_mapd)
+reload(struct sts_engine *e, struct mapd **mapd, int n_mapd,
+       struct lined *lined)
 {
 	char why[STS_WHY_MAX * 2], diff[512];
 	struct conf *nc, *old;
@@ -343,6 +344,7 @@ reload(struct sts_engine *e, struct mapd **mapd, int n_mapd)
 		log_set_level(nc->log_level);
 		for (int i = 0; i < n_mapd; i++)
 			mapd_set_deadline(mapd[i], nc->lookup_deadline_ms);
+		lined_set_deadline(lined, nc->lookup_deadline_ms);
 		conf_install(nc);
 		log_msg(LOG_INFO, "reload: configuration %s read", conf_file);
 	}
@@ -599,6 +601,7 @@ main(int argc, char **argv)
 		struct lined_conf lc = {
 			.socket = c->exim_socket,
 			.unix_mode = c->socket_mode,
+			.deadline_ms = c->lookup_deadline_ms,
 		};
 
 		lined = lined_new(&lc, why, sizeof(why));
@@ -683,7 +686,7 @@ main(int argc, char **argv)
 		if (sig < 0)
 			continue; /* EINTR */
 		if (sig == SIGHUP || sig == SIGUSR1) {
-			reload(engine, mapd, n_mapd);
+			reload(engine, mapd, n_mapd, lined);
 			continue;
 		}
 		if (sig == SIGUSR2) {

@@ -13,7 +13,6 @@
 
 #include "log.h"
 #include "mapd_int.h"
-#include "metrics.h"
 #include "sts_netstring.h"
 #include "sts_status.h"
 
@@ -93,6 +92,21 @@ pending(const struct sts_lookup *lk)
 	return lk->status == STS_TEMPFAIL && !lk->defer && lk->policy == NULL;
 }
 
+/* Hand job j (holding j->c) to the lookup threads. */
+static void
+job_push(struct mapd *m, struct job *j)
+{
+	j->c->busy = true;
+	pthread_mutex_lock(&m->jmu);
+	if (m->jtail != NULL)
+		m->jtail->next = j;
+	else
+		m->jhead = j;
+	m->jtail = j;
+	pthread_cond_signal(&m->jcv);
+	pthread_mutex_unlock(&m->jmu);
+}
+
 /* Give c (held: busy) to the lookup threads for w->name/w->key. */
 static int
 job_queue(struct worker *w, struct conn *c)
@@ -108,16 +122,59 @@ job_queue(struct worker *w, struct conn *c)
 	memcpy(j->key, w->key, sizeof(j->key));
 	memcpy(j->host, w->host, sizeof(j->host));
 	j->literal = w->literal;
-	c->busy = true;
-	pthread_mutex_lock(&m->jmu);
-	if (m->jtail != NULL)
-		m->jtail->next = j;
-	else
-		m->jhead = j;
-	m->jtail = j;
-	pthread_cond_signal(&m->jcv);
-	pthread_mutex_unlock(&m->jmu);
+	job_push(m, j);
 	return 0;
+}
+
+/* Give c (held: busy) to the lookup threads for request data[len] of a
+ * framing with its own answer hook. */
+static int
+job_queue_data(struct worker *w, struct conn *c, const char *data, size_t len)
+{
+	struct job *j;
+
+	if (len > sizeof(j->data))
+		return -1;
+	j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return -1;
+	j->c = c;
+	j->t0 = mapconn_now();
+	memcpy(j->data, data, len);
+	j->dlen = len;
+	job_push(w->m, j);
+	return 0;
+}
+
+/*
+ * A framing with its own answer hook (the Exim line protocol): as the
+ * socketmap's below, first from what is known without waiting; a
+ * request about a domain not known yet goes to the lookup threads, one
+ * whose next-hop state may need a lookup blocks this runner (the
+ * monitor hands the loop on if that lasts).
+ */
+static size_t
+hook_request(struct worker *w, struct conn *c, const char *data, size_t len,
+	     bool *queued)
+{
+	struct mapd *m = w->m;
+	unsigned deadline = atomic_load(&m->deadline_ms);
+	enum mapconn_wait wait = MAPCONN_FINAL;
+	size_t n;
+
+	n = c->fr->answer(m->engine, data, len, 0, w->reply, sizeof(w->reply),
+			  deadline > 0 ? &wait : NULL);
+	if (deadline == 0 || wait == MAPCONN_FINAL)
+		return n;
+	if (wait == MAPCONN_PENDING && job_queue_data(w, c, data, len) == 0) {
+		*queued = true;
+		return 0;
+	}
+	block_enter(w, c);
+	n = c->fr->answer(m->engine, data, len, deadline, w->reply,
+			  sizeof(w->reply), NULL);
+	block_leave(w, c);
+	return n;
 }
 
 /*
@@ -133,6 +190,8 @@ mapanswer_request(struct worker *w, struct conn *c, const char *data,
 	char why[STS_WHY_MAX];
 	unsigned deadline = atomic_load(&m->deadline_ms);
 
+	if (c->fr->answer != NULL)
+		return hook_request(w, c, data, len, queued);
 	if (sts_netstring_request(data, len, w->name, sizeof(w->name), w->key,
 				  sizeof(w->key), why, sizeof(why)) != STS_OK) {
 		*fatal = true;
@@ -185,7 +244,7 @@ mapanswer_lookup_main(void *arg)
 	struct conn *c;
 	struct job *j;
 	uint64_t waited, now;
-	unsigned deadline;
+	unsigned deadline, left;
 	size_t n;
 	int r;
 
@@ -205,17 +264,25 @@ mapanswer_lookup_main(void *arg)
 		c = j->c;
 		deadline = atomic_load(&m->deadline_ms);
 		waited = (mapconn_now() - j->t0) / MS;
-		memset(&lk, 0, sizeof(lk));
-		sts_engine_lookup_hop(
-			m->engine, j->host, j->literal,
-			waited >= deadline ? 0 : deadline - (unsigned)waited,
-			&lk);
-		n = reply_of(w, j->name, j->key, &lk);
+		left = waited >= deadline ? 0 : deadline - (unsigned)waited;
+		if (c->fr->answer != NULL) {
+			/* left 0: answered from what is known */
+			n = c->fr->answer(m->engine, j->data, j->dlen, left,
+					  w->reply, sizeof(w->reply), NULL);
+		} else {
+			memset(&lk, 0, sizeof(lk));
+			sts_engine_lookup_hop(m->engine, j->host, j->literal,
+					      left, &lk);
+			n = reply_of(w, j->name, j->key, &lk);
+		}
 		now = mapconn_now();
-		metrics_map_reply(w->reply, n); /* issue 17 */
+		c->fr->count(w->reply, n); /* issue 17 */
 		r = mapconn_reply(c, w->reply, n, w->wire, sizeof(w->wire),
 				  now);
-		c->closing = r < 0 || (r == 0 && c->fr->one_shot);
+		/* the runner lingers (it owns c->buf and c->len: it may
+		 * still be moving them after handing c over) */
+		c->closing = r < 0;
+		c->linger_due = r == 0 && c->fr->one_shot;
 		free(j);
 		maploop_post(c->loop, c, true);
 	}

@@ -13,20 +13,32 @@
 #include <unistd.h>
 
 #include "mapconn.h"
+#include "metrics.h"
+#include "sts_mapreply.h"
 #include "sts_netstring.h"
 
 static enum sts_status
-ns_next(const char *buf, size_t len, const char **data, size_t *dlen,
+ns_next(const char *buf, size_t len, bool eof, const char **data, size_t *dlen,
 	size_t *used, char *why, size_t whylen)
 {
+	(void)eof; /* a persistent connection: EOF just ends it */
 	return sts_netstring_parse(buf, len, STS_MAX_MAP_REQUEST, data, dlen,
 				   used, why, whylen);
 }
 
+static size_t
+ns_error(const char *why, char *out, size_t outsz)
+{
+	return sts_mapreply_error("PERM", why, out, outsz);
+}
+
 const struct mapconn_framing mapconn_netstring = {
-	.name = "socketmap",
+	.name = "map",
 	.next = ns_next,
 	.wrap = sts_netstring_format,
+	.error = ns_error,
+	.count = metrics_map_reply, /* issue 17 */
+	.answer = NULL,		    /* milter/mapanswer.c */
 	.one_shot = false,
 };
 
@@ -228,6 +240,38 @@ mapconn_reply(struct conn *c, const char *reply, size_t len, char *wire,
 	c->outoff = 0;
 	c->out_since = now;
 	return 1;
+}
+
+int
+mapconn_linger(struct conn *c, uint64_t now)
+{
+	if (c->eof || shutdown(c->fd, SHUT_WR) != 0)
+		return -1;
+	c->draining = true;
+	c->len = 0;
+	c->drained = 0;
+	c->in_since = now; /* the request deadline bounds the drain */
+	return 0;
+}
+
+int
+mapconn_drain(struct conn *c)
+{
+	for (;;) {
+		ssize_t r = recv(c->fd, c->buf, sizeof(c->buf), 0);
+
+		if (r > 0) {
+			c->drained += (size_t)r;
+			if (c->drained > MAPCONN_DRAIN_MAX)
+				return -1;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return -1; /* EOF or an error */
+	}
 }
 
 uint32_t

@@ -20,9 +20,9 @@
  *
  * Framing: a listener serves one struct mapconn_framing.  The socketmap
  * one (mapconn_netstring) reads netstrings and answers in netstrings on
- * a persistent connection; another framing (e.g. one request line, one
- * reply line, then close: one_shot) plugs in here and keeps every
- * limit and timeout above without a second copy.
+ * a persistent connection; the Exim one (milter/mapline.c) reads one
+ * line and answers one line, then closes (one_shot), with its own
+ * answer hook; both keep every limit and timeout above.
  *
  * Ownership and threads: a struct conn belongs to one loop of
  * milter/mapd.c.  Only the thread running that loop touches it, except
@@ -41,22 +41,58 @@
 #include "sts_limits.h"
 #include "sts_status.h"
 
-#define MAPCONN_INBUF (STS_MAX_MAP_REQUEST + 16)
+/* Room for the longest request of any framing, plus its framing. */
+#define MAPCONN_INBUF                                                          \
+	((STS_MAX_MAP_REQUEST > STS_MAX_LINE_REQUEST ? STS_MAX_MAP_REQUEST     \
+						     : STS_MAX_LINE_REQUEST) + \
+	 16)
+/* What a one-shot connection reads and drops after its reply, at most. */
+#define MAPCONN_DRAIN_MAX (1024 * 1024)
+
+struct sts_engine;
+
+/* What waiting could change about an answer given with deadline 0. */
+enum mapconn_wait {
+	MAPCONN_FINAL = 0, /* nothing: send it */
+	MAPCONN_PENDING,   /* nothing is known yet (a fetch is pending): ask
+			      again on a lookup thread, within the deadline */
+	MAPCONN_BLOCK,	   /* known, but its next-hop state may need a
+			      lookup: ask again with the deadline, the loop
+			      handed on if that lasts (milter/mapd.c) */
+};
 
 struct mapconn_framing {
-	const char *name; /* for log lines */
+	const char *name; /* for log lines ("map", "exim") */
 	/*
 	 * The next request in buf[len]: STS_OK with *data and *dlen (inside
 	 * buf) and *used (bytes it took); STS_TEMPFAIL: incomplete, read
 	 * more; anything else: malformed (why), close after one error.
+	 * eof: the peer has shut down its side, nothing more will come.
 	 */
-	enum sts_status (*next)(const char *buf, size_t len, const char **data,
-				size_t *dlen, size_t *used, char *why,
-				size_t whylen);
+	enum sts_status (*next)(const char *buf, size_t len, bool eof,
+				const char **data, size_t *dlen, size_t *used,
+				char *why, size_t whylen);
 	/* Frame reply[len] into out[outsz]; returns the length needed
 	 * (nothing is written unless it fits). */
 	size_t (*wrap)(const char *reply, size_t len, char *out, size_t outsz);
-	bool one_shot; /* close once the first reply is sent */
+	/* The reply payload to a malformed request (why), snprintf-like. */
+	size_t (*error)(const char *why, char *out, size_t outsz);
+	/* Count reply[len] in the metrics (milter/metrics.h). */
+	void (*count)(const char *reply, size_t len);
+	/*
+	 * Answer request data[len] from engine e into reply[replysz]
+	 * (snprintf-like), waiting at most deadline_ms (0: from what is
+	 * known, never waiting).  wait NULL: this answer is the one sent;
+	 * otherwise *wait says whether waiting could change it (then it is
+	 * asked again).  NULL hook: the socketmap's own answer
+	 * (milter/mapanswer.c).
+	 */
+	size_t (*answer)(struct sts_engine *e, const char *data, size_t len,
+			 unsigned deadline_ms, char *reply, size_t replysz,
+			 enum mapconn_wait *wait);
+	/* One request, one reply, then the server shuts down its side and
+	 * drops what the peer still sends (mapconn_linger) until its EOF. */
+	bool one_shot;
 };
 
 /* Postfix/sendmail socketmap: netstrings both ways, persistent. */
@@ -75,6 +111,15 @@ struct conn {
 	 * drops another one for it first (conntab_victim).
 	 */
 	bool busy, closing, evict;
+	/* eof: the peer shut down its side.  draining: one-shot, replied:
+	 * what still comes is dropped (drained bytes so far), until EOF,
+	 * MAPCONN_DRAIN_MAX or the request deadline (in_since). */
+	bool eof, draining;
+	/* linger_due: a lookup thread sent a one-shot reply; the runner
+	 * starts the linger (mapconn_linger) when it gets c back, as only
+	 * it may touch buf and len. */
+	bool linger_due;
+	size_t drained;
 	uint32_t events;    /* the epoll interest set now */
 	uint64_t last_ns;   /* last byte read or reply sent (monotonic) */
 	uint64_t in_since;  /* first byte of an incomplete request, or 0 */
@@ -138,6 +183,16 @@ int mapconn_reply(struct conn *c, const char *reply, size_t len, char *wire,
 		  size_t wiresz, uint64_t now);
 /* Send more of c->out: 0 all sent, 1 some left, -1 close c. */
 int mapconn_flush(struct conn *c, uint64_t now);
+
+/*
+ * A one-shot connection whose reply is all sent: shut down our side and
+ * drop what the peer still sends until its EOF, so that a reset (unread
+ * input at close) never destroys the reply.  0: keep c (draining), -1:
+ * close it now (the peer's EOF came already, or shutdown failed).
+ */
+int mapconn_linger(struct conn *c, uint64_t now);
+/* Read and drop for a draining c: 0 keep, -1 close (EOF, error, cap). */
+int mapconn_drain(struct conn *c);
 
 /* The epoll interest c needs now: 0 while busy, EPOLLOUT while a reply
  * is unsent, else EPOLLIN. */

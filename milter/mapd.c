@@ -384,8 +384,8 @@ mapd_free(struct mapd *m)
 	pthread_cond_destroy(&m->mon_cv);
 	pthread_mutex_destroy(&m->mon_mu);
 	if (m->nreq > 0)
-		log_msg(LOG_INFO, "map: stopped after %llu requests",
-			(unsigned long long)m->nreq);
+		log_msg(LOG_INFO, "%s: stopped after %llu requests",
+			m->fr->name, (unsigned long long)m->nreq);
 	free(m->names);
 	free(m->unix_path);
 	free(m);

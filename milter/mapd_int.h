@@ -86,6 +86,9 @@ struct job {
 	char name[STS_MAX_MAP_NAME + 1];
 	char key[STS_MAX_DOMAIN_INPUT + 1];
 	char host[STS_MAX_DOMAIN_INPUT + 1];
+	/* a framing with its own answer hook: the request itself */
+	size_t dlen;
+	char data[MAPCONN_INBUF];
 };
 
 /* A rate-limited log line: the first at once, then a count. */
@@ -147,6 +150,10 @@ int maploop_listen(struct mapd *m);
 void maploop_run(struct worker *w, struct loop *l);
 /* Queue c on l (new, or given back by another thread), wake its runner. */
 void maploop_post(struct loop *l, struct conn *c, bool back);
+/* After mapconn_reply() gave r for c (its runner, or a thread that lost
+ * the loop while it held c): 1 keep c, 0 close it.  last: a persistent
+ * connection closes after it.  Not for the lookup threads (linger_due). */
+int maploop_replied(struct conn *c, int r, bool last);
 
 /* mapanswer.c */
 /* Answer one request (data[len]) into w->reply and return its length,

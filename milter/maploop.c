@@ -14,7 +14,6 @@
 
 #include "log.h"
 #include "mapd_int.h"
-#include "metrics.h"
 
 /* A distinct address that tags the listener (in loops[0]). */
 static char tag_listen;
@@ -92,6 +91,22 @@ maploop_post(struct loop *l, struct conn *c, bool back)
 }
 
 /*
+ * After mapconn_reply() gave r for c: 1 keep c, 0 close it.  A one-shot
+ * connection whose reply is all sent lingers (mapconn_linger); one with
+ * a rest unsent lingers once conn_write has sent it.  last: a
+ * persistent connection closes after this reply (a bad request).
+ */
+int
+maploop_replied(struct conn *c, int r, bool last)
+{
+	if (r < 0)
+		return 0;
+	if (!c->fr->one_shot)
+		return last ? 0 : 1;
+	return r == 1 || mapconn_linger(c, mapconn_now()) == 0;
+}
+
+/*
  * Answer the complete requests in c->buf, in order, while nothing is
  * unsent and c is not parked.  Returns 1 to keep c, 0 to close it.
  */
@@ -105,20 +120,23 @@ conn_drain(struct worker *w, struct conn *c)
 	bool fatal = false, queued;
 	int r;
 
-	/* w->loop == NULL: lost while blocked; the next runner goes on. */
-	while (!c->busy && c->outlen == 0 && w->loop != NULL) {
-		st = c->fr->next(c->buf, c->len, &data, &dlen, &used, why,
-				 sizeof(why));
+	/* w->loop == NULL: lost while blocked; the next runner goes on.
+	 * A draining one-shot connection has had its one reply. */
+	while (!c->busy && c->outlen == 0 && !c->draining && w->loop != NULL) {
+		st = c->fr->next(c->buf, c->len, c->eof, &data, &dlen, &used,
+				 why, sizeof(why));
 		if (st == STS_TEMPFAIL)
 			break;
 		if (st != STS_OK) {
-			n = sts_mapreply_error("PERM", why, w->reply,
-					       sizeof(w->reply));
-			metrics_map_reply(w->reply, n);
-			mapconn_reply(c, w->reply, n, w->wire, sizeof(w->wire),
-				      mapconn_now());
-			log_msg(LOG_NOTICE, "map: bad request: %s", why);
-			return 0;
+			n = c->fr->error(why, w->reply, sizeof(w->reply));
+			c->fr->count(w->reply, n);
+			r = mapconn_reply(c, w->reply, n, w->wire,
+					  sizeof(w->wire), mapconn_now());
+			log_msg(LOG_NOTICE, "%s: bad request: %s", c->fr->name,
+				why);
+			c->len = 0;
+			c->in_since = 0;
+			return maploop_replied(c, r, true);
 		}
 		queued = false;
 		n = mapanswer_request(w, c, data, dlen, &fatal, &queued);
@@ -129,10 +147,10 @@ conn_drain(struct worker *w, struct conn *c)
 		atomic_fetch_add(&w->m->nreq, 1);
 		if (queued)
 			break;
-		metrics_map_reply(w->reply, n); /* issue 17 */
+		c->fr->count(w->reply, n); /* issue 17 */
 		r = mapconn_reply(c, w->reply, n, w->wire, sizeof(w->wire),
 				  mapconn_now());
-		if (r < 0 || fatal || (r == 0 && c->fr->one_shot))
+		if (maploop_replied(c, r, fatal) == 0)
 			return 0;
 	}
 	if (c->len > 0 && c->in_since == 0)
@@ -162,17 +180,27 @@ conn_serve(struct worker *w, struct conn *c)
 	ssize_t r;
 	bool keep;
 
+	if (c->draining) {
+		if (mapconn_drain(c) != 0)
+			conn_close(c->loop, c);
+		return;
+	}
 	do
 		r = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 	while (r < 0 && errno == EINTR);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
-	/* EOF (maybe mid-request) or an error: just close. */
-	keep = r > 0;
-	if (keep) {
+	if (r > 0) {
 		c->len += (size_t)r;
 		conntab_touch(&c->loop->tab, c, mapconn_now());
 		keep = conn_drain(w, c) != 0;
+	} else if (r == 0 && c->fr->one_shot && c->len > 0) {
+		/* Exim's ${readsocket} shuts down its side after the
+		 * request: its EOF ends the request. */
+		c->eof = true;
+		keep = conn_drain(w, c) != 0;
+	} else {
+		keep = false; /* EOF (maybe mid-request) or an error */
 	}
 	conn_done(w, c, keep);
 }
@@ -187,6 +215,8 @@ conn_write(struct worker *w, struct conn *c)
 		return;
 	if (r == 0 && !c->fr->one_shot)
 		conn_done(w, c, conn_drain(w, c) != 0);
+	else if (r == 0 && mapconn_linger(c, mapconn_now()) == 0)
+		conn_done(w, c, true);
 	else
 		conn_close(c->loop, c);
 }
@@ -218,9 +248,9 @@ conn_adopt(struct loop *l, struct conn *c)
 	pthread_mutex_unlock(&m->mu);
 	if (say)
 		log_msg(LOG_WARNING,
-			"map: %u connections (MapMaxConnections): %s "
+			"%s: %u connections (the maximum): %s "
 			"(%u times since the last such line)",
-			m->max_conns,
+			m->fr->name, m->max_conns,
 			victim != NULL ? "closed the slowest or least "
 					 "recently active one for a new one"
 				       : "all busy: refused a new one",
@@ -259,6 +289,10 @@ loop_inbox(struct worker *w, struct loop *l)
 			continue;
 		}
 		c->busy = false;
+		if (c->linger_due) {
+			c->linger_due = false;
+			c->closing = mapconn_linger(c, mapconn_now()) != 0;
+		}
 		if (c->closing) {
 			conn_close(l, c);
 			continue;
@@ -355,7 +389,8 @@ loop_tick(struct loop *l, uint64_t now)
 		return;
 	l->last_sweep = now;
 	while ((c = conntab_expired(&l->tab, now, &m->lim, &why)) != NULL) {
-		log_msg(LOG_INFO, "map: closed a connection: %s", why);
+		log_msg(LOG_INFO, "%s: closed a connection: %s", m->fr->name,
+			why);
 		conn_close(l, c);
 	}
 }

@@ -4,9 +4,12 @@
  * real engine fed by the scripted source of tests/engine (no DNS, no
  * lab, no root): both questions the way Exim's ${readsocket} asks them
  * (no newline, write side shut down), bad input (garbage, NUL, too long,
- * two lines, empty), a slow writer that must not delay anybody, the
- * connection cap answered "busy" at once, 200 clients at once, and a
- * prompt stop with a stalled client connected.
+ * two lines, empty), a slow writer that must not delay anybody, 200
+ * clients at once, the idle timeout, a flood of idle, slow,
+ * no-newline, overlong, NUL and never-reading connections beside an
+ * honest client, cached answers beside slow first-time lookups, the
+ * connection cap (the map server's: an idle one is closed for a new
+ * one), and a prompt stop with a stalled client connected.
  */
 #include "config.h"
 
@@ -231,12 +234,22 @@ test_slow_and_many(void)
 	is_int(good, 200, "200 clients at once: all answered");
 }
 
+/* 1 if the server has closed fd within ms (EOF after whatever it sent,
+ * which goes to out), 0 if not. */
+static int
+closed_within(int fd, int ms, char *out, size_t outsz)
+{
+	return cli_read_all(fd, out, outsz, ms) >= 0;
+}
+
+/* The connection cap (4): a fifth connection is served at once, and one
+ * of the four idle ones that never asked anything is closed for it. */
 static void
 test_cap(void)
 {
 	char out[512];
-	int fds[4], i, n = 0;
-	long t0;
+	int fds[4], i, n = 0, gone = 0;
+	long t0, ms;
 
 	for (i = 0; i < 4; i++) {
 		fds[i] = cli_open();
@@ -246,13 +259,175 @@ test_cap(void)
 	usleep(100 * 1000);
 	t0 = now_ms();
 	asks("sts enforce.example", out, sizeof(out));
-	is_str(out, "action=error why=\"busy\"\n",
-	       "the 5th gets \"busy\" at once (%ld ms)", now_ms() - t0);
+	ms = now_ms() - t0;
+	ok(starts(out, "action=secure") && ms < 1000,
+	   "the 5th is answered at once (%ld ms): %.40s", ms, out);
+	for (i = 0; i < 4; i++)
+		gone += closed_within(fds[i], 200, out, sizeof(out));
+	ok(gone >= 1, "an idle connection was closed for it (%d of 4)", gone);
 	for (i = 0; i < 4; i++)
 		close(fds[i]);
-	usleep(100 * 1000);
-	asks("sts enforce.example", out, sizeof(out));
-	ok(starts(out, "action=secure"), "served again once they are gone");
+}
+
+/* The idle timeout (1 s here): a connection that sends nothing is
+ * closed, without a reply. */
+static void
+test_idle(void)
+{
+	char out[64];
+	int fd = cli_open();
+	long t0 = now_ms(), ms;
+	long r = cli_read_all(fd, out, sizeof(out), 4000);
+
+	ms = now_ms() - t0;
+	ok(fd >= 0 && r == 0 && ms >= 700 && ms < 3500,
+	   "an idle connection is closed at the 1 s timeout, no reply "
+	   "(%ld ms)",
+	   ms);
+	if (fd >= 0)
+		close(fd);
+}
+
+#define FLOOD 40 /* connections of each bad kind */
+
+/*
+ * Issue 16 item 2: FLOOD each of idle connections, slow writers, a
+ * request without newline and no EOF, 6000 bytes without newline (not
+ * read), a NUL byte (not read) and a good request whose reply is never
+ * read, all at once: an honest client asking meanwhile is answered at
+ * once every time, and every bad connection is closed by the server
+ * within the timeout (1 s) plus margin, the overlong and NUL ones with
+ * their error line.
+ */
+static void
+test_flood(void)
+{
+	enum { IDLE, SLOW, NOEOL, LONG, NUL, DEAF, KINDS };
+	static const char *const kind[KINDS] = {"idle",	      "slow",
+						"no-newline", "overlong",
+						"NUL",	      "never-reading"};
+	static int fd[KINDS][FLOOD];
+	char big[6000], out[4096];
+	int k, i, good = 0, closed[KINDS] = {0}, errline[KINDS] = {0};
+	long t0, ms, worst = 0;
+
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "sts ", 4);
+	for (k = 0; k < KINDS; k++)
+		for (i = 0; i < FLOOD; i++) {
+			int f = cli_open();
+
+			fd[k][i] = f;
+			if (f < 0)
+				continue;
+			if (k == SLOW || k == NOEOL)
+				send(f,
+				     k == SLOW ? "sts enf"
+					       : "sts enforce.example",
+				     k == SLOW ? 7 : 19, MSG_NOSIGNAL);
+			else if (k == LONG)
+				send(f, big, sizeof(big),
+				     MSG_NOSIGNAL | MSG_DONTWAIT);
+			else if (k == NUL)
+				send(f, "sts a\0b.example\n", 16, MSG_NOSIGNAL);
+			else if (k == DEAF)
+				send(f, "sts enforce.example\n", 20,
+				     MSG_NOSIGNAL);
+		}
+	for (i = 0; i < 20; i++) {
+		t0 = now_ms();
+		asks("sts enforce.example", out, sizeof(out));
+		ms = now_ms() - t0;
+		good += starts(out, "action=secure");
+		if (ms > worst)
+			worst = ms;
+		if (i % 5 == 0) /* the slow writers trickle */
+			for (int j = 0; j < FLOOD; j++)
+				send(fd[SLOW][j], "x", 1,
+				     MSG_NOSIGNAL | MSG_DONTWAIT);
+		usleep(20 * 1000);
+	}
+	is_int(good, 20,
+	       "flood of %d bad connections: an honest client answered "
+	       "every time",
+	       KINDS * FLOOD);
+	ok(worst < 1000, "flood: its slowest answer took %ld ms (< 1000)",
+	   worst);
+	for (k = 0; k < KINDS; k++)
+		for (i = 0; i < FLOOD; i++) {
+			if (fd[k][i] < 0)
+				continue;
+			out[0] = '\0';
+			if (closed_within(fd[k][i], 3000, out, sizeof(out)))
+				closed[k]++;
+			errline[k] += starts(out, "action=error");
+			close(fd[k][i]);
+		}
+	for (k = 0; k < KINDS; k++)
+		is_int(closed[k], FLOOD,
+		       "flood: the %s connections closed by "
+		       "the server",
+		       kind[k]);
+	is_int(errline[LONG], FLOOD,
+	       "flood: each overlong request got its error line");
+	is_int(errline[NUL], FLOOD,
+	       "flood: each NUL request got its error line");
+}
+
+struct newdom {
+	pthread_t t;
+	int id;
+	char out[512];
+};
+
+static void *
+newdom_main(void *arg)
+{
+	struct newdom *d = arg;
+	char req[64];
+
+	snprintf(req, sizeof(req), "sts new%d.enforce.example", d->id);
+	asks(req, d->out, sizeof(d->out));
+	return NULL;
+}
+
+/* A cached answer never waits behind first-time lookups (the source
+ * takes 300 ms a call): 8 never-seen domains asked at once, and a cached
+ * one meanwhile is answered before one source call could finish. */
+static void
+test_cached_first(struct scripted *s)
+{
+	struct newdom d[8];
+	char out[512];
+	int i, slow = 0, good = 0, answered = 0;
+	long t0, ms;
+
+	scripted_delay(s, 300);
+	for (i = 0; i < 8; i++) {
+		d[i].id = i;
+		d[i].out[0] = '\0';
+		pthread_create(&d[i].t, NULL, newdom_main, &d[i]);
+	}
+	usleep(50 * 1000);
+	for (i = 0; i < 10; i++) {
+		t0 = now_ms();
+		asks("sts enforce.example", out, sizeof(out));
+		ms = now_ms() - t0;
+		good += starts(out, "action=secure");
+		slow += ms >= 300;
+		usleep(20 * 1000);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(d[i].t, NULL);
+		answered += starts(d[i].out, "action=");
+	}
+	scripted_delay(s, 0);
+	is_int(good, 10, "cached answers during 8 first-time lookups");
+	ok(slow <= 1,
+	   "they did not wait for the slow lookups (%d of 10 took "
+	   "300 ms or more)",
+	   slow);
+	is_int(answered, 8, "the 8 first-time lookups were answered too");
 }
 
 int
@@ -284,12 +459,16 @@ main(void)
 	snprintf(why, sizeof(why), "unix:%s", sock);
 	lc.socket = why;
 	lc.read_timeout_ms = 1000;
+	lc.deadline_ms = 3000;
 	lc.unix_mode = 0600;
 	l = lined_new(&lc, why, sizeof(why));
 	ok(l != NULL && lined_start(l, e, why, sizeof(why)) == 0,
 	   "listener started");
 	test_answers();
 	test_slow_and_many();
+	test_idle();
+	test_flood();
+	test_cached_first(s);
 	lined_free(l);
 
 	lc.max_conns = 4;

@@ -78,6 +78,7 @@ cat >"$W/milter.conf" <<EOC
 Socket          $LAB_MILTER_SOCKET
 MapSocket       $LAB_MAP_SOCKET
 MetricsSocket   inet:9461@127.0.0.1
+EximSocket      inet:8463@127.0.0.1
 ControlSocket   unix:$CTL
 UnboundConfig   $LAB_UNBOUND_CONF
 TrustAnchorFile none
@@ -122,6 +123,12 @@ TAG=ops$$
 grep -q "queued as" "$W/swaks.txt"; ok $? "a message with four scenario recipients queued"
 smq example-enforce.test example-nosts.test example-enforce.test >"$W/map.txt"
 grep -c "OK secure" "$W/map.txt" | grep -q '^2$'; ok $? "map answers: $(tr '\t\n' ' |' <"$W/map.txt")"
+# the Exim line protocol (EximSocket), asked as Exim's ${readsocket} does
+"$LAB/inlab" "$PY" "$top_srcdir/tests/exim/readsocket.py" 127.0.0.1 8463 'sts example-enforce.test\n' \
+	'sts example-nosts.test' 'rcpt example-enforce.test <sender@lab.test>\n' 'bogus' >"$W/line.txt" 2>&1
+grep -q "^action=secure " "$W/line.txt" && grep -q "^action=none" "$W/line.txt" &&
+	grep -q "^action=accept " "$W/line.txt" && grep -q "^action=error " "$W/line.txt"
+ok $? "line protocol answers: $(cut -c1-40 "$W/line.txt" | tr '\n' '|')"
 scrape >"$W/m1.txt"
 promtool check metrics <"$W/m1.txt" >"$W/promtool1.txt" 2>&1
 ok $? "promtool accepts the output after traffic: $(head -c 200 "$W/promtool1.txt")"
@@ -139,6 +146,10 @@ chk "$W/m1.txt" 'mtasts_lookups_total{door="milter",answer="defer"}' 1 "milter d
 chk "$W/m1.txt" 'mtasts_milter_sessions_total' 1 "libmilter sessions"
 chk "$W/m1.txt" 'mtasts_lookups_total{door="map",answer="ok_secure"}' 2 "map door, OK secure"
 chk "$W/m1.txt" 'mtasts_lookups_total{door="map",answer="notfound"}' 1 "map door, NOTFOUND"
+chk "$W/m1.txt" 'mtasts_lookups_total{door="line",answer="ok_secure"}' 1 "line door (Exim), secure"
+chk "$W/m1.txt" 'mtasts_lookups_total{door="line",answer="notfound"}' 1 "line door (Exim), none"
+chk "$W/m1.txt" 'mtasts_lookups_total{door="line",answer="ok_other"}' 1 "line door (Exim), rcpt accepted"
+chk "$W/m1.txt" 'mtasts_lookups_total{door="line",answer="perm"}' 1 "line door (Exim), bad request"
 chk "$W/m1.txt" 'mtasts_txt_queries_total{outcome="ok"}' 3 "TXT discoveries ok"
 chk "$W/m1.txt" 'mtasts_txt_queries_total{outcome="notfound"}' 1 "TXT discoveries notfound"
 chk "$W/m1.txt" 'mtasts_policy_fetches_total{outcome="ok"}' 3 "fetches ok"
