@@ -12,6 +12,7 @@
 #include "sts_line.h"
 #include "sts_mapreply.h"
 #include "sts_rcptreply.h"
+#include "tlsrpt.h"
 
 /* As the milter's: LOG_WARNING for a held recipient, NOTICE for a
  * failure that is only tagged, INFO otherwise. */
@@ -100,8 +101,17 @@ eximq_answer(struct sts_engine *e, const char *buf, size_t len, char *out,
 	c = conf_current();
 	deadline = c != NULL ? c->lookup_deadline_ms : 3000;
 	conf_unref(c);
-	n = req.verb == STS_LINE_RCPT ? rcpt(e, &req, deadline, out, outlen)
-				      : sts(e, &req, deadline, out, outlen);
+	switch (req.verb) {
+	case STS_LINE_RCPT:
+		n = rcpt(e, &req, deadline, out, outlen);
+		break;
+	case STS_LINE_TLSRPT: /* RFC 8460: one session (milter/tlsrpt.c) */
+		n = tlsrpt_line_answer(&req, out, outlen);
+		break;
+	default:
+		n = sts(e, &req, deadline, out, outlen);
+		break;
+	}
 	if (n >= outlen)
 		n = sts_line_format_error("reply too large", out, outlen);
 	return n;

@@ -7,10 +7,12 @@
 # 3.10 and its libtlsrpt (tests/lab/postfix310; root; instance tlsrpt-pf310-$$).
 TESTS += tests/tlsrpt/client-format.sh tests/tlsrpt/cli-report.sh \
 	tests/tlsrpt/conf-check.sh \
-	tests/tlsrpt/lab-tlsrpt.sh tests/tlsrpt/lab-tlsrpt-pf310.sh
+	tests/tlsrpt/lab-tlsrpt.sh tests/tlsrpt/lab-tlsrpt-pf310.sh \
+	tests/tlsrpt/lab-tlsrpt-exim.sh
 dist_check_SCRIPTS += tests/tlsrpt/client-format.sh tests/tlsrpt/cli-report.sh \
 	tests/tlsrpt/conf-check.sh \
-	tests/tlsrpt/lab-tlsrpt.sh tests/tlsrpt/lab-tlsrpt-pf310.sh
+	tests/tlsrpt/lab-tlsrpt.sh tests/tlsrpt/lab-tlsrpt-pf310.sh \
+	tests/tlsrpt/lab-tlsrpt-exim.sh
 EXTRA_DIST += tests/tlsrpt/tlsrpt-client.py tests/tlsrpt/receiver.py \
 	tests/tlsrpt/captured.json tests/tlsrpt/parse-reports.py \
 	tests/tlsrpt/common.sh doc/tlsrpt.md
