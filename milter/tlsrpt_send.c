@@ -22,26 +22,17 @@
 #include "sts_rptmail.h"
 #include "sts_tls.h"
 #include "sts_tlsrpt.h"
+#include "tlsrpt_retry.h"
 #include "tlsrpt_send.h"
 
-/* Pending retries kept at most (one per day and domain). */
-#define MAX_RETRIES 4096
 /* Reports handled per pass; the rest wait for the next one. */
 #define MAX_DUE 4096
 #define SENDMAIL_TIMEOUT_S 60
 /* Words of TLSRPTSendmail (the program and its own arguments). */
 #define MAX_SENDMAIL_ARGS 8
 #define POST_TIMEOUT_MS 30000
-/* RFC 8460 section 5.5: retry for up to 24 hours. */
-#define RETRY_WINDOW (24 * 3600)
-
-struct retry {
-	int64_t day;
-	char *domain;
-	time_t first, next;
-	unsigned attempts;
-	uint32_t done; /* bit i: rua[i] delivered or given up */
-};
+#define MAX_RETRIES TLSRPT_MAX_RETRIES
+#define RETRY_WINDOW TLSRPT_RETRY_WINDOW
 
 struct tlsrpt_sender {
 	struct sts_resolver *r;
@@ -51,7 +42,10 @@ struct tlsrpt_sender {
 	size_t n_cmd;
 	pthread_mutex_t mu; /* guards retries and counters */
 	struct retry retries[MAX_RETRIES];
+	bool seen[MAX_RETRIES]; /* this pass found the retry's report due */
 	size_t n_retries;
+	char *retry_path; /* TLSRPTJournal.retry */
+	bool retry_dirty; /* retries changed since the file was written */
 	unsigned long long sent, failed;
 	int64_t due_days[MAX_DUE]; /* one pass at a time (the header) */
 	char *due_domains[MAX_DUE];
@@ -105,6 +99,30 @@ tlsrpt_sender_new(const struct conf *c, struct sts_engine *e, char *why,
 		tlsrpt_sender_free(s);
 		return NULL;
 	}
+	/* Pending retries survive a restart (RFC 8460 section 5.5). */
+	s->retry_path = malloc(strlen(c->tlsrpt_journal) + 7);
+	if (s->retry_path == NULL) {
+		snprintf(why, whylen, "out of memory");
+		tlsrpt_sender_free(s);
+		return NULL;
+	} else {
+		char w[STS_WHY_MAX];
+		snprintf(s->retry_path, strlen(c->tlsrpt_journal) + 7,
+			 "%s.retry", c->tlsrpt_journal);
+		if (tlsrpt_retry_load(s->retry_path, time(NULL), s->retries,
+				      MAX_RETRIES, &s->n_retries, w,
+				      sizeof(w)) != 0)
+			log_msg(LOG_WARNING,
+				"tlsrpt: %s: %s (no retries "
+				"reloaded)",
+				s->retry_path, w);
+		else if (s->n_retries > 0)
+			log_msg(LOG_INFO,
+				"tlsrpt: %zu pending report retr%s reloaded "
+				"from %s",
+				s->n_retries, s->n_retries == 1 ? "y" : "ies",
+				s->retry_path);
+	}
 	if (s->contact == NULL) {
 		log_msg(LOG_WARNING, "tlsrpt: no TLSRPTContact: reports "
 				     "cannot be mailed (https: only)");
@@ -131,6 +149,7 @@ tlsrpt_sender_free(struct tlsrpt_sender *s)
 		return;
 	for (size_t i = 0; i < s->n_retries; i++)
 		free(s->retries[i].domain);
+	free(s->retry_path);
 	sts_tls_free(s->tls);
 	sts_resolver_free(s->r);
 	free(s->org);
@@ -179,8 +198,12 @@ forget_retry(struct tlsrpt_sender *s, struct retry *r)
 {
 	if (r == NULL)
 		return;
+	size_t i = (size_t)(r - s->retries);
+
 	free(r->domain);
 	*r = s->retries[--s->n_retries];
+	s->seen[i] = s->seen[s->n_retries];
+	s->retry_dirty = true;
 }
 
 /* Hand the message to the local MTA: sendmail -oi -f FROM -- TO, with
@@ -412,6 +435,7 @@ pass_one(struct tlsrpt_sender *s, struct sts_rptstore *st, int64_t day,
 	pthread_mutex_lock(&s->mu);
 	r = find_retry(s, day, domain);
 	if (r != NULL) {
+		s->seen[r - s->retries] = true;
 		done = r->done;
 		if (r->next > now && !force) {
 			pthread_mutex_unlock(&s->mu);
@@ -423,6 +447,7 @@ pass_one(struct tlsrpt_sender *s, struct sts_rptstore *st, int64_t day,
 	pthread_mutex_lock(&s->mu);
 	r = find_retry(s, day, domain);
 	if (o == RETRY && r == NULL && s->n_retries < MAX_RETRIES) {
+		s->seen[s->n_retries] = true;
 		r = &s->retries[s->n_retries++];
 		r->day = day;
 		r->domain = strdup(domain);
@@ -440,6 +465,7 @@ pass_one(struct tlsrpt_sender *s, struct sts_rptstore *st, int64_t day,
 		r->attempts++;
 		/* 5 min, doubling, at most 6 h apart (section 5.5) */
 		r->next = now + (wait < 21600 ? wait : 21600);
+		s->retry_dirty = true;
 		pthread_mutex_unlock(&s->mu);
 		return false;
 	}
@@ -466,8 +492,12 @@ tlsrpt_sender_pass(struct tlsrpt_sender *s, struct sts_rptstore *st, time_t now,
 		   bool today, bool force)
 {
 	int64_t before = (int64_t)now / 86400 + (today ? 1 : 0);
+	char why[STS_WHY_MAX];
 	size_t n, left;
 
+	pthread_mutex_lock(&s->mu);
+	memset(s->seen, 0, sizeof(s->seen));
+	pthread_mutex_unlock(&s->mu);
 	/* MAX_DUE at a time; again while a full batch made progress (what
 	 * is left waits for its retry time). */
 	do {
@@ -481,4 +511,21 @@ tlsrpt_sender_pass(struct tlsrpt_sender *s, struct sts_rptstore *st, time_t now,
 			free(s->due_domains[i]);
 		}
 	} while (n == MAX_DUE && left > 0);
+	pthread_mutex_lock(&s->mu);
+	/* A reloaded retry whose report is no longer in the journal (sent
+	 * or dropped meanwhile) would wake the ticker for nothing. */
+	for (size_t i = 0; n < MAX_DUE && i < s->n_retries;) {
+		if (!s->seen[i] && s->retries[i].day < before)
+			forget_retry(s, &s->retries[i]);
+		else
+			i++;
+	}
+	if (s->retry_dirty && s->retry_path != NULL) {
+		if (tlsrpt_retry_save(s->retry_path, s->retries, s->n_retries,
+				      why, sizeof(why)) == 0)
+			s->retry_dirty = false;
+		else
+			log_msg(LOG_ERR, "tlsrpt: %s", why);
+	}
+	pthread_mutex_unlock(&s->mu);
 }

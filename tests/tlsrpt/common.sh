@@ -101,10 +101,13 @@ $1
 EOC
 }
 start_daemon() {
+	# the log is appended to: wait for THIS run's "started" line
+	local before
+	before=$(grep -c "started: milter" "$W/milter.log" 2>/dev/null)
 	"$LAB/inlab" "$BIN" -f -c "$W/milter.conf" 2>>"$W/milter.log" &
 	MPID=$!
-	for i in $(seq 1 50); do
-		grep -q "started: milter" "$W/milter.log" 2>/dev/null && break
+	for i in $(seq 1 100); do
+		[ "$(grep -c "started: milter" "$W/milter.log" 2>/dev/null)" -gt "${before:-0}" ] && break
 		sleep 0.1
 	done
 	kill -0 "$MPID" 2>/dev/null

@@ -16,3 +16,10 @@ dist_check_SCRIPTS += tests/tlsrpt/client-format.sh tests/tlsrpt/cli-report.sh \
 EXTRA_DIST += tests/tlsrpt/tlsrpt-client.py tests/tlsrpt/receiver.py \
 	tests/tlsrpt/captured.json tests/tlsrpt/parse-reports.py \
 	tests/tlsrpt/common.sh doc/tlsrpt.md
+# The sender's pending retries on disk (milter/tlsrpt_retry.c; no root).
+check_PROGRAMS += tests/tlsrpt/t_retry
+TESTS += tests/tlsrpt/t_retry
+tests_tlsrpt_t_retry_SOURCES = tests/tlsrpt/t_retry.c tests/tap.h \
+	milter/tlsrpt_retry.c milter/tlsrpt_retry.h
+tests_tlsrpt_t_retry_LDADD = $(LIBMTASTS)
+tests_tlsrpt_t_retry_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
