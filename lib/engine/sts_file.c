@@ -137,8 +137,8 @@ sts_file_lines_free(struct sts_file_lines *r)
 	r->buf = NULL;
 }
 
-static void
-fsync_dir(const char *path)
+void
+sts_file_sync_dir(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -188,7 +188,7 @@ sts_file_replace(const char *path, const char *buf, size_t len, char *why,
 		return sts_why(why, whylen, STS_TEMPFAIL, "rename %s: %s", tmp,
 			       strerror(e));
 	}
-	fsync_dir(path);
+	sts_file_sync_dir(path);
 	return STS_OK;
 bad:
 	e = errno;

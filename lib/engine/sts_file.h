@@ -78,6 +78,10 @@ void sts_file_lines_free(struct sts_file_lines *r);
  * STS_OK; STS_TEMPFAIL (the reason names the step), STS_INVALID (path
  * too long).
  */
+/* fsync() the directory holding path, so that a rename into it is
+ * durable (errors ignored: nothing better can be done). */
+void sts_file_sync_dir(const char *path);
+
 enum sts_status sts_file_replace(const char *path, const char *buf, size_t len,
 				 char *why, size_t whylen);
 
