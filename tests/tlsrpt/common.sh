@@ -12,7 +12,7 @@
 #   write_conf "LINES"        $W/milter.conf: the lab's resolver/CA, milter and
 #                             map sockets, TLS reporting on (mail submitted with
 #                             /usr/sbin/sendmail -C out-Postfix), plus LINES
-#   start_daemon / stop_daemon
+#   start_daemon [CMD...] / stop_daemon
 #   report DOMAIN             mta-sts-check report DOMAIN --day today (JSON)
 #   jq_ EXPR | sts_sum successful|failure | types   on a report on stdin
 #   sanitizer_clean           no ASan/UBSan/LSan report in the daemon's log
@@ -100,11 +100,15 @@ TLSRPTSendToday     yes
 $1
 EOC
 }
-start_daemon() {
+start_daemon() { # [CMD...]: run CMD in the lab instead (it must exec the daemon)
 	# the log is appended to: wait for THIS run's "started" line
 	local before
 	before=$(grep -c "started: milter" "$W/milter.log" 2>/dev/null)
-	"$LAB/inlab" "$BIN" -f -c "$W/milter.conf" 2>>"$W/milter.log" &
+	if [ $# -gt 0 ]; then
+		"$LAB/inlab" "$@" 2>>"$W/milter.log" &
+	else
+		"$LAB/inlab" "$BIN" -f -c "$W/milter.conf" 2>>"$W/milter.log" &
+	fi
 	MPID=$!
 	for i in $(seq 1 100); do
 		[ "$(grep -c "started: milter" "$W/milter.log" 2>/dev/null)" -gt "${before:-0}" ] && break

@@ -53,22 +53,14 @@ start_sandboxed() {
 		rw="mount --bind $Q/maildrop $Q/maildrop &&
 		mount --bind /var/spool/postfix/maildrop /var/spool/postfix/maildrop &&"
 	fi
-	local before
-	before=$(grep -c "started: milter" "$W/milter.log" 2>/dev/null)
-	"$LAB/inlab" sh -c "
+	start_daemon sh -c "
 		mount --bind '$LAB_OUT_CONF' /etc/postfix &&
 		mount --bind '$W' '$W' && $rw
 		mount -o remount,bind,ro / &&
 		exec setpriv --reuid=$U --regid=$G $groups --no-new-privs \
 			--inh-caps=-all --bounding-set=-all -- \
 			unshare --user --map-current-user -- \
-			'$BIN' -f -c '$W/milter.conf'" 2>>"$W/milter.log" &
-	MPID=$!
-	for i in $(seq 1 100); do
-		[ "$(grep -c "started: milter" "$W/milter.log" 2>/dev/null)" -gt "${before:-0}" ] && break
-		sleep 0.1
-	done
-	kill -0 "$MPID" 2>/dev/null
+			'$BIN' -f -c '$W/milter.conf'"
 }
 pass_done() { # wait for $1 report log lines for example-enforce.test
 	# (a sendmail that hangs is killed after 60 s: TLSRPTSendmail)
