@@ -12,6 +12,7 @@
 #include "sts_line.h"
 #include "sts_mapreply.h"
 #include "sts_rcptreply.h"
+#include "tlsrpt.h"
 
 /* As the milter's: LOG_WARNING for a held recipient, NOTICE for a
  * failure that is only tagged, INFO otherwise. */
@@ -140,6 +141,8 @@ eximq_dispatch(struct sts_engine *e, const struct sts_line_req *req,
 		return rcpt(e, req, deadline, out, outlen, wait);
 	case STS_LINE_STS:
 		return sts(e, req, deadline, out, outlen, wait);
+	case STS_LINE_TLSRPT: /* RFC 8460: one session (milter/tlsrpt.c) */
+		return tlsrpt_line_answer(req, out, outlen);
 	}
 	return sts_line_format_error("unknown request", out, outlen);
 }
@@ -160,6 +163,12 @@ eximq_count(const char *reply, size_t len)
 	enum metrics_answer a = METRICS_PERM;
 	size_t i, n;
 
+	/* The replies to a tlsrpt session record (action=ok, action=ignored)
+	 * answer no lookup: the sessions are counted by the TLS reports. */
+	if ((len >= 9 && memcmp(reply, "action=ok", 9) == 0 &&
+	     (len == 9 || reply[9] == ' ' || reply[9] == '\n')) ||
+	    (len >= 14 && memcmp(reply, "action=ignored", 14) == 0))
+		return;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		n = strlen(t[i].prefix);
 		if (len >= n && memcmp(reply, t[i].prefix, n) == 0) {

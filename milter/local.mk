@@ -23,6 +23,7 @@ milter_mta_sts_milter_SOURCES = \
 	milter/control.c milter/control.h milter/control_int.h \
 	milter/control_cmd.c \
 	milter/tlsrpt.c milter/tlsrpt.h \
-	milter/tlsrpt_send.c milter/tlsrpt_send.h
+	milter/tlsrpt_send.c milter/tlsrpt_send.h \
+	milter/tlsrpt_retry.c milter/tlsrpt_retry.h
 milter_mta_sts_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) $(MHD_CFLAGS)
 milter_mta_sts_milter_LDADD = $(LIBMTASTS) $(MILTER_LIBS) $(MHD_LIBS)

@@ -22,7 +22,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sts_domain.h"
 #include "sts_policy.h"
+#include "sts_rcptreply.h"
 #include "sts_rptdgram.h"
 #include "sts_rptstore.h"
 #include "tlsrpt.h"
@@ -42,7 +44,7 @@ struct trpt {
 	pthread_mutex_t mu; /* guards the two flags below */
 	pthread_cond_t cv;
 	bool send_now, sending, forced; /* forced: this pass is SIGUSR2's */
-	atomic_ullong datagrams, bad, observed, refused;
+	atomic_ullong datagrams, bad, observed, refused, exim;
 };
 
 static struct trpt *T;
@@ -132,43 +134,28 @@ policy_lines(const struct sts_policy *p, char **out, size_t max)
 	return n;
 }
 
-void
-tlsrpt_observe(struct sts_engine *e, const struct sts_answer *a)
+/* Count one session of policy type ptype for (normalised) domain:
+ * success when rpt is STS_RPT_NONE, else a failure with one detail row
+ * (mx, ip, reason: NULL or "" for absent).  For an sts policy the
+ * policy block carries the cached policy (RFC 8460 section 4.5), so
+ * that sessions counted here and Postfix's datagrams for the same
+ * policy meet in one element; the lookup never waits (deadline 0). */
+static void
+count_session(const char *domain, enum sts_rpt_ptype ptype, enum sts_rpt rpt,
+	      const char *mx, const char *ip, const char *reason)
 {
 	struct sts_rpt_policy p;
 	struct sts_rpt_failure f;
 	struct sts_lookup lk;
 	char **lines = NULL; /* no mx count cap (issue 13 item 7) */
-	bool fail;
 
-	if (T == NULL || !T->observe)
-		return;
-	/* Sessions we can speak for (doc/tlsrpt.md): a policy applied and
-	 * its MX check passed or failed, or discovery failed with an RFC
-	 * 8460 result type.  Transient failures (section 4.3.4), domains
-	 * without a policy, DANE (the MTA decides) and exemptions are
-	 * not sessions we saw. */
-	switch (a->reason) {
-	case STS_REASON_SATISFIED:
-		fail = false;
-		break;
-	case STS_REASON_MX_MISMATCH:
-	case STS_REASON_TLS_FAILED:
-	case STS_REASON_TEMPFAIL:
-	case STS_REASON_DNSSEC_BOGUS:
-		if (a->rpt == STS_RPT_NONE)
-			return;
-		fail = true;
-		break;
-	default:
-		return;
-	}
 	memset(&p, 0, sizeof(p));
 	memset(&f, 0, sizeof(f));
 	memset(&lk, 0, sizeof(lk));
-	p.type = STS_RPT_PT_STS;
-	p.policy_domain = (char *)a->domain;
-	sts_engine_lookup(e, a->domain, 0, &lk);
+	p.type = ptype;
+	p.policy_domain = (char *)domain;
+	if (ptype == STS_RPT_PT_STS)
+		sts_engine_lookup(T->engine, domain, 0, &lk);
 	if (lk.policy != NULL)
 		lines = calloc(lk.policy->n_mx + 3, sizeof(*lines));
 	if (lines != NULL) {
@@ -186,21 +173,85 @@ tlsrpt_observe(struct sts_engine *e, const struct sts_answer *a)
 				free(lines[i]);
 		}
 	}
-	if (fail) {
-		f.type = a->rpt;
+	if (rpt != STS_RPT_NONE) {
+		f.type = rpt;
 		f.count = 1;
-		f.reason = (char *)a->why;
+		f.mx_host = mx != NULL && mx[0] != '\0' ? (char *)mx : NULL;
+		f.receiving_ip =
+			ip != NULL && ip[0] != '\0' ? (char *)ip : NULL;
+		f.reason = reason != NULL && reason[0] != '\0' ? (char *)reason
+							       : NULL;
 		p.failure = 1;
 		p.fail = &f;
 		p.n_fail = 1;
 	} else
 		p.success = 1;
-	atomic_fetch_add(&T->observed, 1);
-	count_policy(a->domain, &p);
+	count_policy(domain, &p);
 	for (size_t i = 0; i < p.n_strings; i++)
 		free(lines[i]);
 	free(lines);
 	sts_policy_free(lk.policy);
+}
+
+void
+tlsrpt_observe(struct sts_engine *e, const struct sts_answer *a)
+{
+	(void)e; /* the engine of tlsrpt_start() */
+	if (T == NULL || !T->observe)
+		return;
+	/* Sessions we can speak for (doc/tlsrpt.md): a policy applied and
+	 * its MX check passed or failed, or discovery failed with an RFC
+	 * 8460 result type.  Transient failures (section 4.3.4), domains
+	 * without a policy, DANE (the MTA decides) and exemptions are
+	 * not sessions we saw. */
+	switch (a->reason) {
+	case STS_REASON_SATISFIED:
+		break;
+	case STS_REASON_MX_MISMATCH:
+	case STS_REASON_TLS_FAILED:
+	case STS_REASON_TEMPFAIL:
+	case STS_REASON_DNSSEC_BOGUS:
+		if (a->rpt == STS_RPT_NONE)
+			return;
+		break;
+	default:
+		return;
+	}
+	atomic_fetch_add(&T->observed, 1);
+	count_session(a->domain, STS_RPT_PT_STS,
+		      a->reason == STS_REASON_SATISFIED ? STS_RPT_NONE : a->rpt,
+		      NULL, NULL, a->why);
+}
+
+size_t
+tlsrpt_line_answer(const struct sts_line_req *req, char *out, size_t outlen)
+{
+	char dom[STS_DOMAIN_BUFSZ], why[STS_WHY_MAX], ldom[STS_DOMAIN_BUFSZ];
+	unsigned long long before;
+
+	if (T == NULL)
+		return sts_line_format_tlsrpt("ignored", "TLS reporting is off",
+					      out, outlen);
+	if (sts_domain_normalize(req->domain, dom, why, sizeof(why)) !=
+	    STS_OK) {
+		atomic_fetch_add(&T->bad, 1);
+		return sts_line_format_tlsrpt("error", why, out, outlen);
+	}
+	before = atomic_load(&T->refused);
+	atomic_fetch_add(&T->exim, 1);
+	count_session(dom, req->ptype,
+		      req->success ? STS_RPT_NONE : req->result, req->mx,
+		      req->ip, NULL);
+	sts_rcptreply_clean(ldom, sizeof(ldom), dom);
+	log_msg(req->success ? LOG_DEBUG : LOG_INFO,
+		"tlsrpt: exim session domain=%s type=%s mx=%s ip=%s result=%s",
+		ldom, sts_rpt_ptype_str(req->ptype), req->mx[0] ? req->mx : "-",
+		req->ip[0] ? req->ip : "-",
+		req->success ? "success" : sts_rpt_str(req->result));
+	if (atomic_load(&T->refused) != before)
+		return sts_line_format_tlsrpt("error", "not counted (a cap)",
+					      out, outlen);
+	return sts_line_format_tlsrpt("ok", NULL, out, outlen);
 }
 
 static void *
@@ -529,6 +580,7 @@ tlsrpt_get_stats(struct tlsrpt_stats *o)
 	o->datagrams = atomic_load(&T->datagrams);
 	o->bad_datagrams = atomic_load(&T->bad);
 	o->observed = atomic_load(&T->observed);
+	o->exim_sessions = atomic_load(&T->exim);
 	o->refused = atomic_load(&T->refused);
 	if (T->sender != NULL)
 		tlsrpt_sender_counts(T->sender, &o->reports_sent,

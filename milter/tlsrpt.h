@@ -13,8 +13,10 @@
  *    libtlsrpt (sendmail; Postfix before 3.10).  Used only while no
  *    collector socket is configured, so that a Postfix 3.10 session is
  *    never counted twice;
- *  - tlsrpt_record_datagram() / tlsrpt_record(): for other front ends
- *    (the Exim line protocol: one libtlsrpt datagram per line).
+ *  - tlsrpt_line_answer(): the Exim line protocol's "tlsrpt" request
+ *    (lib/engine/sts_line.h), one per TLS session Exim's transport
+ *    event_action reports (doc/tlsrpt.md says which);
+ *  - tlsrpt_record_datagram() / tlsrpt_record(): for other front ends.
  *
  * Thread-safety: _start/_stop once, from the main thread; every other
  * function from any thread, also when reporting is off (then they do
@@ -30,6 +32,7 @@
 
 #include "conf.h"
 #include "sts_engine.h"
+#include "sts_line.h"
 #include "sts_rptagg.h"
 
 /* The TLSRPT* settings beyond their syntax (conf.c): errors (an unusable
@@ -62,12 +65,21 @@ int tlsrpt_record(const char *domain, const struct sts_rpt_policy *p);
  * hands its TLSRPT lines here.  0, or -1 (invalid: counted as bad). */
 int tlsrpt_record_datagram(const char *json, size_t len);
 
+/* Answer one parsed "tlsrpt" request (req->verb STS_LINE_TLSRPT) into
+ * out[outlen] (sts_line_format_tlsrpt(): action=ok, ignored when
+ * reporting is off, error when the domain is invalid or a cap refused
+ * the session).  Never blocks on the network: an sts session's policy
+ * block is what the cache holds.  Returns the reply length. */
+size_t tlsrpt_line_answer(const struct sts_line_req *req, char *out,
+			  size_t outlen);
+
 /* The milter's RCPT-time answer for one recipient domain (see the
  * header comment and doc/tlsrpt.md for what counts as a session). */
 void tlsrpt_observe(struct sts_engine *e, const struct sts_answer *a);
 
 struct tlsrpt_stats {
 	unsigned long long datagrams, bad_datagrams, observed, refused;
+	unsigned long long exim_sessions; /* "tlsrpt" line requests */
 	unsigned long long reports_sent, reports_failed;
 };
 void tlsrpt_get_stats(struct tlsrpt_stats *o);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -22,26 +24,17 @@
 #include "sts_rptmail.h"
 #include "sts_tls.h"
 #include "sts_tlsrpt.h"
+#include "tlsrpt_retry.h"
 #include "tlsrpt_send.h"
 
-/* Pending retries kept at most (one per day and domain). */
-#define MAX_RETRIES 4096
 /* Reports handled per pass; the rest wait for the next one. */
 #define MAX_DUE 4096
 #define SENDMAIL_TIMEOUT_S 60
 /* Words of TLSRPTSendmail (the program and its own arguments). */
 #define MAX_SENDMAIL_ARGS 8
 #define POST_TIMEOUT_MS 30000
-/* RFC 8460 section 5.5: retry for up to 24 hours. */
-#define RETRY_WINDOW (24 * 3600)
-
-struct retry {
-	int64_t day;
-	char *domain;
-	time_t first, next;
-	unsigned attempts;
-	uint32_t done; /* bit i: rua[i] delivered or given up */
-};
+#define MAX_RETRIES TLSRPT_MAX_RETRIES
+#define RETRY_WINDOW TLSRPT_RETRY_WINDOW
 
 struct tlsrpt_sender {
 	struct sts_resolver *r;
@@ -51,11 +44,16 @@ struct tlsrpt_sender {
 	size_t n_cmd;
 	pthread_mutex_t mu; /* guards retries and counters */
 	struct retry retries[MAX_RETRIES];
+	bool seen[MAX_RETRIES]; /* this pass found the retry's report due */
 	size_t n_retries;
+	char *retry_path; /* TLSRPTJournal.retry */
+	bool retry_dirty; /* retries changed since the file was written */
 	unsigned long long sent, failed;
 	int64_t due_days[MAX_DUE]; /* one pass at a time (the header) */
 	char *due_domains[MAX_DUE];
 };
+
+static void warn_postdrop(const struct tlsrpt_sender *s);
 
 static char *
 dup_or(const char *s, const char *dflt)
@@ -105,6 +103,31 @@ tlsrpt_sender_new(const struct conf *c, struct sts_engine *e, char *why,
 		tlsrpt_sender_free(s);
 		return NULL;
 	}
+	/* Pending retries survive a restart (RFC 8460 section 5.5). */
+	s->retry_path = malloc(strlen(c->tlsrpt_journal) + 7);
+	if (s->retry_path == NULL) {
+		snprintf(why, whylen, "out of memory");
+		tlsrpt_sender_free(s);
+		return NULL;
+	} else {
+		char w[STS_WHY_MAX];
+		snprintf(s->retry_path, strlen(c->tlsrpt_journal) + 7,
+			 "%s.retry", c->tlsrpt_journal);
+		if (tlsrpt_retry_load(s->retry_path, time(NULL), s->retries,
+				      MAX_RETRIES, &s->n_retries, w,
+				      sizeof(w)) != 0)
+			log_msg(LOG_WARNING,
+				"tlsrpt: %s: %s (no retries "
+				"reloaded)",
+				s->retry_path, w);
+		else if (s->n_retries > 0)
+			log_msg(LOG_INFO,
+				"tlsrpt: %zu pending report retr%s reloaded "
+				"from %s",
+				s->n_retries, s->n_retries == 1 ? "y" : "ies",
+				s->retry_path);
+	}
+	warn_postdrop(s);
 	if (s->contact == NULL) {
 		log_msg(LOG_WARNING, "tlsrpt: no TLSRPTContact: reports "
 				     "cannot be mailed (https: only)");
@@ -131,6 +154,7 @@ tlsrpt_sender_free(struct tlsrpt_sender *s)
 		return;
 	for (size_t i = 0; i < s->n_retries; i++)
 		free(s->retries[i].domain);
+	free(s->retry_path);
 	sts_tls_free(s->tls);
 	sts_resolver_free(s->r);
 	free(s->org);
@@ -179,8 +203,97 @@ forget_retry(struct tlsrpt_sender *s, struct retry *r)
 {
 	if (r == NULL)
 		return;
+	size_t i = (size_t)(r - s->retries);
+
 	free(r->domain);
 	*r = s->retries[--s->n_retries];
+	s->seen[i] = s->seen[s->n_retries];
+	s->retry_dirty = true;
+}
+
+/* The first line the child wrote to stderr (non-blocking: a grandchild
+ * may still hold the pipe open), control characters and quotes made
+ * '?', with "(+N more lines)" when there were more (postdrop repeats its
+ * warning every 10 s).  Returns its length. */
+static size_t
+child_stderr(int fd, char *out, size_t outlen)
+{
+	char buf[4096];
+	ssize_t r = read(fd, buf, sizeof(buf) - 1);
+	size_t n = 0, more = 0;
+	ssize_t i;
+
+	out[0] = '\0';
+	if (r <= 0)
+		return 0;
+	for (i = 0; i < r && buf[i] != '\n' && n + 1 < outlen; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		out[n++] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
+	}
+	out[n] = '\0';
+	for (; i < r; i++)
+		more += buf[i] == '\n' && i + 1 < r;
+	if (more > 0)
+		n += (size_t)snprintf(out + n, outlen - n,
+				      " (+%zu more line%s)", more,
+				      more == 1 ? "" : "s");
+	return n < outlen ? n : outlen - 1;
+}
+
+/* Whether this process runs with no_new_privs (systemd's
+ * NoNewPrivileges=yes): then a setgid sendmail/postdrop is not. */
+static bool
+no_new_privs(void)
+{
+	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+}
+
+/* The failure of TLSRPTSendmail as one log reason: what happened, what
+ * it said on stderr (efd, closed here), and a hint when no_new_privs is
+ * set -- the usual cause under the Debian unit: Postfix's sendmail needs
+ * its setgid postdrop, which NoNewPrivileges=yes ignores, so the
+ * maildrop directory refuses the file.  Returns -1. */
+static int
+mail_failed(struct tlsrpt_sender *s, int efd, const char *what, char *why,
+	    size_t whylen)
+{
+	char err[384];
+	size_t k = efd >= 0 ? child_stderr(efd, err, sizeof(err)) : 0;
+
+	if (efd >= 0)
+		close(efd);
+	snprintf(why, whylen, "%s %s%s%s%s", s->sendmail, what,
+		 k > 0 ? ": \"" : "", k > 0 ? err : "", k > 0 ? "\"" : "");
+	if (no_new_privs())
+		snprintf(why + strlen(why), whylen - strlen(why),
+			 " (no_new_privs is set: a setuid/setgid sendmail or "
+			 "postdrop cannot gain its privileges; see "
+			 "doc/tlsrpt.md, \"The Debian package's sandbox\")");
+	return -1;
+}
+
+/* At start: under no_new_privs, Postfix's setgid postdrop can queue a
+ * mailed report only if this process may write the maildrop directory
+ * itself (the Debian unit: group postdrop and ReadWritePaths=;
+ * doc/tlsrpt.md).  access() asks the kernel, which counts supplementary
+ * groups a user namespace (PrivateUsers=) no longer shows by number.
+ * Say so now rather than at the first report. */
+static void
+warn_postdrop(const struct tlsrpt_sender *s)
+{
+	static const char maildrop[] = "/var/spool/postfix/maildrop";
+
+	if (s->contact == NULL || !no_new_privs() ||
+	    access("/usr/sbin/postdrop", X_OK) != 0 ||
+	    access(maildrop, W_OK | X_OK) == 0 ||
+	    (errno != EACCES && errno != EROFS && errno != EPERM))
+		return;
+	log_msg(LOG_WARNING,
+		"tlsrpt: no_new_privs is set and %s is not writable (%s): "
+		"Postfix's postdrop cannot queue mailed reports (the daemon's "
+		"user must be in the group postdrop, and the directory "
+		"writable; doc/tlsrpt.md, \"The Debian package's sandbox\")",
+		maildrop, strerror(errno));
 }
 
 /* Hand the message to the local MTA: sendmail -oi -f FROM -- TO, with
@@ -190,7 +303,7 @@ mail_report(struct tlsrpt_sender *s, const char *to, const char *msg,
 	    size_t len, char *why, size_t whylen)
 {
 	char *argv[MAX_SENDMAIL_ARGS + 6];
-	int pfd[2], status = 0;
+	int pfd[2], efd[2], status = 0;
 	pid_t pid, w;
 	char *lf;
 	size_t n = 0;
@@ -212,6 +325,9 @@ mail_report(struct tlsrpt_sender *s, const char *to, const char *msg,
 		snprintf(why, whylen, "out of resources");
 		return -1;
 	}
+	/* its stderr, for the log line when it fails (what postdrop says) */
+	if (pipe2(efd, O_CLOEXEC | O_NONBLOCK) != 0)
+		efd[0] = efd[1] = -1;
 	for (size_t i = 0; i < len; i++)
 		if (msg[i] != '\r')
 			lf[n++] = msg[i];
@@ -219,14 +335,19 @@ mail_report(struct tlsrpt_sender *s, const char *to, const char *msg,
 	if (pid == 0) {
 		/* only async-signal-safe calls in the child of a
 		 * threaded process */
-		if (dup2(pfd[0], 0) < 0)
+		(void)setpgid(0, 0); /* killable as a group (timeout) */
+		if (dup2(pfd[0], 0) < 0 || (efd[1] >= 0 && dup2(efd[1], 2) < 0))
 			_exit(126);
 		execv(s->cmd[0], argv);
 		_exit(127);
 	}
 	close(pfd[0]);
+	if (efd[1] >= 0)
+		close(efd[1]);
 	if (pid < 0) {
 		close(pfd[1]);
+		if (efd[0] >= 0)
+			close(efd[0]);
 		free(lf);
 		snprintf(why, whylen, "fork: %s", strerror(errno));
 		return -1;
@@ -248,16 +369,24 @@ mail_report(struct tlsrpt_sender *s, const char *to, const char *msg,
 		usleep(100000);
 	}
 	if (w != pid) {
+		/* the whole group: Postfix's sendmail leaves its postdrop,
+		 * which retries a maildrop it cannot write every 10 s */
+		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		snprintf(why, whylen, "%s: timed out", s->sendmail);
-		return -1;
+		char st[48];
+		snprintf(st, sizeof(st), "timed out after %d s",
+			 SENDMAIL_TIMEOUT_S);
+		return mail_failed(s, efd[0], st, why, whylen);
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(why, whylen, "%s exited with status %d", s->sendmail,
+		char st[48];
+		snprintf(st, sizeof(st), "exited with status %d",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		return -1;
+		return mail_failed(s, efd[0], st, why, whylen);
 	}
+	if (efd[0] >= 0)
+		close(efd[0]);
 	return 0;
 }
 
@@ -267,7 +396,7 @@ deliver(struct tlsrpt_sender *s, const char *uri, int64_t day,
 	const char *domain, const char *rid, const unsigned char *gz,
 	size_t gzlen, time_t now)
 {
-	char why[STS_WHY_MAX] = "", to[512];
+	char why[1024] = "", to[512]; /* sendmail's stderr fits */
 	int status = 0;
 
 	if (strncasecmp(uri, "mailto:", 7) == 0) {
@@ -412,6 +541,7 @@ pass_one(struct tlsrpt_sender *s, struct sts_rptstore *st, int64_t day,
 	pthread_mutex_lock(&s->mu);
 	r = find_retry(s, day, domain);
 	if (r != NULL) {
+		s->seen[r - s->retries] = true;
 		done = r->done;
 		if (r->next > now && !force) {
 			pthread_mutex_unlock(&s->mu);
@@ -423,6 +553,7 @@ pass_one(struct tlsrpt_sender *s, struct sts_rptstore *st, int64_t day,
 	pthread_mutex_lock(&s->mu);
 	r = find_retry(s, day, domain);
 	if (o == RETRY && r == NULL && s->n_retries < MAX_RETRIES) {
+		s->seen[s->n_retries] = true;
 		r = &s->retries[s->n_retries++];
 		r->day = day;
 		r->domain = strdup(domain);
@@ -440,6 +571,7 @@ pass_one(struct tlsrpt_sender *s, struct sts_rptstore *st, int64_t day,
 		r->attempts++;
 		/* 5 min, doubling, at most 6 h apart (section 5.5) */
 		r->next = now + (wait < 21600 ? wait : 21600);
+		s->retry_dirty = true;
 		pthread_mutex_unlock(&s->mu);
 		return false;
 	}
@@ -466,8 +598,12 @@ tlsrpt_sender_pass(struct tlsrpt_sender *s, struct sts_rptstore *st, time_t now,
 		   bool today, bool force)
 {
 	int64_t before = (int64_t)now / 86400 + (today ? 1 : 0);
+	char why[STS_WHY_MAX];
 	size_t n, left;
 
+	pthread_mutex_lock(&s->mu);
+	memset(s->seen, 0, sizeof(s->seen));
+	pthread_mutex_unlock(&s->mu);
 	/* MAX_DUE at a time; again while a full batch made progress (what
 	 * is left waits for its retry time). */
 	do {
@@ -481,4 +617,21 @@ tlsrpt_sender_pass(struct tlsrpt_sender *s, struct sts_rptstore *st, time_t now,
 			free(s->due_domains[i]);
 		}
 	} while (n == MAX_DUE && left > 0);
+	pthread_mutex_lock(&s->mu);
+	/* A reloaded retry whose report is no longer in the journal (sent
+	 * or dropped meanwhile) would wake the ticker for nothing. */
+	for (size_t i = 0; n < MAX_DUE && i < s->n_retries;) {
+		if (!s->seen[i] && s->retries[i].day < before)
+			forget_retry(s, &s->retries[i]);
+		else
+			i++;
+	}
+	if (s->retry_dirty && s->retry_path != NULL) {
+		if (tlsrpt_retry_save(s->retry_path, s->retries, s->n_retries,
+				      why, sizeof(why)) == 0)
+			s->retry_dirty = false;
+		else
+			log_msg(LOG_ERR, "tlsrpt: %s", why);
+	}
+	pthread_mutex_unlock(&s->mu);
 }

@@ -9,7 +9,10 @@
  * section 5.3), https: by POST (section 5.4, same certificate rules as
  * the policy fetcher).  Failed deliveries are retried with exponential
  * backoff (5 min doubling, at most 6 h apart) for 24 hours (section
- * 5.5), then given up.
+ * 5.5), then given up.  Pending retries are kept in TLSRPTJournal.retry
+ * (milter/tlsrpt_retry.h), reloaded by _new and rewritten after each
+ * pass that changed them, so that a restart neither loses one nor sends
+ * a report again to a URI that took it.
  *
  * Thread-safety: one pass at a time (the daemon's sender thread);
  * _next_retry and _counts from any thread.

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -133,4 +135,65 @@ sts_file_lines_free(struct sts_file_lines *r)
 {
 	free(r->buf);
 	r->buf = NULL;
+}
+
+void
+sts_file_sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+enum sts_status
+sts_file_replace(const char *path, const char *buf, size_t len, char *why,
+		 size_t whylen)
+{
+	char tmp[PATH_MAX];
+	int fd, e;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return sts_why(why, whylen, STS_INVALID, "path too long");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		goto bad;
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto bad;
+		buf += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto bad;
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		e = errno;
+		unlink(tmp);
+		return sts_why(why, whylen, STS_TEMPFAIL, "rename %s: %s", tmp,
+			       strerror(e));
+	}
+	sts_file_sync_dir(path);
+	return STS_OK;
+bad:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return sts_why(why, whylen, STS_TEMPFAIL, "%s: %s", tmp, strerror(e));
 }

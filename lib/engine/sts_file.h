@@ -1,6 +1,7 @@
 /*
  * sts_file.h - opening an input file that must be a regular file of
- * bounded size (the configuration, override and state files).
+ * bounded size (the configuration, override and state files), and
+ * replacing a state file atomically.
  *
  * Why: fopen() happily opens /dev/zero, /dev/urandom or a FIFO, and a
  * line reader then grows without bound or blocks forever (issue 17:
@@ -69,5 +70,19 @@ size_t sts_file_lines_next(struct sts_file_lines *r, char *out, size_t max,
 
 /* Free the buffer (not the FILE).  A zeroed reader is fine. */
 void sts_file_lines_free(struct sts_file_lines *r);
+
+/*
+ * Replace the file at path with buf[len] so that a crash leaves either
+ * the old or the new whole: write PATH.tmp (mode 0600, never through a
+ * symlink), fsync() it, rename() it over path, fsync() the directory.
+ * STS_OK; STS_TEMPFAIL (the reason names the step), STS_INVALID (path
+ * too long).
+ */
+/* fsync() the directory holding path, so that a rename into it is
+ * durable (errors ignored: nothing better can be done). */
+void sts_file_sync_dir(const char *path);
+
+enum sts_status sts_file_replace(const char *path, const char *buf, size_t len,
+				 char *why, size_t whylen);
 
 #endif /* STS_FILE_H */

@@ -29,6 +29,106 @@ take(char *dst, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
+/* The next space-separated word of [*p, end): its length (0 for an
+ * empty word, i.e. two spaces or a trailing one); *p moves past it and
+ * its space.  *more says whether a space followed. */
+static size_t
+word(const char **p, const char *end, const char **w, bool *more)
+{
+	const char *sp = memchr(*p, ' ', (size_t)(end - *p));
+	size_t n = (size_t)((sp != NULL ? sp : end) - *p);
+
+	*w = *p;
+	*more = sp != NULL;
+	*p = sp != NULL ? sp + 1 : end;
+	return n;
+}
+
+/* "tlsrpt TYPE DOMAIN MX RESULT [IP]" after the verb (sts_line.h).
+ * Every field is a token from a closed alphabet, so nothing a client
+ * sends reaches the report but names and addresses. */
+static enum sts_status
+parse_tlsrpt(const char *p, const char *end, struct sts_line_req *req,
+	     char *why, size_t whylen)
+{
+	char tok[32];
+	const char *w;
+	bool more;
+	size_t n, i;
+
+	req->verb = STS_LINE_TLSRPT;
+	n = word(&p, end, &w, &more);
+	if (n == 0 || n >= sizeof(tok) || !more)
+		return sts_why(why, whylen, STS_INVALID,
+			       "expected: tlsrpt TYPE DOMAIN MX RESULT [IP]");
+	take(tok, w, n);
+	/* RFC 8460 section 4.4 policy-type */
+	req->ptype = sts_rpt_ptype_parse(tok);
+	if (req->ptype == 0)
+		return sts_why(why, whylen, STS_INVALID,
+			       "policy type must be sts, tlsa or "
+			       "no-policy-found");
+	n = word(&p, end, &w, &more);
+	if (n == 0 || !more)
+		return sts_why(why, whylen, STS_INVALID,
+			       n == 0 ? "empty domain"
+				      : "expected: tlsrpt TYPE DOMAIN MX "
+					"RESULT [IP]");
+	if (n > STS_MAX_DOMAIN_INPUT)
+		return sts_why(why, whylen, STS_INVALID, "domain too long");
+	take(req->domain, w, n);
+	n = word(&p, end, &w, &more);
+	if (n == 0 || !more)
+		return sts_why(why, whylen, STS_INVALID,
+			       n == 0 ? "empty MX host"
+				      : "expected: tlsrpt TYPE DOMAIN MX "
+					"RESULT [IP]");
+	if (n > STS_MAX_DOMAIN)
+		return sts_why(why, whylen, STS_INVALID, "MX host too long");
+	if (!(n == 1 && w[0] == '-')) {
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)w[i];
+			if (!((c >= 'a' && c <= 'z') ||
+			      (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+			      c == '_'))
+				return sts_why(why, whylen, STS_INVALID,
+					       "MX host: not a host name");
+		}
+		take(req->mx, w, n);
+	}
+	n = word(&p, end, &w, &more);
+	if (n == 0 || n >= sizeof(tok))
+		return sts_why(why, whylen, STS_INVALID,
+			       "result must be success or an RFC 8460 "
+			       "result type");
+	take(tok, w, n);
+	req->success = strcmp(tok, "success") == 0;
+	/* section 4.3: the result types (sts_status.h) */
+	req->result = req->success ? STS_RPT_NONE : sts_rpt_parse(tok);
+	if (!req->success && req->result == STS_RPT_NONE)
+		return sts_why(why, whylen, STS_INVALID,
+			       "result must be success or an RFC 8460 "
+			       "result type");
+	if (!more)
+		return STS_OK;
+	n = word(&p, end, &w, &more);
+	if (n == 0 || more)
+		return sts_why(why, whylen, STS_INVALID,
+			       "expected: tlsrpt TYPE DOMAIN MX RESULT [IP]");
+	if (n > STS_MAX_LINE_IP)
+		return sts_why(why, whylen, STS_INVALID, "IP too long");
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)w[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		      (c >= 'A' && c <= 'F') || c == '.' || c == ':'))
+			return sts_why(why, whylen, STS_INVALID,
+				       "IP: not an address");
+	}
+	take(req->ip, w, n);
+	return STS_OK;
+}
+
 enum sts_status
 sts_line_parse(const char *buf, size_t len, struct sts_line_req *req, char *why,
 	       size_t whylen)
@@ -67,12 +167,15 @@ sts_line_parse(const char *buf, size_t len, struct sts_line_req *req, char *why,
 	sp = memchr(buf, ' ', len);
 	if (sp == NULL)
 		return sts_why(why, whylen, STS_INVALID,
-			       "expected: rcpt DOMAIN <SENDER> | sts DOMAIN");
+			       "expected: rcpt DOMAIN <SENDER> | sts DOMAIN | "
+			       "tlsrpt TYPE DOMAIN MX RESULT [IP]");
 	n = (size_t)(sp - buf);
 	if (n == 4 && memcmp(buf, "rcpt", 4) == 0)
 		req->verb = STS_LINE_RCPT;
 	else if (n == 3 && memcmp(buf, "sts", 3) == 0)
 		req->verb = STS_LINE_STS;
+	else if (n == 6 && memcmp(buf, "tlsrpt", 6) == 0)
+		return parse_tlsrpt(sp + 1, end, req, why, whylen);
 	else
 		return sts_why(why, whylen, STS_INVALID, "unknown verb");
 	/* the domain: up to the next space or the end */
@@ -166,6 +269,18 @@ lfinish(struct lout *o)
 	if (o->size > 0)
 		o->buf[o->len < o->size ? o->len : o->size - 1] = '\0';
 	return o->len;
+}
+
+size_t
+sts_line_format_tlsrpt(const char *action, const char *why, char *buf,
+		       size_t buflen)
+{
+	struct lout o = {buf, buflen, 0};
+
+	kv(&o, "action", action);
+	if (why != NULL)
+		kvq(&o, "why", why, STS_WHY_MAX);
+	return lfinish(&o);
 }
 
 size_t

@@ -13,6 +13,15 @@
  *        sender in angle brackets (may be "<>"; used for RFC 8460
  *        section 5.3 exemptions).
  *   sts DOMAIN              the delivery-time question (the socketmap's).
+ *   tlsrpt TYPE DOMAIN MX RESULT [IP]   one TLS session's outcome for a
+ *        TLS report (RFC 8460; Exim's transport event_action, see
+ *        doc/tlsrpt.md): TYPE the policy type of section 4.4 ("sts",
+ *        "tlsa", "no-policy-found"), DOMAIN the policy domain, MX the
+ *        receiving MX host name (at most STS_MAX_DOMAIN bytes, LDH and
+ *        dots, or "-" when unknown), RESULT "success" or one of the
+ *        result types of section 4.3 ("certificate-expired", ...), IP
+ *        the receiving address (hex digits, '.' and ':' only, at most
+ *        STS_MAX_LINE_IP bytes).
  * Strict: lower-case verb, single spaces, no control characters (a CR
  * only right before the final LF), no NUL, at most
  * STS_MAX_LINE_REQUEST bytes.  Bytes >= 0x80 are allowed (UTF-8
@@ -39,6 +48,8 @@
  *          as published (RFC 8461 section 4.1, "*." = exactly one
  *          label), colon-separated (an Exim list); mx_regex= is the same
  *          rule as one PCRE an Exim ${if match{$host}{...}} applies.
+ *   tlsrpt: action=ok (counted); action=ignored why="..." (reporting
+ *          is off); action=error why="..." (refused by a cap).
  *   bad request: action=error why="..."
  *
  * Pure: no I/O, no clock, no globals.  Thread-safe.  Formatters have
@@ -48,22 +59,35 @@
 #ifndef STS_LINE_H
 #define STS_LINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sts_engine.h"
 #include "sts_limits.h"
 #include "sts_mapreply.h"
+#include "sts_rptagg.h"
 #include "sts_status.h"
 
 enum sts_line_verb {
 	STS_LINE_RCPT = 0,
 	STS_LINE_STS,
+	STS_LINE_TLSRPT,
 };
+
+/* The longest receiving address a "tlsrpt" request may name (an IPv6
+ * address with an embedded IPv4 one: INET6_ADDRSTRLEN - 1). */
+#define STS_MAX_LINE_IP 45
 
 struct sts_line_req {
 	enum sts_line_verb verb;
 	char domain[STS_MAX_DOMAIN_INPUT + 1];
 	char sender[STS_MAX_ADDR_INPUT + 1]; /* without the brackets */
+	/* "tlsrpt" only: */
+	enum sts_rpt_ptype ptype;
+	char mx[STS_MAX_DOMAIN + 1]; /* "" when the request said "-" */
+	bool success;
+	enum sts_rpt result;	      /* when !success */
+	char ip[STS_MAX_LINE_IP + 1]; /* "" when absent */
 };
 
 /*
@@ -92,6 +116,10 @@ size_t sts_line_format_rcpt(const struct sts_answer *a, char *buf,
 size_t sts_line_format_sts(const struct sts_lookup *lk,
 			   const struct sts_mapreply_opts *opts, char *buf,
 			   size_t buflen);
+
+/* The reply to "tlsrpt": "action=ACTION" with why="..." unless NULL. */
+size_t sts_line_format_tlsrpt(const char *action, const char *why, char *buf,
+			      size_t buflen);
 
 /* "action=error why=\"reason\"" */
 size_t sts_line_format_error(const char *reason, char *buf, size_t buflen);

@@ -147,27 +147,6 @@ save_flush(void *arg)
 	return true;
 }
 
-/* fsync the directory holding path, so the rename is durable. */
-static void
-sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 enum sts_status
 sts_persist_save(struct sts_cache *c, const char *path, size_t *saved,
 		 char *why, size_t whylen)
@@ -236,7 +215,7 @@ sts_persist_save(struct sts_cache *c, const char *path, size_t *saved,
 			       "cannot save state file %s: rename: %s", path,
 			       strerror(err));
 	}
-	sync_dir(path);
+	sts_file_sync_dir(path);
 	if (saved != NULL)
 		*saved = n;
 	return sts_why(why, whylen, STS_OK, "saved %zu policies to %s", n,

@@ -15,6 +15,7 @@
 
 #include "sts_limits.h"
 #include "sts_rptline.h"
+#include "sts_file.h"
 #include "sts_rptstore.h"
 
 /* Compact once this much has been appended since the last rewrite. */
@@ -31,26 +32,6 @@ struct sts_rptstore {
 	bool dropped; /* entries left memory: the file needs a rewrite */
 	uint64_t bad_lines;
 };
-
-static void
-fsync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
 
 /* Write all of buf; false with errno set on failure. */
 static bool
@@ -107,9 +88,8 @@ serialize(const struct sts_rptagg *a, char **out, size_t *outlen)
 static enum sts_status
 compact_locked(struct sts_rptstore *s, char *why, size_t whylen)
 {
-	char tmp[PATH_MAX], *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
-	int fd;
 	enum sts_status st;
 
 	if (s->readonly)
@@ -117,31 +97,10 @@ compact_locked(struct sts_rptstore *s, char *why, size_t whylen)
 	st = serialize(s->all, &buf, &len);
 	if (st != STS_OK)
 		return sts_why(why, whylen, st, "out of memory");
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", s->path) >=
-	    sizeof(tmp)) {
-		free(buf);
-		return sts_why(why, whylen, STS_INVALID, "path too long");
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0 || !write_all(fd, buf ? buf : "", len) || fsync(fd) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		free(buf);
-		return sts_why(why, whylen, STS_TEMPFAIL, "%s: %s", tmp,
-			       strerror(e));
-	}
+	st = sts_file_replace(s->path, buf ? buf : "", len, why, whylen);
 	free(buf);
-	close(fd);
-	if (rename(tmp, s->path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		return sts_why(why, whylen, STS_TEMPFAIL, "rename %s: %s", tmp,
-			       strerror(e));
-	}
-	fsync_dir(s->path);
+	if (st != STS_OK)
+		return st;
 	/* Everything is in the new file now: the pending deltas too. */
 	sts_rptagg_clear(s->pend);
 	s->appended = 0;

@@ -18,8 +18,9 @@ dist_check_SCRIPTS += tests/exim/docs.sh
 # tests/engine (no root, no lab).
 tests_exim_t_lined_SOURCES = tests/exim/t_lined.c \
 	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h \
-	milter/lined.c milter/eximq.c milter/log.c milter/sockspec.c \
+	milter/lined.c milter/eximq.c milter/conf.c milter/log.c milter/sockspec.c \
 	milter/metrics.c milter/mapd.c milter/mapconn.c milter/maploop.c \
-	milter/mapanswer.c
+	milter/mapanswer.c milter/tlsrpt.c milter/tlsrpt_send.c \
+	milter/tlsrpt_retry.c
 tests_exim_t_lined_LDADD = $(LIBMTASTS)
 tests_exim_t_lined_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter

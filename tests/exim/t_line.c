@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +51,8 @@ static const struct {
 	{"empty", "", 0, STS_INVALID, 0, NULL, NULL, "empty request"},
 	{"only LF", "\n", 0, STS_INVALID, 0, NULL, NULL, "empty request"},
 	{"bare domain", "example.com", 0, STS_INVALID, 0, NULL, NULL,
-	 "expected: rcpt DOMAIN <SENDER> | sts DOMAIN"},
+	 "expected: rcpt DOMAIN <SENDER> | sts DOMAIN | tlsrpt TYPE DOMAIN MX "
+	 "RESULT [IP]"},
 	{"unknown verb", "mx example.com", 0, STS_INVALID, 0, NULL, NULL,
 	 "unknown verb"},
 	{"upper-case verb", "STS example.com", 0, STS_INVALID, 0, NULL, NULL,
@@ -130,6 +132,123 @@ test_parse(void)
 			       parse_cases[i].name);
 		}
 	}
+}
+
+/* "tlsrpt TYPE DOMAIN MX RESULT [IP]" (RFC 8460 sessions from Exim). */
+static const struct {
+	const char *in;
+	enum sts_status want;
+	enum sts_rpt_ptype ptype;
+	const char *domain, *mx;
+	bool success;
+	enum sts_rpt result;
+	const char *ip, *why;
+} tlsrpt_cases[] = {
+	{"tlsrpt sts example.com mx.example.com success\n", STS_OK,
+	 STS_RPT_PT_STS, "example.com", "mx.example.com", true, STS_RPT_NONE,
+	 "", NULL},
+	{"tlsrpt sts example.com mx.example.com certificate-expired 192.0.2.1",
+	 STS_OK, STS_RPT_PT_STS, "example.com", "mx.example.com", false,
+	 STS_RPT_CERTIFICATE_EXPIRED, "192.0.2.1", NULL},
+	{"tlsrpt tlsa example.com mx.example.com tlsa-invalid 2001:db8::1\r\n",
+	 STS_OK, STS_RPT_PT_TLSA, "example.com", "mx.example.com", false,
+	 STS_RPT_TLSA_INVALID, "2001:db8::1", NULL},
+	{"tlsrpt no-policy-found example.com - success", STS_OK,
+	 STS_RPT_PT_NOPOLICY, "example.com", "", true, STS_RPT_NONE, "", NULL},
+	{"tlsrpt sts example.com mx.example.com starttls-not-supported", STS_OK,
+	 STS_RPT_PT_STS, "example.com", "mx.example.com", false,
+	 STS_RPT_STARTTLS_NOT_SUPPORTED, "", NULL},
+	{"tlsrpt", STS_INVALID, 0, NULL, NULL, false, 0, NULL,
+	 "expected: rcpt DOMAIN <SENDER> | sts DOMAIN | tlsrpt TYPE DOMAIN MX "
+	 "RESULT [IP]"},
+	{"tlsrpt dane example.com mx.example.com success", STS_INVALID, 0, NULL,
+	 NULL, false, 0, NULL,
+	 "policy type must be sts, tlsa or no-policy-found"},
+	{"tlsrpt sts example.com mx.example.com", STS_INVALID, 0, NULL, NULL,
+	 false, 0, NULL, "expected: tlsrpt TYPE DOMAIN MX RESULT [IP]"},
+	{"tlsrpt sts example.com mx.example.com ", STS_INVALID, 0, NULL, NULL,
+	 false, 0, NULL, "result must be success or an RFC 8460 result type"},
+	{"tlsrpt sts example.com mx.example.com ok", STS_INVALID, 0, NULL, NULL,
+	 false, 0, NULL, "result must be success or an RFC 8460 result type"},
+	{"tlsrpt sts example.com mx.example.com Success", STS_INVALID, 0, NULL,
+	 NULL, false, 0, NULL,
+	 "result must be success or an RFC 8460 result type"},
+	{"tlsrpt sts  example.com mx success", STS_INVALID, 0, NULL, NULL,
+	 false, 0, NULL, "empty domain"},
+	{"tlsrpt sts example.com  success", STS_INVALID, 0, NULL, NULL, false,
+	 0, NULL, "empty MX host"},
+	{"tlsrpt sts example.com mx\xc3\xa9.example success", STS_INVALID, 0,
+	 NULL, NULL, false, 0, NULL, "MX host: not a host name"},
+	{"tlsrpt sts example.com mx/x success", STS_INVALID, 0, NULL, NULL,
+	 false, 0, NULL, "MX host: not a host name"},
+	{"tlsrpt sts example.com mx success 192.0.2.1 x", STS_INVALID, 0, NULL,
+	 NULL, false, 0, NULL, "expected: tlsrpt TYPE DOMAIN MX RESULT [IP]"},
+	{"tlsrpt sts example.com mx success 192.0.2.1 ", STS_INVALID, 0, NULL,
+	 NULL, false, 0, NULL, "expected: tlsrpt TYPE DOMAIN MX RESULT [IP]"},
+	{"tlsrpt sts example.com mx success [192.0.2.1]", STS_INVALID, 0, NULL,
+	 NULL, false, 0, NULL, "IP: not an address"},
+	{"tlsrpt sts example.com mx success "
+	 "0000:0000:0000:0000:0000:ffff:192.168.100.228x",
+	 STS_INVALID, 0, NULL, NULL, false, 0, NULL, "IP too long"},
+	{"tlsrpt sts example.com mx success "
+	 "0000:0000:0000:0000:0000:ffff:192.168.100.228",
+	 STS_OK, STS_RPT_PT_STS, "example.com", "mx", true, STS_RPT_NONE,
+	 "0000:0000:0000:0000:0000:ffff:192.168.100.228", NULL},
+};
+
+static void
+test_tlsrpt(void)
+{
+	static char longmx[64 + STS_MAX_DOMAIN + 2];
+	struct sts_line_req req;
+	char why[STS_WHY_MAX], out[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(tlsrpt_cases) / sizeof(tlsrpt_cases[0]); i++) {
+		const char *in = tlsrpt_cases[i].in;
+		char name[160];
+		enum sts_status st;
+
+		/* the name without its line end (one TAP line) */
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(in, "\r\n"),
+			 in);
+
+		why[0] = '\0';
+		st = sts_line_parse(in, strlen(in), &req, why, sizeof(why));
+		is_int(st, tlsrpt_cases[i].want, "tlsrpt %s: status", name);
+		if (tlsrpt_cases[i].want != STS_OK) {
+			is_str(why, tlsrpt_cases[i].why, "tlsrpt %s: why",
+			       name);
+			continue;
+		}
+		ok(req.verb == STS_LINE_TLSRPT &&
+			   req.ptype == tlsrpt_cases[i].ptype &&
+			   strcmp(req.domain, tlsrpt_cases[i].domain) == 0 &&
+			   strcmp(req.mx, tlsrpt_cases[i].mx) == 0 &&
+			   req.success == tlsrpt_cases[i].success &&
+			   req.result == tlsrpt_cases[i].result &&
+			   strcmp(req.ip, tlsrpt_cases[i].ip) == 0,
+		   "tlsrpt %s: fields", name);
+	}
+	/* the MX name cap: STS_MAX_DOMAIN bytes, not one more */
+	memcpy(longmx, "tlsrpt sts a.example ", 21);
+	memset(longmx + 21, 'm', STS_MAX_DOMAIN);
+	memcpy(longmx + 21 + STS_MAX_DOMAIN, " success", 9);
+	is_int(sts_line_parse(longmx, strlen(longmx), &req, why, sizeof(why)),
+	       STS_OK, "tlsrpt: MX of %d bytes accepted", STS_MAX_DOMAIN);
+	memcpy(longmx + 21, "mm", 2);
+	memset(longmx + 21, 'm', STS_MAX_DOMAIN + 1);
+	memcpy(longmx + 22 + STS_MAX_DOMAIN, " success", 9);
+	is_int(sts_line_parse(longmx, strlen(longmx), &req, why, sizeof(why)),
+	       STS_INVALID, "tlsrpt: MX of %d bytes refused",
+	       STS_MAX_DOMAIN + 1);
+	is_str(why, "MX host too long", "tlsrpt: ... as too long");
+	sts_line_format_tlsrpt("ok", NULL, out, sizeof(out));
+	is_str(out, "action=ok\n", "tlsrpt reply: ok");
+	sts_line_format_tlsrpt("ignored", "TLS reporting \"off\"", out,
+			       sizeof(out));
+	is_str(out, "action=ignored why=\"TLS reporting ?off?\"\n",
+	       "tlsrpt reply: ignored, quoted why cleaned");
 }
 
 static void
@@ -321,6 +440,7 @@ int
 main(void)
 {
 	test_parse();
+	test_tlsrpt();
 	test_frame();
 	test_rcpt();
 	test_sts();

@@ -12,7 +12,7 @@
 #   write_conf "LINES"        $W/milter.conf: the lab's resolver/CA, milter and
 #                             map sockets, TLS reporting on (mail submitted with
 #                             /usr/sbin/sendmail -C out-Postfix), plus LINES
-#   start_daemon / stop_daemon
+#   start_daemon [CMD...] / stop_daemon
 #   report DOMAIN             mta-sts-check report DOMAIN --day today (JSON)
 #   jq_ EXPR | sts_sum successful|failure | types   on a report on stdin
 #   sanitizer_clean           no ASan/UBSan/LSan report in the daemon's log
@@ -100,11 +100,18 @@ TLSRPTSendToday     yes
 $1
 EOC
 }
-start_daemon() {
-	"$LAB/inlab" "$BIN" -f -c "$W/milter.conf" 2>>"$W/milter.log" &
+start_daemon() { # [CMD...]: run CMD in the lab instead (it must exec the daemon)
+	# the log is appended to: wait for THIS run's "started" line
+	local before
+	before=$(grep -c "started: milter" "$W/milter.log" 2>/dev/null)
+	if [ $# -gt 0 ]; then
+		"$LAB/inlab" "$@" 2>>"$W/milter.log" &
+	else
+		"$LAB/inlab" "$BIN" -f -c "$W/milter.conf" 2>>"$W/milter.log" &
+	fi
 	MPID=$!
-	for i in $(seq 1 50); do
-		grep -q "started: milter" "$W/milter.log" 2>/dev/null && break
+	for i in $(seq 1 100); do
+		[ "$(grep -c "started: milter" "$W/milter.log" 2>/dev/null)" -gt "${before:-0}" ] && break
 		sleep 0.1
 	done
 	kill -0 "$MPID" 2>/dev/null

@@ -154,6 +154,18 @@ grep -q "to https://mta-sts.example-mxwrongname.test/tlsrpt: HTTP status 502" "$
 ok $? "https: delivery failed (receiver down, HTTP 502)"
 report example-mxwrongname.test >/dev/null 2>&1
 ok $? "the report of example-mxwrongname.test is kept for the retry"
+# The pending retry survives a restart (issue 19 item 2): its state file,
+# reloaded, says the mailto: URI is done and the https: one is not.
+sleep 1
+grep -q " example-mxwrongname.test$" "$W/tlsrpt.journal.retry"
+ok $? "the pending retry is in $W/tlsrpt.journal.retry ($(tail -n +2 "$W/tlsrpt.journal.retry" | tr '\n' ' '))"
+stop_daemon
+start_daemon
+ok $? "daemon restarted with a pending retry"
+grep -q "tlsrpt: 1 pending report retry reloaded from $W/tlsrpt.journal.retry" "$W/milter.log"
+rc=$?
+ok $rc "the retry was reloaded at start"
+[ $rc = 0 ] || grep "tlsrpt:" "$W/milter.log" | tail -5 | sed 's/^/# /'
 "$LAB/inlab" python3 "$SRC/tests/tlsrpt/receiver.py" "$W/posts" 8465 &
 RPID=$!
 sleep 0.5
@@ -166,6 +178,12 @@ grep -q "to https://mta-sts.example-mxwrongname.test/tlsrpt: HTTP 201" "$W/milte
 ok $? "the retry delivered it (HTTP 201)"
 [ "$(grep -c 'for example-mxwrongname.test to mailto:.*handed to sendmail' "$W/milter.log")" = 1 ]
 ok $? "the retry went only to the failed URI (the mailto: report was not sent twice)"
+[ "$(grep -c 'for example-mxwrongname.test to https:.*HTTP 201' "$W/milter.log")" = 1 ] &&
+	[ "$(ls "$W/posts"/*.body 2>/dev/null | wc -l)" = 1 ]
+ok $? "after the restart the https: report arrived exactly once"
+sleep 1
+[ "$(tail -n +2 "$W/tlsrpt.journal.retry" | wc -l)" = 0 ]
+ok $? "the retry file is empty once delivered"
 grep 'tlsrpt:' "$W/milter.log" | sed 's/^/# /' | tail -12
 for i in $(seq 1 100); do
 	[ "$(grep -l '^TLS-Report-Domain:' "$LAB_MAILDIR"/new/* 2>/dev/null | wc -l)" -ge 6 ] && break
