@@ -147,6 +147,8 @@ static const struct opt opts[] = {
 	 RESTART | EMPTY_OK},
 	{"TLSRPTSendmail", O_PATH, F(tlsrpt_sendmail), "/usr/sbin/sendmail", 0,
 	 0, RESTART},
+	{"TLSRPTSendmailTimeout", O_SECS, F(tlsrpt_sendmail_timeout), "60", 1,
+	 3600, RESTART},
 	{"TLSRPTSend", O_BOOL, F(tlsrpt_send), "yes", 0, 0, RESTART},
 	{"TLSRPTSendToday", O_BOOL, F(tlsrpt_send_today), "no", 0, 0, RESTART},
 	{"TLSRPTSendDelay", O_SECS, F(tlsrpt_send_delay), "1h", 0, 43200,

@@ -79,6 +79,7 @@ struct conf {
 	char *tlsrpt_journal, *tlsrpt_socket;
 	char *tlsrpt_org, *tlsrpt_contact, *tlsrpt_submitter;
 	char *tlsrpt_sendmail;
+	unsigned tlsrpt_sendmail_timeout; /* seconds; then killed */
 	bool tlsrpt_send;
 	bool tlsrpt_send_today;	    /* tests: SIGUSR2 sends today's too */
 	unsigned tlsrpt_send_delay; /* seconds of jitter after 00:00 UTC */

@@ -29,7 +29,6 @@
 
 /* Reports handled per pass; the rest wait for the next one. */
 #define MAX_DUE 4096
-#define SENDMAIL_TIMEOUT_S 60
 /* Words of TLSRPTSendmail (the program and its own arguments). */
 #define MAX_SENDMAIL_ARGS 8
 #define POST_TIMEOUT_MS 30000
@@ -41,6 +40,7 @@ struct tlsrpt_sender {
 	struct sts_tls *tls;
 	char *org, *contact, *submitter, *sendmail;
 	char *cmd[MAX_SENDMAIL_ARGS]; /* sendmail split at white space */
+	unsigned sendmail_timeout_s;  /* TLSRPTSendmailTimeout */
 	size_t n_cmd;
 	pthread_mutex_t mu; /* guards retries and counters */
 	struct retry retries[MAX_RETRIES];
@@ -83,6 +83,9 @@ tlsrpt_sender_new(const struct conf *c, struct sts_engine *e, char *why,
 	 * contact-info; so it defaults to it. */
 	s->submitter = dup_or(c->tlsrpt_submitter, at ? at + 1 : host);
 	s->sendmail = strdup(c->tlsrpt_sendmail);
+	s->sendmail_timeout_s = c->tlsrpt_sendmail_timeout > 0
+					? c->tlsrpt_sendmail_timeout
+					: 60;
 	memset(&rc, 0, sizeof(rc));
 	rc.trust_anchor_file = c->trust_anchor_file;
 	rc.unbound_conf = c->unbound_conf;
@@ -304,7 +307,7 @@ mail_report(struct tlsrpt_sender *s, const char *to, const char *msg,
 {
 	char *argv[MAX_SENDMAIL_ARGS + 6];
 	int pfd[2], efd[2], status = 0;
-	pid_t pid, w;
+	pid_t pid, w = 0;
 	char *lf;
 	size_t n = 0;
 
@@ -362,7 +365,7 @@ mail_report(struct tlsrpt_sender *s, const char *to, const char *msg,
 	}
 	close(pfd[1]);
 	free(lf);
-	for (int i = 0; i < SENDMAIL_TIMEOUT_S * 10; i++) {
+	for (unsigned i = 0; i < s->sendmail_timeout_s * 10; i++) {
 		w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)
 			break;
@@ -375,8 +378,8 @@ mail_report(struct tlsrpt_sender *s, const char *to, const char *msg,
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		char st[48];
-		snprintf(st, sizeof(st), "timed out after %d s",
-			 SENDMAIL_TIMEOUT_S);
+		snprintf(st, sizeof(st), "timed out after %u s",
+			 s->sendmail_timeout_s);
 		return mail_failed(s, efd[0], st, why, whylen);
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
