@@ -168,12 +168,14 @@ conn_drain(struct worker *w, struct conn *c)
  * to the head of the activity order (conntab_victim, the idle clock).
  * Bytes of a request still incomplete are not activity: a client
  * trickling one byte at a time must not look like an active one.  Not
- * if the loop was lost meanwhile: its new runner touches c when it is
- * given back. */
+ * if the loop was lost meanwhile or c went to a lookup thread: the
+ * runner touches c when it is given back. */
 static void
 conn_answered(struct worker *w, struct conn *c, uint64_t before)
 {
-	if (w->loop != NULL && c->answered != before)
+	/* busy: handed to a lookup thread, which now owns its fields;
+	 * it is touched when given back (loop_inbox) */
+	if (w->loop != NULL && !c->busy && c->answered != before)
 		conntab_touch(&c->loop->tab, c, mapconn_now());
 }
 
