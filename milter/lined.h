@@ -9,8 +9,9 @@
  *   - event loops, no thread per connection: an idle, slow or
  *     non-reading client costs one struct conn and one descriptor;
  *   - at most max_conns connections; when full, a new one makes the
- *     server close the slowest or least recently active idle one (one
- *     never answered first), or is itself closed if all are busy (Exim
+ *     server close another one (conntab_victim's order: one whose reply
+ *     is not taken, else the one accepted first of those never
+ *     answered), or is itself closed if all are busy (Exim
  *     then gets an empty answer and defers: fail closed);
  *   - a connection that sends nothing for read_timeout_ms, a request
  *     not complete within read_timeout_ms of its first byte, and a

@@ -121,32 +121,40 @@ idle(const struct conn *c)
 struct conn *
 conntab_victim(struct conntab *t, const struct conn *except)
 {
-	struct conn *slow = NULL, *deaf = NULL, *unused = NULL, *old = NULL;
+	struct conn *deaf = NULL, *fresh = NULL, *stalled = NULL, *old = NULL;
 
-	/* Honest clients send a request at once and read its reply: the
-	 * oldest incomplete request goes first, then the oldest unsent
-	 * reply, then the least recently active idle connection that was
-	 * never answered, then any least recently active idle one (the
-	 * list is in activity order: the tail is the oldest). */
+	/*
+	 * Honest clients read their replies, and a persistent one (Postfix's
+	 * smtp_tls_policy_maps, sendmail's socket map) completes a request
+	 * at once and then stays open, idle between queries.  So, in turn:
+	 * the oldest reply the peer has not taken; the connection accepted
+	 * first that never completed a request (idle or trickling bytes
+	 * alike: a partial request is not activity); the oldest incomplete
+	 * request of one that completed others; the one least recently
+	 * answered.  The list is in order of the last completed request,
+	 * or of acceptance for those never answered: the tail is oldest.
+	 */
 	for (struct conn *c = t->tail; c != NULL; c = c->prev) {
 		if (c == except || c->busy)
 			continue;
-		if (idle(c) && c->answered == 0 && unused == NULL)
-			unused = c;
-		if (idle(c) && old == NULL)
+		if (c->out_since != 0) {
+			if (deaf == NULL || c->out_since < deaf->out_since)
+				deaf = c;
+		} else if (c->answered == 0) {
+			if (fresh == NULL)
+				fresh = c;
+		} else if (c->in_since != 0) {
+			if (stalled == NULL || c->in_since < stalled->in_since)
+				stalled = c;
+		} else if (old == NULL && idle(c)) {
 			old = c;
-		if (c->in_since != 0 &&
-		    (slow == NULL || c->in_since < slow->in_since))
-			slow = c;
-		if (c->out_since != 0 &&
-		    (deaf == NULL || c->out_since < deaf->out_since))
-			deaf = c;
+		}
 	}
-	if (slow != NULL)
-		return slow;
 	if (deaf != NULL)
 		return deaf;
-	return unused != NULL ? unused : old;
+	if (fresh != NULL)
+		return fresh;
+	return stalled != NULL ? stalled : old;
 }
 
 struct conn *

@@ -120,16 +120,17 @@ struct conn {
 	 * it may touch buf and len. */
 	bool linger_due;
 	size_t drained;
-	uint32_t events;    /* the epoll interest set now */
-	uint64_t last_ns;   /* last byte read or reply sent (monotonic) */
-	uint64_t in_since;  /* first byte of an incomplete request, or 0 */
+	uint32_t events;   /* the epoll interest set now */
+	uint64_t last_ns;  /* accepted, or last request completed (monotonic) */
+	uint64_t in_since; /* first byte of an incomplete request, or 0 */
 	uint64_t out_since; /* unsent reply waiting since, or 0 */
 	uint64_t answered;  /* replies sent (or started) */
 	size_t len;	    /* bytes in buf */
 	char *out;	    /* the unsent rest of one reply, or NULL */
 	size_t outlen, outoff;
-	struct conn *prev, *next; /* conntab: most recently active first */
-	struct conn *qnext;	  /* a loop's queue or the lookup queue */
+	/* conntab: most recently answered (else accepted) first */
+	struct conn *prev, *next;
+	struct conn *qnext; /* a loop's queue or the lookup queue */
 	char buf[MAPCONN_INBUF];
 };
 
@@ -153,14 +154,18 @@ void mapconn_free(struct conn *c);
 
 void conntab_add(struct conntab *t, struct conn *c);
 void conntab_remove(struct conntab *t, struct conn *c);
-/* c was active now: it moves to the head. */
+/* c completed a request now: it moves to the head.  Not for bytes of
+ * an incomplete request (a trickling client is not active). */
 void conntab_touch(struct conntab *t, struct conn *c, uint64_t now);
 
 /* The connection to close for a new one when the server is full, other
- * than except: the one whose incomplete request began first, else the
- * one whose reply waits longest, else the least recently active idle
- * one that was never answered, else the least recently active idle
- * one; NULL if every other one is busy. */
+ * than except and the busy ones: the one whose reply has waited longest
+ * for the peer to read it, else the one accepted first of those that
+ * never completed a request (idle or sending one slowly), else the one
+ * whose incomplete request began first, else the least recently
+ * answered idle one; NULL if every other one is busy.  An established
+ * client that has been answered goes last (mta-sts-milter.conf(5),
+ * MapMaxConnections). */
 struct conn *conntab_victim(struct conntab *t, const struct conn *except);
 
 /*

@@ -55,10 +55,12 @@ struct loop {
 	int efd, evfd;
 	/* 0, the CLOCK_MONOTONIC ns its runner blocked at, or BUSY_STOLEN */
 	atomic_uint_fast64_t busy_since;
-	pthread_mutex_t mu;	   /* guards newq and backq */
-	struct conn *newq, *backq; /* accepted elsewhere / given back */
-	struct conntab tab;	   /* its runner only */
-	uint64_t last_sweep;	   /* its runner only */
+	pthread_mutex_t mu; /* guards newq, newq_tail and backq */
+	/* newq: accepted, not yet adopted, oldest first (a burst must be
+	 * adopted in order: see conn_adopt); backq: given back. */
+	struct conn *newq, *newq_tail, *backq;
+	struct conntab tab;  /* its runner only */
+	uint64_t last_sweep; /* its runner only */
 };
 
 /* Per-thread state and scratch: one reply payload and its framing. */

@@ -82,8 +82,12 @@ maploop_post(struct loop *l, struct conn *c, bool back)
 		c->qnext = l->backq;
 		l->backq = c;
 	} else {
-		c->qnext = l->newq;
-		l->newq = c;
+		c->qnext = NULL;
+		if (l->newq_tail != NULL)
+			l->newq_tail->qnext = c;
+		else
+			l->newq = c;
+		l->newq_tail = c;
 	}
 	pthread_mutex_unlock(&l->mu);
 	if (write(l->evfd, &one, sizeof(one)) < 0)
@@ -160,6 +164,21 @@ conn_drain(struct worker *w, struct conn *c)
 	return c->len < sizeof(c->buf);
 }
 
+/* If c completed a request since it had sent before replies, it moves
+ * to the head of the activity order (conntab_victim, the idle clock).
+ * Bytes of a request still incomplete are not activity: a client
+ * trickling one byte at a time must not look like an active one.  Not
+ * if the loop was lost meanwhile or c went to a lookup thread: the
+ * runner touches c when it is given back. */
+static void
+conn_answered(struct worker *w, struct conn *c, uint64_t before)
+{
+	/* busy: handed to a lookup thread, which now owns its fields;
+	 * it is touched when given back (loop_inbox) */
+	if (w->loop != NULL && !c->busy && c->answered != before)
+		conntab_touch(&c->loop->tab, c, mapconn_now());
+}
+
 /* After serving c: keep watching it, close it, or give it back if the
  * loop was lost while we were blocked on it. */
 static void
@@ -177,6 +196,7 @@ conn_done(struct worker *w, struct conn *c, bool keep)
 static void
 conn_serve(struct worker *w, struct conn *c)
 {
+	uint64_t before = c->answered;
 	ssize_t r;
 	bool keep;
 
@@ -192,8 +212,9 @@ conn_serve(struct worker *w, struct conn *c)
 		return;
 	if (r > 0) {
 		c->len += (size_t)r;
-		conntab_touch(&c->loop->tab, c, mapconn_now());
 		keep = conn_drain(w, c) != 0;
+		if (keep)
+			conn_answered(w, c, before);
 	} else if (r == 0 && c->fr->one_shot && c->len > 0) {
 		/* Exim's ${readsocket} shuts down its side after the
 		 * request: its EOF ends the request. */
@@ -209,13 +230,18 @@ conn_serve(struct worker *w, struct conn *c)
 static void
 conn_write(struct worker *w, struct conn *c)
 {
+	uint64_t before = c->answered;
 	int r = mapconn_flush(c, mapconn_now());
+	bool keep;
 
 	if (r == 1)
 		return;
-	if (r == 0 && !c->fr->one_shot)
-		conn_done(w, c, conn_drain(w, c) != 0);
-	else if (r == 0 && mapconn_linger(c, mapconn_now()) == 0)
+	if (r == 0 && !c->fr->one_shot) {
+		keep = conn_drain(w, c) != 0;
+		if (keep)
+			conn_answered(w, c, before);
+		conn_done(w, c, keep);
+	} else if (r == 0 && mapconn_linger(c, mapconn_now()) == 0)
 		conn_done(w, c, true);
 	else
 		conn_close(c->loop, c);
@@ -223,7 +249,13 @@ conn_write(struct worker *w, struct conn *c)
 
 /* The loop's runner: start watching a new connection; if it came while
  * the server was full, drop another one (conntab_victim) for it, or this
- * one if all others are busy. */
+ * one if all others are busy.  New connections are adopted in the order
+ * they were accepted (newq is FIFO): a burst accepted in one pass is
+ * queued before any of it is adopted, and adopting the newest first once
+ * left the table holding only the older, established connections, so an
+ * honest persistent client was closed while the flood that pushed the
+ * count over the limit sat in the queue (seen in a Debian 13 package
+ * build; t_hostile's burst case reproduces it). */
 static void
 conn_adopt(struct loop *l, struct conn *c)
 {
@@ -251,8 +283,8 @@ conn_adopt(struct loop *l, struct conn *c)
 			"%s: %u connections (the maximum): %s "
 			"(%u times since the last such line)",
 			m->fr->name, m->max_conns,
-			victim != NULL ? "closed the slowest or least "
-					 "recently active one for a new one"
+			victim != NULL ? "closed one for a new one (clients "
+					 "answered before go last)"
 				       : "all busy: refused a new one",
 			count);
 	conn_close(l, victim != NULL ? victim : c);
@@ -280,6 +312,8 @@ loop_inbox(struct worker *w, struct loop *l)
 			back = false;
 			if (c != NULL)
 				l->newq = c->qnext;
+			if (l->newq == NULL)
+				l->newq_tail = NULL;
 		}
 		pthread_mutex_unlock(&l->mu);
 		if (c == NULL)
@@ -297,7 +331,8 @@ loop_inbox(struct worker *w, struct loop *l)
 			conn_close(l, c);
 			continue;
 		}
-		/* Requests may have piled up while it was held. */
+		/* It was held for a request (now answered, or being
+		 * answered); more may have piled up meanwhile. */
 		conntab_touch(&l->tab, c, mapconn_now());
 		conn_done(w, c, conn_drain(w, c) != 0);
 		if (w->loop == NULL) {

@@ -17,60 +17,15 @@
 #
 # Instance: MTALAB_NAME=${POSTFIX310_LAB_NAME:-postfix310}; brought up and down here.
 set -u
-srcdir=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$srcdir/../..}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=${top_builddir:-.}
-top_builddir=$(cd "$top_builddir" && pwd)
-LAB=$top_srcdir/tests/lab
-DAEMON=$top_builddir/milter/mta-sts-milter
 export MTALAB_NAME=${POSTFIX310_LAB_NAME:-postfix310}
-
-skip() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-[ "$(id -u)" = 0 ] || skip "not root (the lab needs network namespaces, the chroot mounts)"
-[ -x "$DAEMON" ] || skip "no $DAEMON (build the daemon first)"
-
-n=0
-fails=0
-tap() { # tap OK|FAIL description
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
-bail() { # a step everything else needs failed: say so and stop
-	tap FAIL "$1"
-	echo "1..$n"
-	exit 1
-}
-
-lab_started=0
-cleanup() {
-	command -v ours_stop >/dev/null && ours_stop
-	if [ "$lab_started" = 1 ]; then
-		if [ "$fails" = 0 ]; then "$LAB/down" --purge >/dev/null 2>&1
-		else "$LAB/down" >/dev/null 2>&1; echo "# logs kept in ${LABDIR:-the lab directory}"; fi
-	fi
-}
-trap cleanup EXIT
+# shellcheck source=../lab/lib/tap.sh
+. "$(dirname "$0")/../lab/lib/tap.sh"
+lab_need_root "not root (the lab needs network namespaces, the chroot mounts)"
+[ -x "$DAEMON" ] || skip_all "no $DAEMON (build the daemon first)"
 
 # --- 1. lab + our map ----------------------------------------------------------------
-"$LAB/down" --purge >/dev/null 2>&1 # a leftover of an interrupted run
-lab_started=1
-if "$LAB/up" --no-milter >"/tmp/lab-pf310-up.$$" 2>&1; then
-	tap OK "lab $MTALAB_NAME up"
-	rm -f "/tmp/lab-pf310-up.$$"
-else
-	sed 's/^/# /' "/tmp/lab-pf310-up.$$" | tail -n 20
-	rm -f "/tmp/lab-pf310-up.$$"
-	bail "lab $MTALAB_NAME up (tests/lab/up failed)"
-fi
-# shellcheck disable=SC1090
-. "${MTALAB_DIR:-/tmp/mtalab-$MTALAB_NAME}/env"
+lab_up --no-milter
+tap OK "lab $MTALAB_NAME up"
 W=$LABDIR/ours-pf310
 # shellcheck source=../lab/lib/ours.sh
 . "$LAB/lib/ours.sh"
@@ -84,7 +39,7 @@ if "$PF310" start --no-milter >"$W/pf310-start.log" 2>&1; then
 	tap OK "postfix310 start: $(tail -n 1 "$W/pf310-start.log")"
 	grep '^deb13/chroot' "$W/pf310-start.log" | sed 's/^/# /'
 else
-	sed 's/^/# /' "$W/pf310-start.log" | tail -n 30
+	tail -n 30 "$W/pf310-start.log" | diag
 	bail "postfix310 start (Debian 13 root, chroot in the lab)"
 fi
 v=$("$PF310" run postconf -h mail_version 2>&1)
@@ -105,13 +60,6 @@ case "$t $l" in "smtp_tlsrpt_enable = no;"*libtlsrpt.so*)
 *) tap FAIL "Postfix 3.10 has the TLSRPT client (postconf: '$t', ldd: '$l')" ;; esac
 
 # --- 3. delivery through our map ------------------------------------------------------------
-wait_log() { # wait_log FILE REGEX
-	for _ in $(seq 1 150); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 LOG=$LABDIR/log/pf310-maillog
 declare -A qid
 for d in example-enforce.test example-mxwrongname.test; do
@@ -120,7 +68,7 @@ for d in example-enforce.test example-mxwrongname.test; do
 	qid[$d]=$(sed -n 's/.*250 2.0.0 Ok: queued as \([0-9A-Za-z]*\).*/\1/p' "$W/swaks-$d.log" | head -n 1)
 	if [ -n "${qid[$d]}" ]; then tap OK "Postfix 3.10 accepted mail for u@$d (${qid[$d]})"; else
 		tap FAIL "Postfix 3.10 accepted mail for u@$d"
-		sed 's/^/# /' "$W/swaks-$d.log" | tail -n 10
+		tail -n 10 "$W/swaks-$d.log" | diag
 	fi
 done
 for d in "${!qid[@]}"; do
@@ -153,5 +101,4 @@ done
 "$PF310" stop >/dev/null 2>&1
 if "$PF310" status >/dev/null 2>&1; then tap FAIL "postfix310 stop"; else tap OK "postfix310 stop"; fi
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done

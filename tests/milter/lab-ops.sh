@@ -7,96 +7,34 @@
 # too many) get an error without holding up map lookups.  TAP.
 #
 # Instance: MTALAB_NAME=ops (or $OPS_LAB_NAME); brought up and purged here (an
-# instance already up is used and left up).  Root is required: without it,
-# or when the lab cannot come up, the test FAILS (it is not skipped).
+# instance already up is used and left up).  Not root: skipped (a package
+# build); as root, a lab that cannot come up is a failure.
 set -u
-srcdir=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "${top_srcdir:-$srcdir/../..}" && pwd)
-top_builddir=$(cd "${top_builddir:-.}" && pwd)
-LAB=$top_srcdir/tests/lab
-BIN=$top_builddir/milter/mta-sts-milter
-CHECK=$top_builddir/cli/mta-sts-check
 export MTALAB_NAME=${OPS_LAB_NAME:-ops}
+# shellcheck source=../lab/lib/tap.sh
+. "$(dirname "$0")/../lab/lib/tap.sh"
+CHECK=$top_builddir/cli/mta-sts-check
 PY=/usr/bin/python3
-n=0
-fails=0
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
-bail() {
-	echo "not ok 1 - $*"
-	echo "1..1"
-	exit 1
-}
 # Not root (a package build, distcheck): skip whole, as the other lab
 # tests do; as root a lab that does not come up is a failure (bail).
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root (the lab uses network namespaces)"
-	exit 0
-fi
-for c in promtool curl swaks "$BIN" "$CHECK"; do
+lab_need_root "needs root (the lab uses network namespaces)"
+for c in promtool curl swaks "$DAEMON" "$CHECK"; do
 	command -v "$c" >/dev/null 2>&1 || bail "$c missing (tests/install-deps)"
 done
 
-OWN_LAB=0
-if ! "$LAB/status" >/dev/null 2>&1; then
-	"$LAB/up" >/tmp/lab-ops-up.$$ 2>&1 || {
-		sed 's/^/# /' /tmp/lab-ops-up.$$
-		rm -f /tmp/lab-ops-up.$$
-		"$LAB/down" --purge >/dev/null 2>&1
-		bail "lab did not come up"
-	}
-	rm -f /tmp/lab-ops-up.$$
-	OWN_LAB=1
-fi
-# shellcheck disable=SC1090
-. "${MTALAB_DIR:-/tmp/mtalab-$MTALAB_NAME}/env"
+LAB_IF_UP=reuse # an instance already up is used and left up
+lab_up
 W=$LABDIR/ops-test
 rm -rf "$W"
 mkdir -p "$W"
 CTL=$W/control
-MPID=
-cleanup() {
-	if [ -n "$MPID" ]; then
-		kill -TERM "$MPID" 2>/dev/null
-		for _ in $(seq 1 100); do kill -0 "$MPID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$MPID" 2>/dev/null
-	fi
-	if [ "$OWN_LAB" = 1 ]; then
-		if [ "$fails" = 0 ]; then "$LAB/down" --purge >/dev/null 2>&1
-		else "$LAB/down" >/dev/null 2>&1; echo "# logs kept in $W"; fi
-	fi
-}
-trap cleanup EXIT INT TERM
-
-cat >"$W/milter.conf" <<EOC
-# tests/milter/lab-ops.sh
-Socket          $LAB_MILTER_SOCKET
-MapSocket       $LAB_MAP_SOCKET
-MetricsSocket   inet:9461@127.0.0.1
-EximSocket      inet:8463@127.0.0.1
-ControlSocket   unix:$CTL
-UnboundConfig   $LAB_UNBOUND_CONF
-TrustAnchorFile none
-CAFile          $LAB_CA
-StateFile       $W/state
-DNSTimeout      2s
-FetchTimeout    3s
-ProbeTimeout    3s
-LookupDeadline  6s
-LogLevel        debug
-EOC
-"$LAB/inlab" "$BIN" -f -c "$W/milter.conf" 2>>"$W/milter.log" &
-MPID=$!
-for _ in $(seq 1 50); do
-	grep -q "started: milter" "$W/milter.log" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q "started: milter" "$W/milter.log"; ok $? "daemon started with MetricsSocket and ControlSocket"
+# shellcheck source=../lab/lib/ours.sh
+. "$LAB/lib/ours.sh"
+ours_start "$DAEMON" "$W" "MetricsSocket inet:9461@127.0.0.1" "EximSocket inet:8463@127.0.0.1" \
+	"ControlSocket unix:$CTL" \
+	"TrustAnchorFile none" "StateFile $W/state" "DNSTimeout 2s" "FetchTimeout 3s" \
+	"ProbeTimeout 3s" "LookupDeadline 6s" && wait_log "$W/daemon.log" "started: milter" 50
+ok $? "daemon started with MetricsSocket and ControlSocket"
 
 scrape() { "$LAB/inlab" curl -s -f --max-time 5 http://127.0.0.1:9461/metrics; }
 # metric NAME{LABELS} from file $1 (0 when absent)
@@ -192,21 +130,21 @@ ok $? "dump: JSON lines, one per cached policy ($(wc -l <"$W/dump.txt") lines) $
 f0=$(metric "$W/m1.txt" 'mtasts_fetch_jobs_total{kind="refresh"}')
 "$CHECK" -S "$CTL" refresh example-enforce.test >"$W/refresh.txt" 2>&1
 ok $? "refresh: exit 0 ($(cat "$W/refresh.txt"))"
-for _ in $(seq 1 50); do
+refreshed() {
 	scrape >"$W/m2.txt"
-	ge "$(metric "$W/m2.txt" 'mtasts_fetch_jobs_total{kind="refresh"}')" $((f0 + 1)) && break
-	sleep 0.1
-done
+	ge "$(metric "$W/m2.txt" 'mtasts_fetch_jobs_total{kind="refresh"}')" $((f0 + 1))
+}
+wait_for 50 refreshed
 chk "$W/m2.txt" 'mtasts_fetch_jobs_total{kind="refresh"}' $((f0 + 1)) "refresh ran a fetch"
 "$CHECK" -S "$CTL" show example-enforce.test | grep -q "^cache: policy$"; ok $? "the policy is still cached after refresh"
-grep -q "control: uid=0 refresh: example-enforce.test" "$W/milter.log"; ok $? "refresh logged"
+grep -q "control: uid=0 refresh: example-enforce.test" "$W/daemon.log"; ok $? "refresh logged"
 
 "$CHECK" -S "$CTL" forget example-testing-bad.test >"$W/forget.txt" 2>&1
 ok $? "forget: exit 0 ($(cat "$W/forget.txt"))"
 "$CHECK" -S "$CTL" show example-testing-bad.test >"$W/show4.txt" 2>&1
 grep -q "^cache: not cached$" "$W/show4.txt" && grep -q "^nexthop: not cached$" "$W/show4.txt"
 ok $? "forget: policy and next-hop state gone"
-grep -q "control: uid=0 forget: example-testing-bad.test: forgotten" "$W/milter.log"; ok $? "forget logged"
+grep -q "control: uid=0 forget: example-testing-bad.test: forgotten" "$W/daemon.log"; ok $? "forget logged"
 smq example-testing-bad.test >/dev/null
 "$CHECK" -S "$CTL" show example-testing-bad.test | grep -q "^cache: policy$"; ok $? "after forget, the next lookup fetches afresh"
 
@@ -214,10 +152,8 @@ printf '# warm list\nexample-testing.test\n\nexample-enforce-lf.test  # comment\
 "$CHECK" -S "$CTL" warm "$W/warm.txt" >"$W/warm.out" 2>&1
 ok $? "warm FILE: exit 0"
 grep -q "warm: 2 queued, 1 already cached, 0 already being fetched, 1 invalid" "$W/warm.out"; ok $? "warm: $(cat "$W/warm.out")"
-for _ in $(seq 1 50); do
-	"$CHECK" -S "$CTL" show example-enforce-lf.test | grep -q "^cache: policy$" && break
-	sleep 0.1
-done
+cached() { "$CHECK" -S "$CTL" show "$1" | grep -q "^cache: policy$"; }
+wait_for 50 cached example-enforce-lf.test
 "$CHECK" -S "$CTL" show example-enforce-lf.test | grep -q "^mode: enforce$"; ok $? "warm: the listed domain's policy is cached"
 echo example-none.test | "$CHECK" -S "$CTL" warm - >"$W/warm2.out" 2>&1
 ok $? "warm -: exit 0 ($(cat "$W/warm2.out"))"
@@ -278,7 +214,6 @@ scrape >"$W/m3.txt"
 chk "$W/m3.txt" 'mtasts_admin_commands_total{command="error"}' 6 "refused control requests counted"
 chk "$W/m3.txt" 'mtasts_admin_commands_total{command="forget"}' 1 "forget counted"
 promtool check metrics <"$W/m3.txt" >/dev/null 2>&1; ok $? "promtool accepts the final output"
-kill -0 "$MPID" 2>/dev/null; ok $? "the daemon is still running"
+kill -0 "$OURS_PID" 2>/dev/null; ok $? "the daemon is still running"
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done

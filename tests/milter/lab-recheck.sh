@@ -17,56 +17,23 @@
 #      for the next 15 minutes as before.
 # TAP.  SKIPs when not root; FAILS when root and the lab cannot come up.
 set -u
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-SRC=$(cd "$top_srcdir" && pwd)
-BIN=$(cd "$top_builddir" && pwd)/milter/mta-sts-milter
-LAB=$SRC/tests/lab
 # an instance of its own: this test rewrites a zone
 export MTALAB_NAME=${MTALAB_NAME:-recheck-e2e-$$}
-n=0
-fails=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
-bail() { echo "not ok 1 - $1"; echo "1..1"; exit 1; }
-
-[ "$(id -u)" = 0 ] || skip_all "needs root (network namespace)"
+# shellcheck source=../lab/lib/tap.sh
+. "$(dirname "$0")/../lab/lib/tap.sh"
+lab_need_root "needs root (network namespace)"
 [ -x "$LAB/up" ] || bail "tests/lab not present"
-[ -x "$BIN" ] || bail "$BIN not built"
+[ -x "$DAEMON" ] || bail "$DAEMON not built"
 command -v swaks >/dev/null || bail "swaks not installed"
 command -v dig >/dev/null || bail "dig not installed"
 
-if "$LAB/status" >/dev/null 2>&1; then
-	bail "lab instance $MTALAB_NAME is already up: this test needs its own"
-fi
-"$LAB/up" >/tmp/lab-recheck-up.$$ 2>&1 || {
-	sed 's/^/# /' /tmp/lab-recheck-up.$$
-	rm -f /tmp/lab-recheck-up.$$
-	"$LAB/down" --purge >/dev/null 2>&1
-	bail "lab did not come up"
-}
-rm -f /tmp/lab-recheck-up.$$
-. "${MTALAB_DIR:-/tmp/mtalab-$MTALAB_NAME}/env"
+LAB_IF_UP=refuse
+LAB_PURGE=always # a fresh instance each run
+lab_up
 W=$LABDIR/recheck-test
 mkdir -p "$W"
-MPID=
-stop_milter() {
-	[ -n "$MPID" ] || return 0
-	kill -TERM "$MPID" 2>/dev/null
-	for i in $(seq 1 100); do
-		st=$(awk '{print $3}' /proc/$MPID/stat 2>/dev/null)
-		{ [ -z "$st" ] || [ "$st" = Z ]; } && break
-		sleep 0.1
-	done
-	kill -KILL "$MPID" 2>/dev/null
-	wait "$MPID" 2>/dev/null
-	MPID=
-}
-cleanup() {
-	stop_milter
-	"$LAB/down" --purge >/dev/null 2>&1
-}
-trap cleanup EXIT INT TERM
+# shellcheck source=../lab/lib/ours.sh
+. "$LAB/lib/ours.sh"
 
 D=example-insecure.test
 ZONE=$LABDIR/dns/$D.zone.signed # unsigned: the name is what nsd.conf reads
@@ -90,37 +57,16 @@ EOZ
 	printf 'version: STSv1\r\nmode: enforce\r\nmx: %s\r\nmax_age: 86400\r\n' "$3" >"$POLICY.new"
 	mv "$POLICY.new" "$POLICY"
 	kill -HUP "$NSD_PID"
-	for i in $(seq 1 50); do
-		"$LAB/inlab" dig +short @"$LAB_NSD_ADDR" _mta-sts.$D TXT | grep -q "id=$2;" && return 0
-		sleep 0.1
-	done
-	return 1
+	has_id() { "$LAB/inlab" dig +short @"$LAB_NSD_ADDR" _mta-sts.$D TXT | grep -q "id=$1;"; }
+	wait_for 50 has_id "$2"
 }
-
-cat >"$W/milter.conf" <<EOC
-# tests/milter/lab-recheck.sh (RecheckInterval: the default, 1m)
-Socket          $LAB_MILTER_SOCKET
-MapSocket       $LAB_MAP_SOCKET
-UnboundConfig   $LAB_UNBOUND_CONF
-TrustAnchorFile none
-CAFile          $LAB_CA
-PidFile         $W/milter.pid
-DNSTimeout      2s
-FetchTimeout    3s
-ProbeTimeout    3s
-LookupDeadline  6s
-LogLevel        debug
-EOC
 
 publish 2 moveA "mx.$D"
 ok $? "zone rewritten and reloaded: id moveA, MX mx.$D"
-"$LAB/inlab" "$BIN" -f -c "$W/milter.conf" 2>>"$W/milter.log" &
-MPID=$!
-for i in $(seq 1 50); do
-	grep -q "started: milter" "$W/milter.log" 2>/dev/null && break
-	sleep 0.1
-done
-kill -0 "$MPID" 2>/dev/null
+# RecheckInterval: the default, 1m
+ours_start "$DAEMON" "$W" "TrustAnchorFile none" "DNSTimeout 2s" "FetchTimeout 3s" \
+	"ProbeTimeout 3s" "LookupDeadline 6s" && wait_log "$W/daemon.log" "started: milter" 50 &&
+	kill -0 "$OURS_PID" 2>/dev/null
 ok $? "milter started"
 
 send() { # $1 tag
@@ -131,13 +77,8 @@ reply() { # the reply to RCPT TO:<$1@$D>
 	awk -v r="RCPT TO:<$1@$D>" 'found { print; exit } index($0, r) { found = 1 }' "$W/swaks-$1.txt" |
 		sed 's/^ *<[-*]* *//'
 }
-delivered() { # wait up to 30 s for the copy of $1
-	for i in $(seq 1 60); do
-		grep -lq "^Delivered-To: $1@$D\$" "$LAB_MAILDIR"/new/* 2>/dev/null && return 0
-		sleep 0.5
-	done
-	return 1
-}
+has_copy() { grep -lq "^Delivered-To: $1@$D\$" "$LAB_MAILDIR"/new/* 2>/dev/null; }
+delivered() { wait_for 300 has_copy "$1"; } # wait up to 30 s for the copy of $1
 
 T1=one$$
 send "$T1"
@@ -160,21 +101,20 @@ send "$T2"
 r=$(reply "$T2")
 case "$r" in "250 "*) rc=0 ;; *) rc=1 ;; esac
 ok $rc "after the move: the next message is accepted at RCPT (not mx-mismatch): $r"
-grep -q "policy replaced: id=moveB" "$W/milter.log"
-ok $? "the new id's policy was fetched: $(grep -o 'policy replaced: id=moveB[^"]*' "$W/milter.log" | head -1)"
+grep -q "policy replaced: id=moveB" "$W/daemon.log"
+ok $? "the new id's policy was fetched: $(grep -o 'policy replaced: id=moveB[^"]*' "$W/daemon.log" | head -1)"
 delivered "$T2"
 ok $? "after the move: delivered"
 grep -q "Verified TLS connection established to mx.example-enforce.test" "$LAB_OUT_LOG"
 ok $? "delivered to the new MX with verified TLS (the map answered the new policy)"
-kill -0 "$MPID" 2>/dev/null
+kill -0 "$OURS_PID" 2>/dev/null
 ok $? "milter alive"
-stop_milter
+ours_stop
 
 if [ $fails -ne 0 ]; then
 	echo "# milter log tail:"
-	tail -30 "$W/milter.log" | sed 's/^/#   /'
+	tail -30 "$W/daemon.log" | sed 's/^/#   /'
 	echo "# out-Postfix log tail:"
 	tail -15 "$LAB_OUT_LOG" | sed 's/^/#   /'
 fi
-echo "1..$n"
-[ $fails = 0 ]
+tap_done

@@ -17,86 +17,19 @@
 #
 # Instance: MTALAB_NAME=${DEPLOY_LAB_NAME:-deploy}; brought up and down here.
 set -u
-srcdir=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$srcdir/../..}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=${top_builddir:-.}
-top_builddir=$(cd "$top_builddir" && pwd)
-LAB=$top_srcdir/tests/lab
-DAEMON=$top_builddir/milter/mta-sts-milter
 export MTALAB_NAME=${DEPLOY_LAB_NAME:-deploy}
-
-skip() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-[ "$(id -u)" = 0 ] || skip "not root (the lab needs network namespaces)"
-[ -x "$DAEMON" ] || skip "no $DAEMON (build the daemon first)"
-
-n=0
-fails=0
-tap() { # tap OK|FAIL description
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
-bail() {
-	tap FAIL "$1"
-	echo "1..$n"
-	exit 1
-}
-
-dpid=
-stop_daemon() {
-	if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
-		kill "$dpid"
-		for _ in $(seq 1 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
-	fi
-	dpid=
-}
-cleanup() {
-	stop_daemon
-	if [ "$fails" = 0 ]; then "$LAB/down" --purge >/dev/null 2>&1; else
-		"$LAB/down" >/dev/null 2>&1
-		echo "# logs kept in ${LABDIR:-?}"
-	fi
-}
-trap cleanup EXIT
-
-"$LAB/up" --force >/tmp/lab-deploy-up.$$ 2>&1 || {
-	sed 's/^/# /' /tmp/lab-deploy-up.$$
-	rm -f /tmp/lab-deploy-up.$$
-	bail "the lab comes up"
-}
-rm -f /tmp/lab-deploy-up.$$
-# shellcheck disable=SC1090
-. "${MTALAB_DIR:-/tmp/mtalab-$MTALAB_NAME}/env"
+# shellcheck source=../lab/lib/tap.sh
+. "$(dirname "$0")/../lab/lib/tap.sh"
+lab_need_root
+[ -x "$DAEMON" ] || skip_all "no $DAEMON (build the daemon first)"
+lab_up --force
 W=$LABDIR/ours-deploy
 mkdir -p "$W"
 printf 'exempt-sender tlsrpt@lab.test\n' >"$W/overrides"
-
+# shellcheck source=../lab/lib/ours.sh
+. "$LAB/lib/ours.sh"
 start_daemon() { # start_daemon [extra conf line]
-	cat >"$W/mta-sts-milter.conf" <<EOC
-Socket $LAB_MILTER_SOCKET
-MapSocket $LAB_MAP_SOCKET
-LogLevel debug
-UnboundConfig $LAB_UNBOUND_CONF
-CAFile $LAB_CA
-OverrideFile $W/overrides
-PidFile $W/daemon.pid
-${1:-}
-EOC
-	setsid "$LAB/inlab" "$DAEMON" -f -c "$W/mta-sts-milter.conf" >>"$W/daemon.log" 2>&1 &
-	dpid=$!
-	for _ in $(seq 1 50); do
-		kill -0 "$dpid" 2>/dev/null || return 1
-		"$LAB/inlab" /usr/bin/python3 "$srcdir/smq-many.py" postfix 127.0.0.1:8461 probe.invalid \
-			2>/dev/null | grep -qE 'NOTFOUND|OK ' && return 0
-		sleep 0.1
-	done
-	return 1
+	ours_start "$DAEMON" "$W" "OverrideFile $W/overrides" "${1:-}"
 }
 send() { # send FROM TO TAG -> swaks log in $W/swaks-TAG.log; prints the queue id
 	"$LAB/inlab" swaks --server "$LAB_OUT_ADDR:$LAB_OUT_PORT" --from "$1" --to "$2" \
@@ -104,19 +37,13 @@ send() { # send FROM TO TAG -> swaks log in $W/swaks-TAG.log; prints the queue i
 	sed -n 's/.*250 2.0.0 Ok: queued as \([0-9A-F]*\).*/\1/p' "$W/swaks-$3.log" | head -n 1
 }
 status_of() { # status_of QID RCPT: wait for the delivery status line, print it
-	for _ in $(seq 1 100); do
-		l=$(grep -E "$1: to=<$2>.*status=" "$LAB_OUT_LOG" | tail -n 1)
-		[ -n "$l" ] && { printf '%s\n' "$l"; return 0; }
-		sleep 0.1
-	done
-	echo "(no status line for ${1:-no queue id} to $2)"
+	if wait_log "$LAB_OUT_LOG" "$1: to=<$2>.*status=" 100; then
+		grep -E "$1: to=<$2>.*status=" "$LAB_OUT_LOG" | tail -n 1
+	else echo "(no status line for ${1:-no queue id} to $2)"; fi
 }
 maplog() { grep -F "key=$1 " "$W/daemon.log" | tail -n 1; }
 
-start_daemon || {
-	sed 's/^/# /' "$W/daemon.log" | tail -20
-	bail "our daemon answers on $LAB_MAP_SOCKET"
-}
+start_daemon || bail "our daemon answers on $LAB_MAP_SOCKET"
 tap OK "our daemon is up (milter $LAB_MILTER_SOCKET, map $LAB_MAP_SOCKET)"
 
 # --- item 1: smart hosts --------------------------------------------------------------
@@ -164,7 +91,7 @@ else tap FAIL "normal mail to the same domain: deferred (queue id '$qn')"; fi
 "$LAB/postconf-out" sender_dependent_default_transport_maps= >/dev/null
 
 # --- item 2: inbound mail is not checked ----------------------------------------------
-stop_daemon
+ours_stop
 start_daemon "Relayhost example-mxwrongname.test:25" || bail "daemon restarted with a failing Relayhost"
 mkdir -p "$LABDIR/out/vmail"
 chown 65534:65534 "$LABDIR/out/vmail"
@@ -203,7 +130,7 @@ postconf -c "$LAB_OUT_CONF" -P "$LAB_OUT_ADDR:25/inet/$opt" &&
 	postconf -c "$LAB_OUT_CONF" -M "$LAB_OUT_ADDR:587/inet=$LAB_OUT_ADDR:587 inet n - n - - smtpd" ||
 	bail "master.cf: port 25 without the milter, a submission listener"
 "$LAB/postconf-out" milter_rcpt_macros="i {rcpt_addr} {rcpt_host} {rcpt_mailer}" >/dev/null
-for _ in $(seq 1 50); do "$LAB/inlab" /usr/bin/python3 -c "import socket; socket.create_connection(('$LAB_OUT_ADDR', 587), 1)" 2>/dev/null && break; sleep 0.1; done
+wait_for 50 "$LAB/inlab" /usr/bin/python3 -c "import socket; socket.create_connection(('$LAB_OUT_ADDR', 587), 1)" 2>/dev/null
 n_before=$(grep -c "rcpt=" "$W/daemon.log")
 LAB_OUT_PORT=25 qa=$(send someone@example-enforce.test u@example-nosts.test layout-25)
 if [ -n "$qa" ] && [ "$(grep -c "rcpt=" "$W/daemon.log")" = "$n_before" ]; then
@@ -214,5 +141,4 @@ if [ -z "$qs" ] && grep -q "451 4.7" "$W/swaks-layout-587.log"; then
 	tap OK "layout: submission (587) is checked by the milter (Relayhost verdict: 451)"
 else tap FAIL "layout: submission (587) is checked by the milter (queue id '$qs')"; fi
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done

@@ -16,59 +16,13 @@
 #
 # Instance: MTALAB_NAME=${PF310STS_LAB_NAME:-deploy-pf310}; brought up and down here.
 set -u
-srcdir=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$srcdir/../..}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=${top_builddir:-.}
-top_builddir=$(cd "$top_builddir" && pwd)
-LAB=$top_srcdir/tests/lab
-DAEMON=$top_builddir/milter/mta-sts-milter
 export MTALAB_NAME=${PF310STS_LAB_NAME:-deploy-pf310}
-
-skip() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-[ "$(id -u)" = 0 ] || skip "not root (the lab needs network namespaces, the chroot mounts)"
-[ -x "$DAEMON" ] || skip "no $DAEMON (build the daemon first)"
-
-n=0
-fails=0
-tap() { # tap OK|FAIL description
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
-bail() {
-	tap FAIL "$1"
-	echo "1..$n"
-	exit 1
-}
-lab_started=0
-cleanup() {
-	command -v ours_stop >/dev/null && ours_stop
-	if [ "$lab_started" = 1 ]; then
-		"$LAB/postfix310" stop >/dev/null 2>&1
-		if [ "$fails" = 0 ]; then "$LAB/down" --purge >/dev/null 2>&1; else
-			"$LAB/down" >/dev/null 2>&1
-			echo "# logs kept in ${LABDIR:-the lab directory}"
-		fi
-	fi
-}
-trap cleanup EXIT
-
-"$LAB/down" --purge >/dev/null 2>&1 # a leftover of an interrupted run
-lab_started=1
-"$LAB/up" --no-milter >"/tmp/lab-pf310sts-up.$$" 2>&1 || {
-	sed 's/^/# /' "/tmp/lab-pf310sts-up.$$" | tail -n 20
-	rm -f "/tmp/lab-pf310sts-up.$$"
-	bail "lab $MTALAB_NAME up"
-}
-rm -f "/tmp/lab-pf310sts-up.$$"
-# shellcheck disable=SC1090
-. "${MTALAB_DIR:-/tmp/mtalab-$MTALAB_NAME}/env"
+# shellcheck source=../lab/lib/tap.sh
+. "$(dirname "$0")/../lab/lib/tap.sh"
+lab_need_root "not root (the lab needs network namespaces, the chroot mounts)"
+[ -x "$DAEMON" ] || skip_all "no $DAEMON (build the daemon first)"
+lab_cleanup_hook() { [ "$LAB_STARTED" = 1 ] && "$LAB/postfix310" stop >/dev/null 2>&1; }
+lab_up --no-milter
 W=$LABDIR/ours-pf310sts
 mkdir -p "$W"
 # pinned policies for two domains that publish none (RFC 8461 4.1: "*.test" matches one label)
@@ -81,7 +35,7 @@ PF310=$LAB/postfix310
 if "$PF310" start --no-milter >"$W/pf310-start.log" 2>&1; then
 	tap OK "postfix310 start: $(tail -n 1 "$W/pf310-start.log")"
 else
-	sed 's/^/# /' "$W/pf310-start.log" | tail -n 30
+	tail -n 30 "$W/pf310-start.log" | diag
 	bail "postfix310 start (Debian 13 root, chroot in the lab)"
 fi
 LOG=$LABDIR/log/pf310-maillog
@@ -91,12 +45,9 @@ send() { # send DOMAIN -> queue id
 	sed -n 's/.*250 2.0.0 Ok: queued as \([0-9A-Za-z]*\).*/\1/p' "$W/swaks-$1.log" | head -n 1
 }
 st() { # st QID DOMAIN: the status line (waits up to 15 s)
-	for _ in $(seq 1 150); do
-		l=$(grep -E "$1: to=<u@$2>.*status=" "$LOG" | tail -n 1)
-		[ -n "$l" ] && { printf '%s\n' "$l"; return 0; }
-		sleep 0.1
-	done
-	echo "(no status line for ${1:-no queue id} to u@$2)"
+	if wait_log "$LOG" "$1: to=<u@$2>.*status="; then
+		grep -E "$1: to=<u@$2>.*status=" "$LOG" | tail -n 1
+	else echo "(no status line for ${1:-no queue id} to u@$2)"; fi
 }
 setmap() { # setmap MAPSPEC: smtp_tls_policy_maps, reload
 	"$PF310" run postconf -e "smtp_tls_policy_maps=$1" >/dev/null 2>&1
@@ -154,5 +105,4 @@ if [ -z "$w" ]; then tap OK "Postfix 3.10 logged no warning about the policy att
 	printf '%s\n' "$w" | sed 's/^/# /'
 fi
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done

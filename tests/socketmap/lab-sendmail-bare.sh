@@ -15,99 +15,24 @@
 #
 # Instance: MTALAB_NAME=${SMBARE_LAB_NAME:-deploy-sm}; brought up and down here.
 set -u
-srcdir=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$srcdir/../..}
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=${top_builddir:-.}
-top_builddir=$(cd "$top_builddir" && pwd)
-LAB=$top_srcdir/tests/lab
-DAEMON=$top_builddir/milter/mta-sts-milter
 export MTALAB_NAME=${SMBARE_LAB_NAME:-deploy-sm}
-
-skip() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-[ "$(id -u)" = 0 ] || skip "not root (the lab needs network namespaces)"
-[ -x "$DAEMON" ] || skip "no $DAEMON (build the daemon first)"
-
-n=0
-fails=0
-tap() { # tap OK|FAIL description
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
-bail() {
-	tap FAIL "$1"
-	echo "1..$n"
-	exit 1
-}
-lab_started=0
-cleanup() {
-	command -v ours_stop >/dev/null && ours_stop
-	if [ "$lab_started" = 1 ]; then
-		if [ "$fails" = 0 ]; then "$LAB/down" --purge >/dev/null 2>&1; else
-			"$LAB/down" >/dev/null 2>&1
-			echo "# logs kept in ${LABDIR:-the lab directory}"
-		fi
-	fi
-}
-trap cleanup EXIT
-
-"$LAB/down" --purge >/dev/null 2>&1 # a leftover of an interrupted run
-lab_started=1
-"$LAB/up" --no-milter >"/tmp/lab-smbare-up.$$" 2>&1 || {
-	sed 's/^/# /' "/tmp/lab-smbare-up.$$" | tail -n 20
-	rm -f "/tmp/lab-smbare-up.$$"
-	bail "lab $MTALAB_NAME up"
-}
-rm -f "/tmp/lab-smbare-up.$$"
-# shellcheck disable=SC1090
-. "${MTALAB_DIR:-/tmp/mtalab-$MTALAB_NAME}/env"
+# shellcheck source=../lab/lib/tap.sh
+. "$(dirname "$0")/../lab/lib/tap.sh"
+lab_need_root
+[ -x "$DAEMON" ] || skip_all "no $DAEMON (build the daemon first)"
+lab_up --no-milter
 W=$LABDIR/ours-smbare
-OURS_PID=
-ours_start() { # ours_start [CONF-LINE...]: the daemon with the lab's resolver and CA
-	local line
-	mkdir -p "$W"
-	{
-		echo "Socket inet:8891@127.0.0.1"
-		echo "LogLevel debug"
-		echo "UnboundConfig $LAB_UNBOUND_CONF"
-		echo "CAFile $LAB_CA"
-		for line in "$@"; do echo "$line"; done
-	} >"$W/mta-sts-milter.conf"
-	setsid "$LAB/inlab" "$DAEMON" -f -c "$W/mta-sts-milter.conf" >>"$W/daemon.log" 2>&1 &
-	OURS_PID=$!
-	for _ in $(seq 1 50); do
-		kill -0 "$OURS_PID" 2>/dev/null || break
-		"$LAB/inlab" /usr/bin/python3 "$srcdir/smq-many.py" sts 127.0.0.1:5461 probe.invalid \
-			2>/dev/null | grep -qE 'NOTFOUND|OK ' && return 0
-		sleep 0.1
-	done
-	sed 's/^/# /' "$W/daemon.log" | tail -n 20
-	return 1
-}
-ours_stop() {
-	[ -n "$OURS_PID" ] && kill -0 "$OURS_PID" 2>/dev/null || return 0
-	kill "$OURS_PID"
-	for _ in $(seq 1 50); do kill -0 "$OURS_PID" 2>/dev/null || break; sleep 0.1; done
-}
+# shellcheck source=../lab/lib/ours.sh
+. "$LAB/lib/ours.sh"
+# our daemon with the shipped MapSocket line (below), asked as sendmail's bare feature does
+OURS_MAP_SOCKET=
+OURS_PROBE="sts 127.0.0.1:5461"
 # the shipped configuration's MapSocket line, as it is
 shipped=$(grep -E '^MapSocket[[:space:]]' "$top_srcdir/etc/mta-sts-milter.conf")
 case $shipped in *inet:5461@127.0.0.1*) tap OK "etc/mta-sts-milter.conf: $shipped" ;;
 *) tap FAIL "etc/mta-sts-milter.conf listens where the bare FEATURE(\`sts') asks ($shipped)" ;; esac
-ours_start "$shipped" || bail "our daemon answers the map on 5461"
+ours_start "$DAEMON" "$W" "$shipped" || bail "our daemon answers the map on 5461"
 
-wait_log() { # wait_log FILE REGEX
-	for _ in $(seq 1 150); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 sm_send() { # sm_send RCPT TAG -> prints the queue id (empty if refused)
 	"$LAB/inlab" swaks --server "$LAB_SM_ADDR:$LAB_SM_PORT" --from sender@lab.test \
 		--to "$1" --header "Subject: lab-sm $2" >"$W/swaks-$2.log" 2>&1
@@ -118,7 +43,7 @@ sm_send() { # sm_send RCPT TAG -> prints the queue id (empty if refused)
 if "$LAB/sendmail" start --no-milter --bare-sts >"$W/sm-start.log" 2>&1; then
 	tap OK "sendmail with a bare FEATURE(\`sts'): $(tail -n 1 "$W/sm-start.log")"
 else
-	sed 's/^/# /' "$W/sm-start.log" | tail -n 20
+	tail -n 20 "$W/sm-start.log" | diag
 	bail "sendmail start --bare-sts"
 fi
 if grep -q '^Ksts socket -d5 -T<TMPF> inet:5461@127.0.0.1' "$LABDIR/sendmail/lab.cf"; then
@@ -143,7 +68,7 @@ else tap FAIL "sendmail asked our map (name sts) on 5461"; fi
 
 # --- item 2: sendmail's local mailer is not checked -------------------------------------
 ours_stop
-ours_start "$shipped" "Relayhost example-mxwrongname.test:25" ||
+ours_start "$DAEMON" "$W" "$shipped" "Relayhost example-mxwrongname.test:25" ||
 	bail "our daemon restarted with a failing Relayhost"
 "$LAB/sendmail" start >"$W/sm-start2.log" 2>&1 || bail "sendmail start (milter)"
 q=$(sm_send "root@sendmail.lab.test" local)
@@ -181,7 +106,7 @@ if wait_log "$LAB_SM_LOG" "to=<?tlsrpt@example-mxwrongname.test>?.*stat=Sent"; t
 	tap OK "report through tlsrpt.cf to the enforce domain with a wrong-name MX certificate: Sent"
 else
 	tap FAIL "report through tlsrpt.cf: Sent ($(grep 'tlsrpt@example-mxwrongname' "$LAB_SM_LOG" | tail -n 1))"
-	sed 's/^/# /' "$W/tlsrpt-submit.log" | tail -n 5
+	tail -n 5 "$W/tlsrpt-submit.log" | diag
 fi
 q=$(sm_send "u@example-mxwrongname.test" normal)
 wait_log "$LAB_SM_LOG" "${q:-none}: to=<u@example-mxwrongname.test>.*stat=" || true
@@ -189,5 +114,4 @@ case $(grep -E "${q:-none}: to=<u@example-mxwrongname.test>.*stat=" "$LAB_SM_LOG
 *stat=Deferred*) tap OK "normal mail through the daemon (sts) to the same domain: Deferred" ;;
 *) tap FAIL "normal mail through the daemon (sts) to the same domain: Deferred (queue id '$q')" ;; esac
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_done

@@ -6,7 +6,10 @@
 #
 #   ours_start DAEMON DIR [CONF-LINE...]  write DIR/mta-sts-milter.conf, start the
 #       daemon (log DIR/daemon.log), wait up to 5 s until the map answers; sets
-#       OURS_PID; returns 1 (with the log's tail on stdout as "# " lines) otherwise
+#       OURS_PID; returns 1 (with the log's tail on stdout as "# " lines) otherwise.
+#       OURS_MAP_SOCKET (default $LAB_MAP_SOCKET; empty: no MapSocket line, give one
+#       as a CONF-LINE) and OURS_PROBE ("NAME HOST:PORT" of the map to ask, default
+#       "postfix 127.0.0.1:8461") are read at each call
 #   ours_stop                             TERM it, wait up to 5 s
 OURS_PID=
 ours_start() {
@@ -14,8 +17,9 @@ ours_start() {
 	shift 2
 	mkdir -p "$dir"
 	{
-		echo "Socket inet:8891@127.0.0.1"
-		echo "MapSocket $LAB_MAP_SOCKET"
+		echo "Socket $LAB_MILTER_SOCKET"
+		[ -z "${OURS_MAP_SOCKET-$LAB_MAP_SOCKET}" ] ||
+			echo "MapSocket ${OURS_MAP_SOCKET-$LAB_MAP_SOCKET}"
 		echo "LogLevel debug"
 		echo "UnboundConfig $LAB_UNBOUND_CONF"
 		echo "CAFile $LAB_CA"
@@ -26,8 +30,10 @@ ours_start() {
 	OURS_PID=$!
 	for _ in $(seq 1 50); do
 		kill -0 "$OURS_PID" 2>/dev/null || break
-		"$LAB/inlab" /usr/bin/python3 "$LAB/../socketmap/smq-many.py" postfix 127.0.0.1:8461 \
-			probe.invalid 2>/dev/null | grep -q NOTFOUND && return 0
+		# shellcheck disable=SC2086 # "NAME HOST:PORT"
+		"$LAB/inlab" /usr/bin/python3 "$LAB/../socketmap/smq-many.py" \
+			${OURS_PROBE:-postfix 127.0.0.1:8461} probe.invalid 2>/dev/null |
+			grep -qE 'NOTFOUND|OK ' && return 0
 		sleep 0.1
 	done
 	sed 's/^/# /' "$dir/daemon.log" | tail -n 20
