@@ -100,9 +100,11 @@ write_report() {
 				'BEGIN { if (a == "" && b == "") print "n/a"; else print a + b }')" "==" 1
 		target "1,000 concurrent cold lookups: HTTPS fetches (ours)" \
 			"$(med cold/concurrent1000/ours/https_fetches)" "==" 1
-		target "SharedCache: warm map rate, tier on / off (persist1; median of interleaved A/B pairs)" \
+		local aa=""
+		[ -n "$(med shared/warm/aa_control)" ] && aa=" (A/A CONTROL RUN: neither daemon had the tier)"
+		target "SharedCache: warm map rate, tier on / off (persist1; median of interleaved A/B pairs)$aa" \
 			"$(ratio "$(med shared/warm/ratio)" 1)" ">=" 0.95
-		target "SharedCache: warm daemon CPU per answer, tier off / on (the same, without other load's share)" \
+		target "SharedCache: warm daemon CPU per answer, tier off / on (the same, without other load's share)$aa" \
 			"$(ratio "$(med shared/warm/cpu_ratio)" 1)" ">=" 0.95
 		target "SharedCache: cold lookup latency, fetch / found in Redis (median of per-domain pairs)" \
 			"$(ratio "$(med shared/cold/ratio)" 1)" ">=" 5
