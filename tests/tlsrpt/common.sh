@@ -77,6 +77,15 @@ tlsrpt_prepare() {
 	printf 'exempt-sender %s\n' "$SENDER" >"$W/overrides"
 	"$LAB/inlab" python3 "$SRC/tests/tlsrpt/receiver.py" "$W/posts" 8465 &
 	RPID=$!
+	wait_receiver
+}
+wait_receiver() { # until the receiver listens (python starts slowly under load)
+	local i
+	for i in $(seq 1 100); do
+		[ -n "$("$LAB/inlab" ss -ltnH 'sport = :8465' 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 write_conf() { # $1: extra lines
 	cat >"$W/milter.conf" <<EOC

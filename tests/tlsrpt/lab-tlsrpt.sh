@@ -168,7 +168,7 @@ ok $rc "the retry was reloaded at start"
 [ $rc = 0 ] || grep "tlsrpt:" "$W/milter.log" | tail -5 | sed 's/^/# /'
 "$LAB/inlab" python3 "$SRC/tests/tlsrpt/receiver.py" "$W/posts" 8465 &
 RPID=$!
-sleep 0.5
+wait_receiver
 kill -USR2 "$MPID" # SIGUSR2 tries pending retries at once
 for i in $(seq 1 150); do
 	grep -q "to https://mta-sts.example-mxwrongname.test/tlsrpt: HTTP 201" "$W/milter.log" && break
