@@ -4,7 +4,8 @@
  * record and fetch the policy through the source with no lock held, and
  * hand the result back (sts_cache_complete, which applies the RFC 8461
  * section 3-5 cache rules).  While a worker fetches a domain's policy, a
- * short-lived helper gathers that domain's next-hop state and probes its
+ * short-lived helper gathers that domain's next-hop state and, for a
+ * domain the recipient door asked about, probes its
  * first MX host, so the first answer does not wait for TXT, HTTPS, MX,
  * TLSA and the probe in series; another looks up the policy host's
  * addresses beside the TXT query of a first lookup.  The
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "sts_engine_int.h"
+#include "sts_lru.h"
 
 static bool
 due(const struct timespec *t0, unsigned secs)
@@ -46,7 +48,8 @@ us_since(const struct timespec *t0)
 struct prefetch {
 	struct sts_engine *e;
 	bool warm;  /* src.warm() only (before the TXT query) */
-	bool ahead; /* and probe the first MX host (a first lookup) */
+	bool ahead; /* and probe the first MX host (a first lookup
+		     * of the recipient door) */
 	char domain[STS_DOMAIN_BUFSZ];
 };
 
@@ -126,6 +129,33 @@ prefetch_start(struct sts_engine *e, const char *domain, bool warm, bool ahead)
 }
 
 void
+sts_engine_jobs_rcpt_mark(struct sts_engine *e, const char *dom)
+{
+	uint32_t h = sts_lru_hash(dom);
+
+	pthread_mutex_lock(&e->hlp_lock);
+	e->rcpt_ring[e->rcpt_next++ % STS_RCPT_RING] = h;
+	pthread_mutex_unlock(&e->hlp_lock);
+}
+
+/* Did the recipient door ask about dom lately?  (A hash collision costs
+ * one probe nobody waits for; a domain pushed out of the ring by 64
+ * newer ones is probed after its fetch instead, as with `Probe no`
+ * ahead.) */
+static bool
+rcpt_asked(struct sts_engine *e, const char *dom)
+{
+	uint32_t h = sts_lru_hash(dom);
+	bool found = false;
+
+	pthread_mutex_lock(&e->hlp_lock);
+	for (unsigned i = 0; i < STS_RCPT_RING && !found; i++)
+		found = e->rcpt_ring[i] == h;
+	pthread_mutex_unlock(&e->hlp_lock);
+	return found;
+}
+
+void
 sts_engine_jobs_discover(struct sts_engine *e, const struct sts_cache_job *job,
 			 struct sts_cache_result *res)
 {
@@ -170,9 +200,13 @@ sts_engine_jobs_fetch(struct sts_engine *e, const struct sts_cache_job *job,
 
 	res->fetched = true;
 	res->rpt = STS_RPT_NONE;
-	/* only a first lookup has a recipient waiting for the probe; a
-	 * refresh leaves probes to their own cache lifetime */
-	prefetch_start(e, job->domain, false, job->kind == STS_JOB_FULL);
+	/* only a first lookup asked by the recipient door has a recipient
+	 * waiting for the probe: a map lookup never uses one, and a probe
+	 * beside its fetch only competes with the fetch's handshake for the
+	 * CPU (bench/analysis.md, cold path); a refresh leaves probes to
+	 * their own cache lifetime */
+	prefetch_start(e, job->domain, false,
+		       job->kind == STS_JOB_FULL && rcpt_asked(e, job->domain));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res->fetch =
 		e->src.fetch(e->src.arg, job->domain, e->conf.fetch_timeout_ms,
