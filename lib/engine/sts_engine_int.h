@@ -24,7 +24,8 @@
  * Locks: cache->lock (see sts_cache.h), hops->lock (sts_hopcache.h),
  * ov_lock (the override table pointer only: held to take a reference or
  * swap), maint_lock (the maintenance thread's sleep), save_lock (one
- * save at a time), hlp_lock (the helper count).  None is held while
+ * save at a time), hlp_lock (the helper count and the
+ * recipient door's ring of domains).  None is held while
  * another is taken, except save_lock, which is held while
  * sts_cache_foreach takes cache->lock chunk by chunk.
  */
