@@ -74,6 +74,8 @@ sts_engine_check(struct sts_engine *e, const char *domain, const char *from,
 	if (in.exempt || in.action == STS_OV_SKIP ||
 	    in.action == STS_OV_DEFER || in.action == STS_OV_REJECT)
 		goto decide; /* decided without looking anything up */
+	if (e->conf.probe)
+		sts_engine_jobs_rcpt_mark(e, out->domain);
 	sts_cache_get(e->cache, out->domain, deadline_ms, v);
 	if (v->state == STS_CS_PENDING)
 		sts_met_inc(&e->met.deadline_missed[STS_MET_DOOR_CHECK]);

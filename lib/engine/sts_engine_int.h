@@ -24,7 +24,8 @@
  * Locks: cache->lock (see sts_cache.h), hops->lock (sts_hopcache.h),
  * ov_lock (the override table pointer only: held to take a reference or
  * swap), maint_lock (the maintenance thread's sleep), save_lock (one
- * save at a time), hlp_lock (the helper count).  None is held while
+ * save at a time), hlp_lock (the helper count and the
+ * recipient door's ring of domains).  None is held while
  * another is taken, except save_lock, which is held while
  * sts_cache_foreach takes cache->lock chunk by chunk.
  */
@@ -44,6 +45,8 @@
 #include "sts_shared.h"
 #include "sts_source.h"
 #include "sts_verdict.h"
+
+enum { STS_RCPT_RING = 64 };
 
 struct sts_engine {
 	struct sts_engine_conf conf; /* strings below are our copies */
@@ -65,6 +68,11 @@ struct sts_engine {
 	pthread_mutex_t hlp_lock;  /* background next-hop gatherers */
 	pthread_cond_t hlp_cond;
 	unsigned helpers;
+	/* sts_lru_hash() of the last STS_RCPT_RING policy domains the
+	 * recipient door (sts_engine_check) asked about, under hlp_lock: a
+	 * first fetch probes ahead only for these (sts_engine_jobs.c) */
+	uint32_t rcpt_ring[STS_RCPT_RING];
+	unsigned rcpt_next;
 	uint64_t n_mx, n_probe;	     /* statistics (atomic) */
 	struct sts_met_counters met; /* sts_engine_metrics.h (atomic) */
 	struct sts_shared *shared;   /* the shared tier, or NULL */
@@ -135,6 +143,9 @@ void sts_engine_shared_job(struct sts_engine *e,
 bool sts_engine_nexthop_get(struct sts_engine *e, const char *dom,
 			    const struct timespec *t0, unsigned deadline_ms,
 			    struct sts_source_mx *m, enum sts_dane_state *dane);
+/* The recipient door asks about dom (a policy domain): a first fetch of
+ * it may probe its first MX host ahead (sts_engine_jobs.c). */
+void sts_engine_jobs_rcpt_mark(struct sts_engine *e, const char *dom);
 /* The STARTTLS probe of the first MX host of m without usable DANE,
  * ahead of the policy that says whether it matches (probing on only). */
 void sts_engine_nexthop_probe_ahead(struct sts_engine *e,

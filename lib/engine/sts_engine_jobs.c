@@ -4,11 +4,11 @@
  * record and fetch the policy through the source with no lock held, and
  * hand the result back (sts_cache_complete, which applies the RFC 8461
  * section 3-5 cache rules).  While a worker fetches a domain's policy, a
- * short-lived helper gathers that domain's next-hop state and probes its
+ * short-lived helper gathers that domain's next-hop state and, for a
+ * domain the recipient door asked about, probes its
  * first MX host, so the first answer does not wait for TXT, HTTPS, MX,
- * TLSA and the probe in series; another looks up the policy host's
- * addresses beside the TXT query of a first lookup.  The
- * maintenance thread saves the state file and sweeps for due refreshes.
+ * TLSA and the probe in series.  The maintenance thread saves the state file
+ * and sweeps for due refreshes.
  */
 #include "config.h"
 
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sts_engine_int.h"
+#include "sts_lru.h"
 
 static bool
 due(const struct timespec *t0, unsigned secs)
@@ -45,8 +46,8 @@ us_since(const struct timespec *t0)
 
 struct prefetch {
 	struct sts_engine *e;
-	bool warm;  /* src.warm() only (before the TXT query) */
-	bool ahead; /* and probe the first MX host (a first lookup) */
+	bool ahead; /* and probe the first MX host (a first lookup
+		     * of the recipient door) */
 	char domain[STS_DOMAIN_BUFSZ];
 };
 
@@ -61,11 +62,9 @@ prefetch_main(void *arg)
 	unsigned budget = 2 * e->conf.dns_timeout_ms + e->conf.fetch_timeout_ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (p->warm)
-		e->src.warm(e->src.arg, p->domain, e->conf.dns_timeout_ms);
-	else if (m != NULL &&
-		 sts_engine_nexthop_get(e, p->domain, &t0, budget, m, dane) &&
-		 p->ahead)
+	if (m != NULL &&
+	    sts_engine_nexthop_get(e, p->domain, &t0, budget, m, dane) &&
+	    p->ahead)
 		sts_engine_nexthop_probe_ahead(
 			e, m, dane, &t0, budget + e->conf.probe_timeout_ms);
 	free(m);
@@ -82,13 +81,13 @@ prefetch_main(void *arg)
  * for TXT, HTTPS, MX and TLSA strictly in series (the caller waiting
  * for the policy then finds the state cached or in flight), and probes
  * (first lookups) the first MX host ahead of the policy
- * (sts_engine_nexthop_probe_ahead).
- * With warm, the helper only calls src.warm() (the policy host's
- * addresses, looked up while the TXT query runs).  At most 2 * `workers`
- * helpers at once (a warm one and a next-hop one per worker); beyond
- * that the caller looks it up itself, as without this. */
+ * (sts_engine_nexthop_probe_ahead).  At most 2 * `workers` helpers at
+ * once (one per worker, and room for those whose fetch ended first);
+ * beyond that the caller looks it up itself, as without this.  (Looking
+ * the policy host's addresses up beside the TXT query was measured too
+ * and dropped: bench/analysis.md, cold path.) */
 static void
-prefetch_start(struct sts_engine *e, const char *domain, bool warm, bool ahead)
+prefetch_start(struct sts_engine *e, const char *domain, bool ahead)
 {
 	struct prefetch *p;
 	pthread_attr_t at;
@@ -107,7 +106,6 @@ prefetch_start(struct sts_engine *e, const char *domain, bool warm, bool ahead)
 	p = malloc(sizeof(*p));
 	if (p != NULL) {
 		p->e = e;
-		p->warm = warm;
 		p->ahead = ahead;
 		memcpy(p->domain, domain, strlen(domain) + 1);
 		pthread_attr_init(&at);
@@ -126,6 +124,33 @@ prefetch_start(struct sts_engine *e, const char *domain, bool warm, bool ahead)
 }
 
 void
+sts_engine_jobs_rcpt_mark(struct sts_engine *e, const char *dom)
+{
+	uint32_t h = sts_lru_hash(dom);
+
+	pthread_mutex_lock(&e->hlp_lock);
+	e->rcpt_ring[e->rcpt_next++ % STS_RCPT_RING] = h;
+	pthread_mutex_unlock(&e->hlp_lock);
+}
+
+/* Did the recipient door ask about dom lately?  (A hash collision costs
+ * one probe nobody waits for; a domain pushed out of the ring by 64
+ * newer ones is probed after its fetch instead, as with `Probe no`
+ * ahead.) */
+static bool
+rcpt_asked(struct sts_engine *e, const char *dom)
+{
+	uint32_t h = sts_lru_hash(dom);
+	bool found = false;
+
+	pthread_mutex_lock(&e->hlp_lock);
+	for (unsigned i = 0; i < STS_RCPT_RING && !found; i++)
+		found = e->rcpt_ring[i] == h;
+	pthread_mutex_unlock(&e->hlp_lock);
+	return found;
+}
+
+void
 sts_engine_jobs_discover(struct sts_engine *e, const struct sts_cache_job *job,
 			 struct sts_cache_result *res)
 {
@@ -133,12 +158,6 @@ sts_engine_jobs_discover(struct sts_engine *e, const struct sts_cache_job *job,
 	struct timespec t0;
 
 	memset(&rec, 0, sizeof(rec));
-	/* a first lookup will most likely fetch: the policy host's addresses
-	 * are looked up now, beside the TXT query, instead of after it (the
-	 * fetch then finds them in the resolver's cache, or joins the query
-	 * in flight) */
-	if (job->kind == STS_JOB_FULL && e->src.warm != NULL)
-		prefetch_start(e, job->domain, true, false);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res->disc =
 		e->src.discover(e->src.arg, job->domain, e->conf.dns_timeout_ms,
@@ -170,9 +189,13 @@ sts_engine_jobs_fetch(struct sts_engine *e, const struct sts_cache_job *job,
 
 	res->fetched = true;
 	res->rpt = STS_RPT_NONE;
-	/* only a first lookup has a recipient waiting for the probe; a
-	 * refresh leaves probes to their own cache lifetime */
-	prefetch_start(e, job->domain, false, job->kind == STS_JOB_FULL);
+	/* only a first lookup asked by the recipient door has a recipient
+	 * waiting for the probe: a map lookup never uses one, and a probe
+	 * beside its fetch only competes with the fetch's handshake for the
+	 * CPU (bench/analysis.md, cold path); a refresh leaves probes to
+	 * their own cache lifetime */
+	prefetch_start(e, job->domain,
+		       job->kind == STS_JOB_FULL && rcpt_asked(e, job->domain));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res->fetch =
 		e->src.fetch(e->src.arg, job->domain, e->conf.fetch_timeout_ms,

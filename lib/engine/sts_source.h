@@ -102,15 +102,6 @@ struct sts_source {
 	enum sts_probe_state (*probe)(void *arg, const char *host,
 				      unsigned timeout_ms, enum sts_rpt *rpt,
 				      char *why, size_t whylen);
-	/*
-	 * (f) Optional (NULL: none): look up what a fetch of DOMAIN's policy
-	 * will need first (the addresses of mta-sts.DOMAIN), so that a fetch
-	 * following the TXT query finds them cached.  Called from a helper
-	 * thread at the same time as (a); the result is not used.  The net
-	 * source leaves it NULL (sts_source_net.c says why); the seam stays
-	 * for measuring it again where resolver round trips are long.
-	 */
-	void (*warm)(void *arg, const char *domain, unsigned timeout_ms);
 	void (*free)(void *arg);
 };
 

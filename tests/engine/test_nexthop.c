@@ -213,6 +213,26 @@ main(void)
 	   ms);
 	sts_engine_idle_wait(e, 5000);
 
+	/* a first lookup through the map door probes nothing ahead: the map
+	 * never uses a probe, and one beside the fetch only competes with
+	 * the fetch's TLS handshake for the CPU (bench/analysis.md, cold
+	 * path); the recipient door's first check then probes */
+	scripted_set(s, "mapfirst.test", STS_OK, "1", STS_OK,
+		     POL("enforce", "mx.mapfirst.test"));
+	scripted_mx(s, "mapfirst.test", STS_OK, STS_SRC_SECURE,
+		    "mx.mapfirst.test", false, false);
+	scripted_probe(s, "mx.mapfirst.test", STS_PROBE_OK, STS_RPT_NONE);
+	n = probe_calls(s);
+	sts_engine_lookup(e, "mapfirst.test", 3000, &l);
+	sts_engine_idle_wait(e, 5000);
+	ok(l.status == STS_OK && l.enforce, "map door, first lookup: enforce");
+	sts_policy_free(l.policy);
+	is_int(probe_calls(s) - n, 0, "map door, first lookup: no probe ahead");
+	a = chk(e, "mapfirst.test");
+	ok(a.reason == STS_REASON_SATISFIED && probe_calls(s) - n == 1,
+	   "recipient door then: satisfied, the MX probed once (%u)",
+	   probe_calls(s) - n);
+
 	/* issue 14 item 6: mixed DANE (one MX with usable TLSA, one
 	 * without) is still DANE for the map (dane-only), flagged */
 	scripted_set(s, "mix.test", STS_OK, "1", STS_OK,
