@@ -31,52 +31,32 @@
 # TAP.  Needs root; SKIPs only when not root (a lab that cannot come up
 # as root is a failure).
 set -u
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-SRC=$(cd "$top_srcdir" && pwd)
-BIN=$(cd "$top_builddir" && pwd)/milter/mta-sts-milter
-LAB=$SRC/tests/lab
-PY=/usr/bin/python3
 export MTALAB_NAME=${MTALAB_NAME:-exim-e2e-$$}
-n=0
-fails=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
-bail() { echo "not ok 1 - $1"; echo "1..1"; exit 1; }
-
-[ "$(id -u)" = 0 ] || skip_all "needs root (network namespace)"
-[ -x "$BIN" ] || bail "$BIN not built"
+# shellcheck source=../lab/lib/tap.sh
+. "$(dirname "$0")/../lab/lib/tap.sh"
+PY=/usr/bin/python3
+lab_need_root "needs root (network namespace)"
+[ -x "$DAEMON" ] || bail "$DAEMON not built"
 command -v swaks >/dev/null || bail "swaks not installed (tests/install-deps)"
 
-OWN_LAB=0
-if ! "$LAB/status" >/dev/null 2>&1; then
-	"$LAB/up" >/tmp/lab-exim-up.$$ 2>&1 || {
-		sed 's/^/# /' /tmp/lab-exim-up.$$
-		rm -f /tmp/lab-exim-up.$$
-		"$LAB/down" --purge >/dev/null 2>&1
-		bail "lab did not come up"
-	}
-	rm -f /tmp/lab-exim-up.$$
-	OWN_LAB=1
-fi
-. "${MTALAB_DIR:-/tmp/mtalab-$MTALAB_NAME}/env"
+LAB_IF_UP=reuse    # an instance already up is used (section 7 skipped) and left up
+LAB_PURGE=always   # our own instance is purged even after a failure (kept files: below)
+lab_up
 W=$LABDIR/exim-test
 rm -rf "$W"
 mkdir -p "$W"
-MPID=
-stop_milter() {
-	[ -n "$MPID" ] || return 0
-	kill -TERM "$MPID" 2>/dev/null
-	for i in $(seq 1 100); do
-		st=$(awk '{print $3}' /proc/$MPID/stat 2>/dev/null)
-		{ [ -z "$st" ] || [ "$st" = Z ]; } && break
-		sleep 0.1
-	done
-	kill -KILL "$MPID" 2>/dev/null
-	wait "$MPID" 2>/dev/null
-	MPID=
+# shellcheck source=../lab/lib/ours.sh
+. "$LAB/lib/ours.sh"
+alive() { [ -n "$OURS_PID" ] && kill -0 "$OURS_PID" 2>/dev/null && [ "$(awk '{print $3}' /proc/$OURS_PID/stat)" != Z ]; }
+gone() { ! alive; }
+stop_milter() { # TERM; KILL if still there after 10 s
+	[ -n "$OURS_PID" ] || return 0
+	ours_stop
+	wait_for 50 gone || kill -KILL "$OURS_PID" 2>/dev/null
+	wait "$OURS_PID" 2>/dev/null
+	OURS_PID=
 }
-cleanup() {
+lab_cleanup_hook() {
 	stop_milter
 	if [ $fails -ne 0 ] && [ -d "$W" ]; then
 		rm -rf "/tmp/lab-exim-kept.$MTALAB_NAME"
@@ -85,41 +65,20 @@ cleanup() {
 		echo "# kept: /tmp/lab-exim-kept.$MTALAB_NAME"
 	fi
 	"$LAB/exim" stop >/dev/null 2>&1
-	if [ $OWN_LAB = 1 ]; then
-		"$LAB/down" --purge >/dev/null 2>&1
-	else
-		"$LAB/postconf-out" smtpd_milters=$LAB_MILTER_SOCKET \
-			non_smtpd_milters=$LAB_MILTER_SOCKET >/dev/null 2>&1
-	fi
+	# an instance that was up before: its milter settings as they were
+	[ "$LAB_STARTED" = 1 ] || "$LAB/postconf-out" smtpd_milters=$LAB_MILTER_SOCKET \
+		non_smtpd_milters=$LAB_MILTER_SOCKET >/dev/null 2>&1
 }
-trap cleanup EXIT INT TERM
 
-start_milter() { # $1 = Probe yes|no
-	cat >"$W/milter.conf" <<EOC
-# tests/exim/lab-exim.sh
-Socket          $LAB_MILTER_SOCKET
-MapSocket       $LAB_MAP_SOCKET
-EximSocket      inet:8463@127.0.0.1
-UnboundConfig   $LAB_UNBOUND_CONF
-TrustAnchorFile none
-CAFile          $LAB_CA
-StateFile       $W/state
-PidFile         $W/milter.pid
-DNSTimeout      2s
-FetchTimeout    3s
-ProbeTimeout    3s
-LookupDeadline  6s
-Probe           $1
-LogLevel        debug
-EOC
-	"$LAB/inlab" "$BIN" -f -c "$W/milter.conf" 2>>"$W/milter.log" &
-	MPID=$!
-	for i in $(seq 1 50); do
-		[ "$(grep -c 'exim listener listening' "$W/milter.log" 2>/dev/null)" -ge "$2" ] && break
-		sleep 0.1
-	done
+# $1 = Probe yes|no; $2 = the daemon's start count in this run: its log is
+# appended to, so wait for the $2-th "exim listener listening" line
+listening() { [ "$(grep -c 'exim listener listening' "$W/daemon.log" 2>/dev/null)" -ge "$1" ]; }
+start_milter() {
+	ours_start "$DAEMON" "$W" "EximSocket inet:8463@127.0.0.1" "TrustAnchorFile none" \
+		"StateFile $W/state" "DNSTimeout 2s" "FetchTimeout 3s" "ProbeTimeout 3s" \
+		"LookupDeadline 6s" "Probe $1"
+	wait_for 50 listening "$2"
 }
-alive() { [ -n "$MPID" ] && kill -0 "$MPID" 2>/dev/null && [ "$(awk '{print $3}' /proc/$MPID/stat)" != Z ]; }
 
 # (To: replaced: swaks lists every recipient on one line, and Debian's DATA
 # ACL refuses lines over 998 octets)
@@ -177,9 +136,7 @@ ok $? "daemon started with EximSocket"
 if "$LAB/exim" start >"$W/exim-start.txt" 2>&1; then
 	ok 0 "Exim started: $(tail -1 "$W/exim-start.txt")"
 else
-	ok 1 "Exim started: $(tail -1 "$W/exim-start.txt")"
-	echo "1..$n"
-	exit 1
+	bail "Exim started: $(tail -1 "$W/exim-start.txt")"
 fi
 
 # ---- 1. RCPT time + delivery, Exim and Postfix side by side -----------
@@ -394,7 +351,7 @@ start_milter yes 3
 "$LAB/exim" stop >/dev/null 2>&1
 
 # ---- 6. bad input on the listener --------------------------------------
-rs() { "$LAB/inlab" $PY "$SRC/tests/exim/readsocket.py" "$@" 2>&1; }
+rs() { "$LAB/inlab" $PY "$top_srcdir/tests/exim/readsocket.py" "$@" 2>&1; }
 r=$(rs 127.0.0.1 8463 'sts example-enforce.test\n')
 case "$r" in "action=secure mode=enforce domain=example-enforce.test match=mx.example-enforce.test "*) rc=0 ;; *) rc=1 ;; esac
 ok $rc "listener: a request with its newline: $r"
@@ -416,7 +373,7 @@ ok $? "listener: empty request: closed without a reply"
 r=$(rs 127.0.0.1 8463 'rcpt example-enforce.test <sender@lab.test>\r\n')
 case "$r" in "action=accept verdict=pass domain=example-enforce.test "*) rc=0 ;; *) rc=1 ;; esac
 ok $rc "listener: rcpt with CRLF: $(echo "$r" | cut -c1-60)"
-fl() { GOOD=example-enforce.test "$LAB/inlab" $PY "$SRC/tests/exim/flood.py" 127.0.0.1 8463 "$@" 2>&1; }
+fl() { GOOD=example-enforce.test "$LAB/inlab" $PY "$top_srcdir/tests/exim/flood.py" 127.0.0.1 8463 "$@" 2>&1; }
 r=$(fl 200 slow 8)
 set -- $(echo "$r" | tr '=/' '  ')
 [ "$2" = "$3" ] && [ "$2" -gt 30 ] && [ "$5" -lt 1000 ] && [ "$7" = 200 ] && [ "$9" = 0 ]
@@ -429,17 +386,17 @@ r=$(fl 50 long 3)
 set -- $(echo "$r" | tr '=/' '  ')
 [ "$2" = "$3" ] && [ "$5" -lt 1000 ] && [ "$9" = 50 ]
 ok $? "listener: 50 clients sending 100 KiB without newline: each answered with an error line: $r"
-grep -q "exim: closed a connection: request not complete in time" "$W/milter.log"
+grep -q "exim: closed a connection: request not complete in time" "$W/daemon.log"
 ok $? "listener: timeouts logged"
 alive
 ok $? "daemon alive after the bad input"
 stop_milter
-grep -q "exim: stopped after" "$W/milter.log" && grep -q "mta-sts-milter stopped" "$W/milter.log"
+grep -q "exim: stopped after" "$W/daemon.log" && grep -q "mta-sts-milter stopped" "$W/daemon.log"
 ok $? "clean stop"
 
 # ---- 7. the MX switches to a bad certificate after the mail was accepted
 # (rewrites the lab's certificate files: only in a lab of our own)
-if [ $OWN_LAB = 1 ]; then
+if [ "$LAB_STARTED" = 1 ]; then
 	start_milter yes 4
 	"$LAB/exim" start --hold >"$W/exim-start7.txt" 2>&1
 	TE=exq$$
@@ -507,9 +464,8 @@ fi
 
 if [ $fails -ne 0 ]; then
 	echo "# daemon log tail:"
-	tail -20 "$W/milter.log" | sed 's/^/#   /'
+	tail -20 "$W/daemon.log" | sed 's/^/#   /'
 	echo "# exim mainlog tail:"
 	tail -20 "$LAB_EXIM_LOG" | sed 's/^/#   /'
 fi
-echo "1..$n"
-[ $fails = 0 ]
+tap_done

@@ -12,15 +12,13 @@
 # is pointed at a port where nobody listens: deliveries go on unchanged.
 # TAP.  Needs root; a lab that cannot come up is a failure.
 set -u
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
 # shellcheck source=common.sh
-. "$top_srcdir/tests/tlsrpt/common.sh"
+. "$(dirname "$0")/common.sh"
 export MTALAB_NAME=${MTALAB_NAME:-tlsrpt-exim-$$}
 tlsrpt_lab_up
 W=$LABDIR/tlsrpt-test
 mkdir -p "$W"
-cleanup_exim() {
+lab_cleanup_hook() {
 	"$LAB/exim" stop >/dev/null 2>&1
 	if [ $fails -ne 0 ]; then
 		rm -rf "/tmp/lab-tlsrpt-exim-kept.$MTALAB_NAME"
@@ -28,9 +26,8 @@ cleanup_exim() {
 		cp -a "$LABDIR/exim/log" "/tmp/lab-tlsrpt-exim-kept.$MTALAB_NAME/" 2>/dev/null
 		echo "# kept: /tmp/lab-tlsrpt-exim-kept.$MTALAB_NAME"
 	fi
-	cleanup
+	tlsrpt_cleanup
 }
-trap cleanup_exim EXIT INT TERM
 tlsrpt_prepare
 
 # Probe no: the RCPT-time view is not what is tested; the routers alone
@@ -124,7 +121,7 @@ for i in $(seq 1 150); do
 	[ "$(grep -l '^TLS-Report-Domain:' "$LAB_MAILDIR"/new/* 2>/dev/null | wc -l)" -ge 8 ] && break
 	sleep 0.2
 done
-python3 "$SRC/tests/tlsrpt/parse-reports.py" "$LAB_MAILDIR/new" "$W/posts" "$TODAY" >"$W/parsed.txt" 2>&1
+python3 "$top_srcdir/tests/tlsrpt/parse-reports.py" "$LAB_MAILDIR/new" "$W/posts" "$TODAY" >"$W/parsed.txt" 2>&1
 sed 's/^/# /' "$W/parsed.txt"
 grep -q "^MAIL example-mxselfsigned.test headers=ok" "$W/parsed.txt" &&
 	grep -q "^MAILREP example-mxselfsigned.test sts ok=0 fail=1 types=certificate-not-trusted" "$W/parsed.txt"
@@ -157,5 +154,4 @@ ok $? "daemon still running"
 stop_daemon
 sanitizer_clean
 ok $? "no sanitizer report in the daemon's log"
-echo "1..$n"
-[ $fails = 0 ]
+tap_done

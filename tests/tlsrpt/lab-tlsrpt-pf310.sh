@@ -11,20 +11,17 @@
 # record: Postfix sends nothing for it, and it gets nothing.
 # TAP.  Needs root; a lab or Debian 13 root that cannot come up is a failure.
 set -u
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
 # shellcheck source=common.sh
-. "$top_srcdir/tests/tlsrpt/common.sh"
+. "$(dirname "$0")/common.sh"
 export MTALAB_NAME=${MTALAB_NAME:-tlsrpt-pf310-$$}
 tlsrpt_lab_up --no-milter
 W=$LABDIR/tlsrpt-pf310
 mkdir -p "$W"
 PF310=$LAB/postfix310
-cleanup_all() {
+lab_cleanup_hook() {
 	"$PF310" stop >/dev/null 2>&1
-	cleanup
+	tlsrpt_cleanup
 }
-trap cleanup_all EXIT INT TERM
 tlsrpt_prepare
 
 # --- 1. Postfix 3.10 with its TLSRPT client pointing at our collector -----
@@ -103,7 +100,7 @@ for i in $(seq 1 100); do
 	[ "$(grep -l '^TLS-Report-Domain:' "$LAB_MAILDIR"/new/* 2>/dev/null | wc -l)" -ge 2 ] && break
 	sleep 0.2
 done
-python3 "$SRC/tests/tlsrpt/parse-reports.py" "$LAB_MAILDIR/new" "$W/posts" "$TODAY" >"$W/parsed.txt" 2>&1
+python3 "$top_srcdir/tests/tlsrpt/parse-reports.py" "$LAB_MAILDIR/new" "$W/posts" "$TODAY" >"$W/parsed.txt" 2>&1
 sed 's/^/# /' "$W/parsed.txt"
 grep -qx "MAIL example-enforce.test headers=ok to=tlsrpt@example-enforce.test" "$W/parsed.txt"
 ok $? "report for example-enforce.test arrived in the lab mailbox"
@@ -122,5 +119,4 @@ ok $? "daemon still running"
 stop_daemon
 sanitizer_clean
 ok $? "no sanitizer report in the daemon's log"
-echo "1..$n"
-[ $fails = 0 ]
+tap_done

@@ -11,15 +11,12 @@
 # The RCPT-time observation runs through out-Postfix and through sendmail.
 # TAP.  Needs root; a lab that cannot come up is a failure.
 set -u
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
 # shellcheck source=common.sh
-. "$top_srcdir/tests/tlsrpt/common.sh"
+. "$(dirname "$0")/common.sh"
 export MTALAB_NAME=${MTALAB_NAME:-tlsrpt-$$}
 tlsrpt_lab_up 
 W=$LABDIR/tlsrpt-test
 mkdir -p "$W"
-trap cleanup EXIT INT TERM
 tlsrpt_prepare
 
 # --- 1. results observed at RCPT time (no collector: sendmail's case) ---
@@ -117,9 +114,9 @@ cat >"$W/dgrams.json" <<EOJ
   "policies": [{"type": 9, "final": 0}]}
 ]
 EOJ
-"$LAB/inlab" python3 "$SRC/tests/tlsrpt/tlsrpt-client.py" "$W/dgrams.json" --send "$W/tlsrpt.sock"
+"$LAB/inlab" python3 "$top_srcdir/tests/tlsrpt/tlsrpt-client.py" "$W/dgrams.json" --send "$W/tlsrpt.sock"
 ok $? "4 libtlsrpt datagrams sent"
-"$LAB/inlab" python3 "$SRC/tests/tlsrpt/tlsrpt-client.py" --raw '{"dpv": "2","d": "x.test"}' --send "$W/tlsrpt.sock"
+"$LAB/inlab" python3 "$top_srcdir/tests/tlsrpt/tlsrpt-client.py" --raw '{"dpv": "2","d": "x.test"}' --send "$W/tlsrpt.sock"
 sleep 2
 grep -q "tlsrpt: bad datagram dropped (1 so far)" "$W/milter.log"
 ok $? "a bad datagram is counted and dropped"
@@ -166,7 +163,7 @@ grep -q "tlsrpt: 1 pending report retry reloaded from $W/tlsrpt.journal.retry" "
 rc=$?
 ok $rc "the retry was reloaded at start"
 [ $rc = 0 ] || grep "tlsrpt:" "$W/milter.log" | tail -5 | sed 's/^/# /'
-"$LAB/inlab" python3 "$SRC/tests/tlsrpt/receiver.py" "$W/posts" 8465 &
+"$LAB/inlab" python3 "$top_srcdir/tests/tlsrpt/receiver.py" "$W/posts" 8465 &
 RPID=$!
 wait_receiver
 kill -USR2 "$MPID" # SIGUSR2 tries pending retries at once
@@ -189,7 +186,7 @@ for i in $(seq 1 100); do
 	[ "$(grep -l '^TLS-Report-Domain:' "$LAB_MAILDIR"/new/* 2>/dev/null | wc -l)" -ge 6 ] && break
 	sleep 0.2
 done
-python3 "$SRC/tests/tlsrpt/parse-reports.py" "$LAB_MAILDIR/new" "$W/posts" "$TODAY" >"$W/parsed.txt" 2>&1
+python3 "$top_srcdir/tests/tlsrpt/parse-reports.py" "$LAB_MAILDIR/new" "$W/posts" "$TODAY" >"$W/parsed.txt" 2>&1
 sed 's/^/# /' "$W/parsed.txt"
 has() { grep -qx -- "$1" "$W/parsed.txt"; }
 has "MAIL example-enforce.test headers=ok to=tlsrpt@example-enforce.test"
@@ -231,5 +228,4 @@ grep -q "stopped" "$W/milter.log"
 ok $? "daemon stopped cleanly"
 sanitizer_clean
 ok $? "no sanitizer report in the daemon's log"
-echo "1..$n"
-[ $fails = 0 ]
+tap_done

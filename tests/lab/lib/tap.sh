@@ -20,8 +20,9 @@
 #                         as root, a lab that cannot come up is a failure (lab_up bails)
 # The lab instance $MTALAB_NAME
 #   lab_up [UP-ARG...]    bring it up (tests/lab/up UP-ARG...), source its env (LABDIR,
-#                         LAB_*), install the EXIT trap (lab_cleanup); on failure show the
-#                         tail of up's output and bail "lab $MTALAB_NAME up".  LAB_IF_UP says
+#                         LAB_*), install the EXIT trap (lab_cleanup; INT and TERM exit
+#                         through it); on failure show the tail of up's output and bail
+#                         "lab $MTALAB_NAME up".  LAB_IF_UP says
 #                         what to do with an instance already up: purge (default: the leftover
 #                         of an interrupted run), reuse (use it and leave it up), refuse (bail).
 #   lab_cleanup           the trap: lab_cleanup_hook (if the test defines one), ours_stop
@@ -85,6 +86,7 @@ lab_cleanup() {
 lab_up() {
 	local out=/tmp/lab-$MTALAB_NAME-up.$$
 	trap lab_cleanup EXIT
+	trap 'exit 1' INT TERM # bash skips the EXIT trap when a signal kills it
 	case ${LAB_IF_UP:-purge} in
 	reuse) ;;
 	refuse)
