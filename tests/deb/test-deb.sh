@@ -259,11 +259,17 @@ start() {
 	daemon_pid=$!
 	wait_pid=$!
 	if [ -n "$tracer" ]; then # the daemon is strace's child
+		# strace forks short-lived children of its own at start (its
+		# ptrace checks); one that already exited has no exe link, and
+		# was once taken for the daemon.  Only a child that runs the
+		# daemon's binary counts.
 		i=0
-		while [ $i -lt 50 ]; do
-			c=$(pgrep -P "$wait_pid" | head -n 1)
-			[ -n "$c" ] && [ "$(readlink "/proc/$c/exe")" != "$(command -v strace)" ] && break
-			sleep 0.1
+		c=
+		while [ $i -lt 50 ] && [ -z "$c" ]; do
+			for k in $(pgrep -P "$wait_pid"); do
+				[ "$(readlink "/proc/$k/exe" 2>/dev/null)" = "$(readlink -f "$1")" ] && c=$k && break
+			done
+			[ -n "$c" ] || sleep 0.1
 			i=$((i + 1))
 		done
 		[ -n "$c" ] && daemon_pid=$c
