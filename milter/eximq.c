@@ -159,16 +159,14 @@ eximq_count(const char *reply, size_t len)
 		{"action=accept ", METRICS_OK_OTHER},
 		{"action=none", METRICS_NOTFOUND},
 		{"action=defer ", METRICS_TEMP},
+		/* the replies to a tlsrpt session record answer no lookup:
+		 * the sessions are counted by the TLS reports */
+		{"action=ok", METRICS_ANSWERS},
+		{"action=ignored", METRICS_ANSWERS},
 	};
 	enum metrics_answer a = METRICS_PERM;
 	size_t i, n;
 
-	/* The replies to a tlsrpt session record (action=ok, action=ignored)
-	 * answer no lookup: the sessions are counted by the TLS reports. */
-	if ((len >= 9 && memcmp(reply, "action=ok", 9) == 0 &&
-	     (len == 9 || reply[9] == ' ' || reply[9] == '\n')) ||
-	    (len >= 14 && memcmp(reply, "action=ignored", 14) == 0))
-		return;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		n = strlen(t[i].prefix);
 		if (len >= n && memcmp(reply, t[i].prefix, n) == 0) {
@@ -176,7 +174,8 @@ eximq_count(const char *reply, size_t len)
 			break;
 		}
 	}
-	metrics_answer(METRICS_LINE, a);
+	if (a != METRICS_ANSWERS)
+		metrics_answer(METRICS_LINE, a);
 }
 
 size_t
