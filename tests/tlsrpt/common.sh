@@ -49,6 +49,15 @@ lab_cleanup_hook() { tlsrpt_cleanup; }
 sanitizer_clean() {
 	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$W/milter.log"
 }
+# The common ending: the daemon is still up, stops, and no sanitizer spoke.
+tlsrpt_finish() {
+	kill -0 "$MPID" 2>/dev/null
+	ok $? "daemon still running"
+	stop_daemon
+	sanitizer_clean
+	ok $? "no sanitizer report in the daemon's log"
+	tap_done
+}
 tlsrpt_prepare() {
 	mkdir -p "$W/posts"
 	# RFC 8460 5.3: reports must not be held back by MTA-STS/DANE failures.

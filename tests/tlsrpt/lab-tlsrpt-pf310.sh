@@ -114,9 +114,4 @@ grep -q "^POSTREP example-mxwrongname.test sts ok=0 fail=[1-9]" "$W/parsed.txt"
 ok $? "and at the HTTPS receiver"
 grep -q "example-nosts.test" "$W/parsed.txt"
 ok $((1 - $?)) "example-nosts.test got nothing"
-kill -0 "$MPID" 2>/dev/null
-ok $? "daemon still running"
-stop_daemon
-sanitizer_clean
-ok $? "no sanitizer report in the daemon's log"
-tap_done
+tlsrpt_finish
