@@ -63,9 +63,11 @@ smq example-enforce.test example-nosts.test example-enforce.test >"$W/map.txt"
 grep -c "OK secure" "$W/map.txt" | grep -q '^2$'; ok $? "map answers: $(tr '\t\n' ' |' <"$W/map.txt")"
 # the Exim line protocol (EximSocket), asked as Exim's ${readsocket} does
 "$LAB/inlab" "$PY" "$top_srcdir/tests/exim/readsocket.py" 127.0.0.1 8463 'sts example-enforce.test\n' \
-	'sts example-nosts.test' 'rcpt example-enforce.test <sender@lab.test>\n' 'bogus' >"$W/line.txt" 2>&1
+	'sts example-nosts.test' 'rcpt example-enforce.test <sender@lab.test>\n' 'bogus' \
+	'tlsrpt sts example-enforce.test mx.example-enforce.test success\n' >"$W/line.txt" 2>&1
 grep -q "^action=secure " "$W/line.txt" && grep -q "^action=none" "$W/line.txt" &&
-	grep -q "^action=accept " "$W/line.txt" && grep -q "^action=error " "$W/line.txt"
+	grep -q "^action=accept " "$W/line.txt" && grep -q "^action=error " "$W/line.txt" &&
+	grep -q "^action=ignored" "$W/line.txt"
 ok $? "line protocol answers: $(cut -c1-40 "$W/line.txt" | tr '\n' '|')"
 scrape >"$W/m1.txt"
 promtool check metrics <"$W/m1.txt" >"$W/promtool1.txt" 2>&1
@@ -88,6 +90,9 @@ chk "$W/m1.txt" 'mtasts_lookups_total{door="line",answer="ok_secure"}' 1 "line d
 chk "$W/m1.txt" 'mtasts_lookups_total{door="line",answer="notfound"}' 1 "line door (Exim), none"
 chk "$W/m1.txt" 'mtasts_lookups_total{door="line",answer="ok_other"}' 1 "line door (Exim), rcpt accepted"
 chk "$W/m1.txt" 'mtasts_lookups_total{door="line",answer="perm"}' 1 "line door (Exim), bad request"
+# the tlsrpt session record (reports off here: action=ignored) is no lookup
+v=$(metric "$W/m1.txt" 'mtasts_lookups_total{door="line",answer="perm"}')
+[ "$v" = 1 ]; ok $? "line door: the tlsrpt record is not counted as a lookup (perm = $v, the bad request only)"
 chk "$W/m1.txt" 'mtasts_txt_queries_total{outcome="ok"}' 3 "TXT discoveries ok"
 chk "$W/m1.txt" 'mtasts_txt_queries_total{outcome="notfound"}' 1 "TXT discoveries notfound"
 chk "$W/m1.txt" 'mtasts_policy_fetches_total{outcome="ok"}' 3 "fetches ok"
