@@ -133,10 +133,13 @@ done:
 }
 
 /* One address: connect, TLS, verify, exchange.  *next says whether the
- * next address is worth trying (connection-level failures only). */
+ * next address is worth trying (connection-level failures only),
+ * *retry whether this one is, offering TLS 1.2 only
+ * (sts_tls_retry_tls12()). */
 static enum sts_status
-try_addr(struct sts_tls *t, const struct sts_sockaddr *a, int64_t deadline,
-	 unsigned connect_ms, struct sts_fetch_result *out, bool *next)
+try_addr(struct sts_tls *t, const struct sts_sockaddr *a, unsigned flags,
+	 int64_t deadline, unsigned connect_ms, struct sts_fetch_result *out,
+	 bool *next, bool *retry)
 {
 	struct sts_tls_conn *c = NULL;
 	enum sts_rpt rpt;
@@ -144,7 +147,7 @@ try_addr(struct sts_tls *t, const struct sts_sockaddr *a, int64_t deadline,
 	int fd = -1;
 	char why[STS_WHY_MAX];
 
-	*next = false;
+	*next = *retry = false;
 	sts_resolver_addr_str(a, out->addr, sizeof(out->addr));
 	st = sts_sock_connect(a, sts_deadline_min(deadline, connect_ms), &fd,
 			      why, sizeof(why));
@@ -155,7 +158,7 @@ try_addr(struct sts_tls *t, const struct sts_sockaddr *a, int64_t deadline,
 		return result(out, STS_TEMPFAIL,
 			      STS_RPT_STS_POLICY_FETCH_ERROR);
 	}
-	st = sts_tls_conn_new(t, fd, out->host, deadline, &c, out->why,
+	st = sts_tls_conn_new(t, fd, out->host, flags, deadline, &c, out->why,
 			      sizeof(out->why));
 	if (st != STS_OK) {
 		sts_sock_close(fd);
@@ -163,6 +166,7 @@ try_addr(struct sts_tls *t, const struct sts_sockaddr *a, int64_t deadline,
 	}
 	st = sts_tls_handshake(c, why, sizeof(why));
 	if (st != STS_OK) {
+		*retry = sts_tls_retry_tls12(c);
 		sts_why(out->why, sizeof(out->why), st, "%s: %s", out->addr,
 			why);
 		st = result(out,
@@ -240,8 +244,13 @@ sts_fetch_policy(struct sts_resolver *r, struct sts_tls *t, const char *domain,
 	}
 	/* each address in turn (IPv6 first, then IPv4), one deadline */
 	for (size_t i = 0; i < addrs.n; i++) {
-		st = try_addr(t, &addrs.addr[i], deadline, connect_ms, out,
-			      &next);
+		bool retry;
+
+		st = try_addr(t, &addrs.addr[i], 0, deadline, connect_ms, out,
+			      &next, &retry);
+		if (retry && sts_now_ms() < deadline)
+			st = try_addr(t, &addrs.addr[i], STS_TLS_TLS12_ONLY,
+				      deadline, connect_ms, out, &next, &retry);
 		if (!next || sts_now_ms() >= deadline)
 			break;
 	}

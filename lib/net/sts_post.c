@@ -118,10 +118,13 @@ exchange(struct sts_tls_conn *c, const char *host, const char *path,
 		       "HTTP status %d", *status);
 }
 
+/* One address; *retry: worth once more offering TLS 1.2 only
+ * (sts_tls_retry_tls12()). */
 static enum sts_status
-try_addr(struct sts_tls *t, const struct sts_sockaddr *a, int64_t deadline,
-	 const char *host, const char *path, const void *body, size_t len,
-	 const char *ctype, int *status, char *why, size_t whylen)
+try_addr(struct sts_tls *t, const struct sts_sockaddr *a, unsigned flags,
+	 int64_t deadline, const char *host, const char *path, const void *body,
+	 size_t len, const char *ctype, int *status, bool *retry, char *why,
+	 size_t whylen)
 {
 	struct sts_tls_conn *c = NULL;
 	char w[STS_WHY_MAX], addr[64];
@@ -129,18 +132,20 @@ try_addr(struct sts_tls *t, const struct sts_sockaddr *a, int64_t deadline,
 	enum sts_status st;
 	int fd = -1;
 
+	*retry = false;
 	sts_resolver_addr_str(a, addr, sizeof(addr));
 	st = sts_sock_connect(a, sts_deadline_min(deadline, 5000), &fd, w,
 			      sizeof(w));
 	if (st != STS_OK)
 		return sts_why(why, whylen, STS_TEMPFAIL, "%s: %s", addr, w);
-	st = sts_tls_conn_new(t, fd, host, deadline, &c, why, whylen);
+	st = sts_tls_conn_new(t, fd, host, flags, deadline, &c, why, whylen);
 	if (st != STS_OK) {
 		sts_sock_close(fd);
 		return st;
 	}
 	st = sts_tls_handshake(c, w, sizeof(w));
 	if (st != STS_OK) {
+		*retry = sts_tls_retry_tls12(c);
 		st = sts_why(why, whylen, STS_TEMPFAIL, "%s: TLS: %s", addr, w);
 		goto done;
 	}
@@ -183,8 +188,16 @@ sts_post_report(struct sts_resolver *r, struct sts_tls *t, const char *url,
 	}
 	st = STS_TEMPFAIL;
 	for (size_t i = 0; i < addrs.n; i++) {
-		st = try_addr(t, &addrs.addr[i], deadline, host, path, body,
-			      len, content_type, http_status, why, whylen);
+		bool retry;
+
+		st = try_addr(t, &addrs.addr[i], 0, deadline, host, path, body,
+			      len, content_type, http_status, &retry, why,
+			      whylen);
+		if (retry && sts_now_ms() < deadline)
+			st = try_addr(t, &addrs.addr[i], STS_TLS_TLS12_ONLY,
+				      deadline, host, path, body, len,
+				      content_type, http_status, &retry, why,
+				      whylen);
 		/* only a connection-level failure moves on */
 		if (st != STS_TEMPFAIL || *http_status != 0 ||
 		    sts_now_ms() >= deadline)

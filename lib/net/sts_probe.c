@@ -21,6 +21,8 @@ struct probe {
 	unsigned step_ms;
 	char in[STS_MAX_SMTP_LINE];
 	size_t in_len, in_off; /* bytes read but not yet parsed */
+	unsigned tls_flags;    /* of sts_tls_conn_new() */
+	bool retry12;	       /* sts_tls_retry_tls12() after the handshake */
 	struct sts_smtp_reply reply;
 };
 
@@ -190,12 +192,13 @@ tls_steps(struct probe *p, struct sts_tls *t, const char *mxhost, bool dane)
 	size_t got;
 
 	enter(p, STS_PROBE_HANDSHAKE);
-	st = sts_tls_conn_new(t, p->fd, mxhost, p->step, &c, p->out->why,
-			      sizeof(p->out->why));
+	st = sts_tls_conn_new(t, p->fd, mxhost, p->tls_flags, p->step, &c,
+			      p->out->why, sizeof(p->out->why));
 	if (st != STS_OK)
 		return finish(p, st, STS_RPT_NONE);
 	st = sts_tls_handshake(c, why, sizeof(why));
 	if (st != STS_OK) {
+		p->retry12 = sts_tls_retry_tls12(c);
 		sts_why(p->out->why, sizeof(p->out->why), st, "%s", why);
 		finish(p, st == STS_TEMPFAIL ? STS_TEMPFAIL : STS_INVALID,
 		       STS_RPT_VALIDATION_FAILURE);
@@ -244,6 +247,7 @@ sts_probe_mx(struct sts_resolver *r, struct sts_tls *t, const char *mxhost,
 	int64_t start = sts_now_ms();
 	enum sts_dane_state ds = STS_DANE_NONE;
 	enum sts_status st;
+	size_t i;
 	bool dane;
 
 	memset(out, 0, sizeof(*out));
@@ -277,7 +281,7 @@ sts_probe_mx(struct sts_resolver *r, struct sts_tls *t, const char *mxhost,
 		       st == STS_BOGUS ? STS_RPT_DNSSEC_INVALID : STS_RPT_NONE);
 		goto done;
 	}
-	for (size_t i = 0; i < addrs.n && p.fd < 0; i++) {
+	for (i = 0; i < addrs.n && p.fd < 0; i++) {
 		enter(&p, STS_PROBE_CONNECT);
 		sts_resolver_addr_str(&addrs.addr[i], out->addr,
 				      sizeof(out->addr));
@@ -295,6 +299,26 @@ sts_probe_mx(struct sts_resolver *r, struct sts_tls *t, const char *mxhost,
 	}
 	if (smtp_steps(&p, dane) == STS_OK)
 		(void)tls_steps(&p, t, mxhost, dane);
+	/* the same address once more, offering TLS 1.2 only, as the MTA's
+	 * own TLS library would have succeeded (sts_tls_retry_tls12()) */
+	if (p.retry12 && sts_now_ms() < p.all) {
+		sts_sock_close(p.fd);
+		p.fd = -1;
+		p.in_len = p.in_off = 0;
+		p.retry12 = false;
+		p.tls_flags = STS_TLS_TLS12_ONLY;
+		out->why[0] = '\0';
+		enter(&p, STS_PROBE_CONNECT);
+		st = sts_sock_connect(&addrs.addr[i - 1], p.step, &p.fd, why,
+				      sizeof(why));
+		if (st != STS_OK) {
+			sts_why(out->why, sizeof(out->why), st, "%s: %s",
+				out->addr, why);
+			finish(&p, STS_TEMPFAIL, STS_RPT_NONE);
+		} else if (smtp_steps(&p, dane) == STS_OK) {
+			(void)tls_steps(&p, t, mxhost, dane);
+		}
+	}
 done:
 	sts_sock_close(p.fd);
 	sts_resolver_addrs_clear(&addrs);

@@ -1,8 +1,8 @@
 /*
- * sts_tls.c - mbedTLS glue: the shared client configuration, sessions
- * bounded by a deadline, PKIX classification into RFC 8460 types, our
- * own subjectAltName check, and the DANE helpers.  Every mbedTLS version
- * #if of the project is in this file (2.28 as in Debian 12, and 3.x).
+ * sts_tls.c - mbedTLS glue: the shared client configuration and sessions
+ * bounded by a deadline.  The certificate checks are in sts_tls_verify.c.
+ * Every mbedTLS version #if of the project is in these two files (2.28 as
+ * in Debian 12, and 3.x).
  */
 #include "config.h"
 
@@ -12,15 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
-#include <mbedtls/sha256.h>
-#include <mbedtls/sha512.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
@@ -28,32 +25,9 @@
 #include <psa/crypto.h>
 #endif
 
-#include "sts_limits.h"
 #include "sts_sock.h"
 #include "sts_tls.h"
-
-#ifndef MBEDTLS_X509_SAN_DNS_NAME
-#define MBEDTLS_X509_SAN_DNS_NAME 2
-#endif
-#define SAN_DNS_TAG (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME)
-
-struct sts_tls {
-	mbedtls_x509_crt ca;
-	mbedtls_ssl_config conf;
-	mbedtls_entropy_context entropy;
-	mbedtls_ctr_drbg_context drbg;
-	pthread_mutex_t rng_mu;
-	bool conf_init, rng_init;
-};
-
-struct sts_tls_conn {
-	mbedtls_ssl_context ssl;
-	int fd;
-	bool close_notify; /* the peer's close was a valid closure alert */
-	int64_t deadline;
-	bool timed_out;
-	char host[STS_DOMAIN_BUFSZ];
-};
+#include "sts_tls_int.h"
 
 const char *
 sts_tls_library(void)
@@ -123,6 +97,71 @@ conf_groups(mbedtls_ssl_config *conf)
 }
 #endif
 
+/*
+ * Signature schemes, mbedTLS 3.x (2.28 offers TLS 1.2 schemes only).
+ * rsa_pkcs1 comes BEFORE rsa_pss_rsae: in a ClientHello that offers TLS
+ * 1.2 and 1.3, mbedTLS 3.6 up to 3.6.6 (Debian 13) advertises
+ * rsa_pss_rsae but rejects it in a TLS 1.2 ServerKeyExchange
+ * (illegal_parameter; fixed upstream by Mbed-TLS/mbedtls PR 10672).  A
+ * TLS 1.2 server with an RSA key that follows the client's order
+ * (OpenSSL's and GnuTLS's default, Postfix's tls_preempt_cipherlist =
+ * no) then signs with PKCS#1; a TLS 1.3 server cannot use rsa_pkcs1 for
+ * its CertificateVerify (RFC 8446 section 4.2.3) and takes rsa_pss_rsae.
+ * A server that imposes its own order gets one more connection offering
+ * TLS 1.2 only (sts_tls_retry_tls12()).
+ */
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+static const uint16_t tls_sig_algs[] = {
+	MBEDTLS_TLS1_3_SIG_ECDSA_SECP256R1_SHA256,
+	MBEDTLS_TLS1_3_SIG_ECDSA_SECP384R1_SHA384,
+	MBEDTLS_TLS1_3_SIG_ECDSA_SECP521R1_SHA512,
+	MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA256,
+	MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA384,
+	MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA512,
+	MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA256,
+	MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA384,
+	MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA512,
+	MBEDTLS_TLS1_3_SIG_NONE,
+};
+#endif
+
+/* The client configuration shared by both: see sts_tls_new(). */
+static int
+conf_client(struct sts_tls *t, mbedtls_ssl_config *conf, bool tls12_only)
+{
+	int ret;
+
+	ret = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT,
+					  MBEDTLS_SSL_TRANSPORT_STREAM,
+					  MBEDTLS_SSL_PRESET_DEFAULT);
+	if (ret != 0)
+		return ret;
+	/* NONE: the chain is judged after the handshake by
+	 * sts_tls_verify_pkix() (classified, and remembered: see the
+	 * header); every caller MUST judge it before sending data (pitfall
+	 * 9).  mbedTLS still checks the server's proof of its key in every
+	 * authmode (TLS 1.2 ServerKeyExchange, TLS 1.3 CertificateVerify). */
+	mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
+	mbedtls_ssl_conf_ca_chain(conf, &t->ca, NULL);
+	mbedtls_ssl_conf_rng(conf, locked_rng, t);
+	/* RFC 8461 section 7.2: TLS 1.2 or later */
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+	mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+	if (tls12_only)
+		mbedtls_ssl_conf_max_tls_version(conf,
+						 MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	(void)tls12_only; /* 2.28 speaks TLS 1.2 only */
+#endif
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	mbedtls_ssl_conf_sig_algs(conf, tls_sig_algs);
+#endif
+	conf_groups(conf);
+	return 0;
+}
+
 enum sts_status
 sts_tls_new(const char *ca_file, struct sts_tls **out, char *why, size_t whylen)
 {
@@ -144,8 +183,10 @@ sts_tls_new(const char *ca_file, struct sts_tls **out, char *why, size_t whylen)
 	if (t == NULL)
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
 	pthread_mutex_init(&t->rng_mu, NULL);
+	pthread_mutex_init(&t->memo_mu, NULL);
 	mbedtls_x509_crt_init(&t->ca);
 	mbedtls_ssl_config_init(&t->conf);
+	mbedtls_ssl_config_init(&t->conf12);
 	mbedtls_entropy_init(&t->entropy);
 	mbedtls_ctr_drbg_init(&t->drbg);
 	t->conf_init = t->rng_init = true;
@@ -165,27 +206,12 @@ sts_tls_new(const char *ca_file, struct sts_tls **out, char *why, size_t whylen)
 			       "CA file %s: no certificate loaded (%s)",
 			       ca_file, e);
 	}
-	ret = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
-					  MBEDTLS_SSL_TRANSPORT_STREAM,
-					  MBEDTLS_SSL_PRESET_DEFAULT);
-	if (ret != 0) {
+	if (conf_client(t, &t->conf, false) != 0 ||
+	    conf_client(t, &t->conf12, true) != 0) {
 		sts_tls_free(t);
 		return sts_why(why, whylen, STS_NOMEM,
 			       "ssl_config_defaults failed");
 	}
-	/* OPTIONAL: finish the handshake so the certificate can be
-	 * classified; every caller then MUST judge it (pitfall 9). */
-	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
-	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
-	mbedtls_ssl_conf_rng(&t->conf, locked_rng, t);
-	/* RFC 8461 section 7.2: TLS 1.2 or later */
-#if MBEDTLS_VERSION_NUMBER >= 0x03020000
-	mbedtls_ssl_conf_min_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
-#else
-	mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
-#endif
-	conf_groups(&t->conf);
 	*out = t;
 	return STS_OK;
 }
@@ -196,10 +222,12 @@ sts_tls_free(struct sts_tls *t)
 	if (t == NULL)
 		return;
 	mbedtls_ssl_config_free(&t->conf);
+	mbedtls_ssl_config_free(&t->conf12);
 	mbedtls_x509_crt_free(&t->ca);
 	mbedtls_ctr_drbg_free(&t->drbg);
 	mbedtls_entropy_free(&t->entropy);
 	pthread_mutex_destroy(&t->rng_mu);
+	pthread_mutex_destroy(&t->memo_mu);
 	free(t);
 }
 
@@ -255,7 +283,7 @@ bio_recv(void *arg, unsigned char *buf, size_t len)
 }
 
 enum sts_status
-sts_tls_conn_new(struct sts_tls *t, int fd, const char *host,
+sts_tls_conn_new(struct sts_tls *t, int fd, const char *host, unsigned flags,
 		 int64_t deadline_ms, struct sts_tls_conn **out, char *why,
 		 size_t whylen)
 {
@@ -267,12 +295,14 @@ sts_tls_conn_new(struct sts_tls *t, int fd, const char *host,
 	if (c == NULL)
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
 	mbedtls_ssl_init(&c->ssl);
+	c->t = t;
 	c->fd = fd;
+	c->tls12_only = (flags & STS_TLS_TLS12_ONLY) != 0;
 	c->deadline = deadline_ms;
 	snprintf(c->host, sizeof(c->host), "%s", host);
-	ret = mbedtls_ssl_setup(&c->ssl, &t->conf);
+	ret = mbedtls_ssl_setup(&c->ssl, c->tls12_only ? &t->conf12 : &t->conf);
 	if (ret == 0)
-		/* ALWAYS: SNI and the name mbedTLS checks (pitfall 1) */
+		/* ALWAYS: SNI (pitfall 1); the name is checked by our code */
 		ret = mbedtls_ssl_set_hostname(&c->ssl, host);
 	if (ret != 0) {
 		sts_tls_conn_free(c);
@@ -328,9 +358,28 @@ sts_tls_handshake(struct sts_tls_conn *c, char *why, size_t whylen)
 		ret = mbedtls_ssl_handshake(&c->ssl);
 	while (ret == MBEDTLS_ERR_SSL_WANT_READ ||
 	       ret == MBEDTLS_ERR_SSL_WANT_WRITE);
-	if (ret != 0)
+	if (ret != 0) {
+		c->hs_ret = ret;
 		return io_error(c, ret, "handshake", why, whylen);
+	}
 	return STS_OK;
+}
+
+bool
+sts_tls_retry_tls12(const struct sts_tls_conn *c)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+	/* the server chose TLS 1.2 (known once its ServerHello is parsed)
+	 * and then sent what mbedTLS calls an illegal parameter: the
+	 * rsa_pss_rsae ServerKeyExchange of tls_sig_algs' comment */
+	return !c->tls12_only &&
+	       c->hs_ret == MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER &&
+	       mbedtls_ssl_get_version_number(&c->ssl) ==
+		       MBEDTLS_SSL_VERSION_TLS1_2;
+#else
+	(void)c;
+	return false;
+#endif
 }
 
 const char *
@@ -414,195 +463,4 @@ void
 sts_tls_close_notify(struct sts_tls_conn *c)
 {
 	(void)mbedtls_ssl_close_notify(&c->ssl);
-}
-
-bool
-sts_tls_name_match(const char *pat, size_t plen, const char *host)
-{
-	size_t hlen = strlen(host), skip;
-
-	if (plen > 0 && pat[plen - 1] == '.')
-		plen--;
-	if (hlen > 0 && host[hlen - 1] == '.')
-		hlen--;
-	if (plen == 0 || hlen == 0 || memchr(pat, '\0', plen) != NULL)
-		return false;
-	if (plen >= 2 && pat[0] == '*' && pat[1] == '.') {
-		/* "*" as the whole left-most label, matching exactly one
-		 * label; at least two labels must follow it */
-		pat += 2;
-		plen -= 2;
-		if (memchr(pat, '*', plen) != NULL ||
-		    memchr(pat, '.', plen) == NULL)
-			return false;
-		skip = strcspn(host, ".");
-		if (skip == 0 || skip >= hlen)
-			return false;
-		host += skip + 1;
-		hlen -= skip + 1;
-	} else if (memchr(pat, '*', plen) != NULL) {
-		return false;
-	}
-	return plen == hlen && strncasecmp(pat, host, plen) == 0;
-}
-
-/* Does crt carry a SAN dNSName matching name?  No CN fallback. */
-static bool
-san_match(const mbedtls_x509_crt *crt, const char *name, bool *any_dns)
-{
-	const mbedtls_x509_sequence *s;
-
-	*any_dns = false;
-	for (s = &crt->subject_alt_names; s != NULL; s = s->next) {
-		if (s->buf.p == NULL || s->buf.tag != SAN_DNS_TAG)
-			continue;
-		*any_dns = true;
-		if (sts_tls_name_match((const char *)s->buf.p, s->buf.len,
-				       name))
-			return true;
-	}
-	return false;
-}
-
-/* Classify verify flags + our name check (see the header). */
-static enum sts_status
-classify(uint32_t flags, const mbedtls_x509_crt *leaf, const char *name,
-	 enum sts_rpt *rpt, char *why, size_t whylen)
-{
-	char info[256], *p;
-	bool any_dns = false, name_ok;
-
-	name_ok = leaf != NULL && san_match(leaf, name, &any_dns) &&
-		  !(flags & MBEDTLS_X509_BADCERT_CN_MISMATCH);
-	*rpt = STS_RPT_NONE;
-	if (leaf == NULL) {
-		*rpt = STS_RPT_VALIDATION_FAILURE;
-		return sts_why(why, whylen, STS_INVALID, "no peer certificate");
-	}
-	info[0] = '\0';
-	if (flags != 0) {
-		mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
-		for (p = info; *p != '\0'; p++)
-			if (*p == '\n')
-				*p = ';';
-	}
-	if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
-		*rpt = STS_RPT_CERTIFICATE_NOT_TRUSTED;
-		return sts_why(why, whylen, STS_INVALID,
-			       "certificate not trusted: %s", info);
-	}
-	if (flags &
-	    (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) {
-		*rpt = STS_RPT_CERTIFICATE_EXPIRED;
-		return sts_why(why, whylen, STS_INVALID, "certificate %s",
-			       (flags & MBEDTLS_X509_BADCERT_EXPIRED)
-				       ? "has expired"
-				       : "is not yet valid");
-	}
-	if (!name_ok) {
-		*rpt = STS_RPT_CERTIFICATE_HOST_MISMATCH;
-		return sts_why(why, whylen, STS_INVALID,
-			       any_dns ? "certificate does not match %s"
-				       : "certificate has no subjectAltName "
-					 "DNS name (CN not accepted) for %s",
-			       name);
-	}
-	if (flags & ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH) {
-		*rpt = STS_RPT_VALIDATION_FAILURE;
-		return sts_why(why, whylen, STS_INVALID,
-			       "certificate validation failed: %s", info);
-	}
-	return STS_OK;
-}
-
-enum sts_status
-sts_tls_verify_pkix(const struct sts_tls_conn *c, const char *name,
-		    enum sts_rpt *rpt, char *why, size_t whylen)
-{
-	uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
-
-	return classify(flags, mbedtls_ssl_get_peer_cert(&c->ssl), name, rpt,
-			why, whylen);
-}
-
-size_t
-sts_tls_peer_chain(const struct sts_tls_conn *c, struct sts_cert_der *out,
-		   size_t max)
-{
-	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
-	size_t n = 0;
-
-	for (; crt != NULL && crt->raw.len > 0 && n < max; crt = crt->next) {
-		out[n].cert = crt->raw.p;
-		out[n].cert_len = crt->raw.len;
-		out[n].spki = crt->pk_raw.p;
-		out[n].spki_len = crt->pk_raw.len;
-		n++;
-	}
-	return n;
-}
-
-enum sts_status
-sts_tls_digest(uint8_t mtype, const unsigned char *data, size_t len,
-	       unsigned char *out, size_t *outlen)
-{
-	int ret;
-
-	switch (mtype) {
-	case 1:
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-		ret = mbedtls_sha256(data, len, out, 0);
-#else
-		ret = mbedtls_sha256_ret(data, len, out, 0);
-#endif
-		*outlen = 32;
-		break;
-	case 2:
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-		ret = mbedtls_sha512(data, len, out, 0);
-#else
-		ret = mbedtls_sha512_ret(data, len, out, 0);
-#endif
-		*outlen = 64;
-		break;
-	default:
-		return STS_INVALID;
-	}
-	return ret == 0 ? STS_OK : STS_INVALID;
-}
-
-enum sts_status
-sts_tls_verify_ta(const struct sts_tls_conn *c, size_t ta, const char *name,
-		  enum sts_rpt *rpt, char *why, size_t whylen)
-{
-	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&c->ssl);
-	const mbedtls_x509_crt *tc = peer;
-	mbedtls_x509_crt anchor;
-	uint32_t flags = 0;
-	enum sts_status st;
-	int ret;
-
-	for (size_t i = 0; tc != NULL && i < ta; i++)
-		tc = tc->next;
-	if (peer == NULL || tc == NULL) {
-		*rpt = STS_RPT_VALIDATION_FAILURE;
-		return sts_why(why, whylen, STS_INVALID,
-			       "no such certificate in the chain");
-	}
-	mbedtls_x509_crt_init(&anchor);
-	ret = mbedtls_x509_crt_parse_der(&anchor, tc->raw.p, tc->raw.len);
-	if (ret != 0) {
-		mbedtls_x509_crt_free(&anchor);
-		*rpt = STS_RPT_VALIDATION_FAILURE;
-		return sts_why(why, whylen, STS_INVALID,
-			       "trust anchor does not parse");
-	}
-	/* the chain as presented, with the matched certificate as the only
-	 * anchor; name checked below by our SAN code as well */
-	ret = mbedtls_x509_crt_verify((mbedtls_x509_crt *)peer, &anchor, NULL,
-				      name, &flags, NULL, NULL);
-	(void)ret;
-	st = classify(flags, peer, name, rpt, why, whylen);
-	mbedtls_x509_crt_free(&anchor);
-	return st;
 }

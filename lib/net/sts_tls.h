@@ -2,7 +2,8 @@
  * sts_tls.h - the one place that knows mbedTLS (2.28 and 3.x).
  *
  * Every mbedTLS version difference (#if MBEDTLS_VERSION_NUMBER) lives in
- * sts_tls.c; the rest of lib/ sees only the types below.
+ * sts_tls.c and sts_tls_verify.c; the rest of lib/ sees only the types
+ * below.
  *
  * struct sts_tls is the SHARED configuration: the CA bundle (loaded once),
  * one mbedtls_ssl_config (client, TLS >= 1.2 - RFC 8461 section 7.2,
@@ -17,14 +18,29 @@
  * (sts_sock.h), which covers handshake, reads and writes together.
  *
  * Certificate checking (checklist C2, C3; RFC 8461 section 3.3, RFC 6125):
- * the handshake itself runs with authmode OPTIONAL so that a bad
- * certificate is CLASSIFIED rather than reported as a bare handshake
- * error; callers MUST call sts_tls_verify_pkix() (or DANE) and refuse the
- * session unless it returns STS_OK, before sending any data.
+ * the handshake itself runs with authmode NONE and judges nothing but
+ * the server's proof of its key (mbedTLS checks the TLS 1.2
+ * ServerKeyExchange and TLS 1.3 CertificateVerify signatures in every
+ * authmode); callers MUST call sts_tls_verify_pkix() (or DANE) and refuse
+ * the session unless it returns STS_OK, before sending any data.  That
+ * way a bad certificate is CLASSIFIED rather than reported as a bare
+ * handshake error, and DANE sessions pay for no PKIX verification.
  * mbedtls_ssl_set_hostname() is always called (SNI; LAB.md pitfall 1);
- * the name is in addition checked against the subjectAltName DNS-IDs by
- * our own code, with "*" only as the whole left-most label and no CN
- * fallback (mbedTLS 2.28 falls back to the CN when there is no SAN).
+ * the name is checked against the subjectAltName DNS-IDs by our own
+ * code, with "*" only as the whole left-most label and no CN fallback
+ * (mbedTLS 2.28 falls back to the CN when there is no SAN).
+ *
+ * Verified-chain memo: a chain that verified cleanly to the CA bundle is
+ * remembered (SHA-256 of the exact chain bytes, in struct sts_tls, so
+ * shared by all threads) until the earliest notAfter in it and at most
+ * one hour.  A later session presenting the same bytes skips the chain's
+ * signature checks: one ECDSA verification (~2 ms of mbedTLS 2.28 CPU,
+ * a quarter of a cold policy fetch; bench/analysis.md).  Certificates
+ * do repeat across hosts: hosted MTA-STS policy servers with SAN
+ * certificates, MX hosts under one wildcard (*.mail.protection.outlook.com).
+ * A hit still gets the name check, key usage, extended key usage and the
+ * TLS 1.2 curve check; a chain that failed is never remembered.  The CA
+ * bundle is fixed for the life of a struct sts_tls, so is the memo.
  *
  * Ownership: _new/_free pairs; _free(NULL) is fine.  A conn must be freed
  * before the struct sts_tls it was made from.
@@ -57,13 +73,17 @@ void sts_tls_free(struct sts_tls *t);
 /* "mbed TLS 2.28.3" - the library the program runs with. */
 const char *sts_tls_library(void);
 
+/* Flags of sts_tls_conn_new(). */
+#define STS_TLS_TLS12_ONLY 0x1u /* offer TLS 1.2 only: the retry below */
+
 /*
- * Start a client session on the connected socket fd with SNI = host
- * (also the name mbedTLS checks).  Nothing is sent yet.
+ * Start a client session on the connected socket fd with SNI = host.
+ * Nothing is sent yet.
  */
 enum sts_status sts_tls_conn_new(struct sts_tls *t, int fd, const char *host,
-				 int64_t deadline_ms, struct sts_tls_conn **out,
-				 char *why, size_t whylen);
+				 unsigned flags, int64_t deadline_ms,
+				 struct sts_tls_conn **out, char *why,
+				 size_t whylen);
 /* Move the session's deadline (e.g. one per prober step). */
 void sts_tls_conn_set_deadline(struct sts_tls_conn *c, int64_t deadline_ms);
 
@@ -78,6 +98,18 @@ void sts_tls_conn_free(struct sts_tls_conn *c);
  */
 enum sts_status sts_tls_handshake(struct sts_tls_conn *c, char *why,
 				  size_t whylen);
+
+/*
+ * After sts_tls_handshake() failed with STS_INVALID: true when a new
+ * session with STS_TLS_TLS12_ONLY, on a new connection, may succeed.
+ * That is mbedTLS 3.x (up to 3.6.6) failing a TLS 1.2 server with an RSA
+ * key that signed with rsa_pss_rsae, a scheme its TLS 1.3 ClientHello
+ * advertises but its TLS 1.2 code rejects (Mbed-TLS/mbedtls PR 10672).
+ * Always false with mbedTLS 2.28 and for a TLS12_ONLY session.  TLS 1.2
+ * is still what RFC 8461 section 7.2 asks for, so this is no downgrade
+ * below the policy's floor.
+ */
+bool sts_tls_retry_tls12(const struct sts_tls_conn *c);
 
 /* "TLSv1.2" / "TLSv1.3", ciphersuite name; "" before the handshake. */
 const char *sts_tls_conn_version(const struct sts_tls_conn *c);
@@ -96,6 +128,11 @@ const char *sts_tls_conn_cipher(const struct sts_tls_conn *c);
 enum sts_status sts_tls_verify_pkix(const struct sts_tls_conn *c,
 				    const char *name, enum sts_rpt *rpt,
 				    char *why, size_t whylen);
+
+/* Chains verified with the signature checks, and chains found in the
+ * memo instead (both counted by sts_tls_verify_pkix()). */
+void sts_tls_memo_stats(struct sts_tls *t, unsigned long *verified,
+			unsigned long *remembered);
 
 /*
  * Read at least one byte (up to len) into buf.  *got = 0 with STS_OK means

@@ -20,3 +20,6 @@ tests_net_resolver_mt_LDADD = $(LIBMTASTS)
 check_PROGRAMS += tests/net/probe_fake
 tests_net_probe_fake_SOURCES = tests/net/probe_fake.c
 tests_net_probe_fake_LDADD = $(LIBMTASTS)
+check_PROGRAMS += tests/net/tls_memo
+tests_net_tls_memo_SOURCES = tests/net/tls_memo.c
+tests_net_tls_memo_LDADD = $(LIBMTASTS)
