@@ -14,6 +14,10 @@
 #     reply caps, per-step and overall deadlines, IPv6-then-IPv4 fallback;
 #   - DANE-TA / DANE-EE matching (RFC 7672) against the MX farm with TLSA
 #     records made from the lab's certificates;
+#   - the verified-chain memo (sts_tls.h): a chain seen before skips its
+#     signature checks, but never the name, usage and date checks, and a
+#     failed chain is never remembered (nginx's vhosts, and an openssl
+#     s_server with a certificate whose key usage does not allow ECDHE);
 #   - the text output ends with the verdict line.
 # Skipped (TAP SKIP, never counted as passed) when not root or when the
 # lab cannot come up.
@@ -23,6 +27,7 @@ LAB=$(cd "$top_srcdir/tests/lab" 2>/dev/null && pwd)
 CHECK=$(cd "$top_builddir" && pwd)/cli/mta-sts-check
 HELPER=$(cd "$top_builddir" && pwd)/tests/net/resolver_mt
 PROBE=$(cd "$top_builddir" && pwd)/tests/net/probe_fake
+MEMO=$(cd "$top_builddir" && pwd)/tests/net/tls_memo
 MTALAB_NAME=${MTALAB_NAME:-net}
 export MTALAB_NAME
 PY=/usr/bin/python3
@@ -37,6 +42,7 @@ skip_all() {
 [ -x "$CHECK" ] || skip_all "cli/mta-sts-check not built"
 [ -x "$HELPER" ] || skip_all "tests/net/resolver_mt not built"
 [ -x "$PROBE" ] || skip_all "tests/net/probe_fake not built"
+[ -x "$MEMO" ] || skip_all "tests/net/tls_memo not built"
 [ -x "$PY" ] || skip_all "$PY missing"
 
 LOG=$(mktemp /tmp/lab-net.XXXXXX)
@@ -52,10 +58,10 @@ else
 	trap 'rm -f "$LOG"' EXIT
 fi
 
-"$LAB/inlab" "$PY" - "$CHECK" "$HELPER" "$PROBE" <<'PYEOF'
+"$LAB/inlab" "$PY" - "$CHECK" "$HELPER" "$PROBE" "$MEMO" <<'PYEOF'
 import json, os, socket, statistics, subprocess, sys, tempfile, threading, time
 
-check, helper, probe = sys.argv[1], sys.argv[2], sys.argv[3]
+check, helper, probe, memo = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 env = os.environ
 T = 2000            # --timeout (ms) for fetch and probe
 common = ["--json", "--probe", "--resolver-conf", env["LAB_UNBOUND_CONF"],
@@ -283,6 +289,99 @@ for name, dom, targs, wst, wrpt in danes:
     if wst == "ok":
         good = good and f[5].startswith("[dane]")
     tap(good, "probe: %s (%s, %s)" % (name, wst, wrpt), p.stdout + p.stderr)
+
+# the verified-chain memo: sessions on one struct sts_tls, in this order
+def memo_run(addr, port, pairs):
+    args = [memo, env["LAB_CA"], addr, str(port)]
+    for sni, name in pairs:
+        args += [sni, name]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    lines = [l for l in p.stdout.strip().splitlines() if not l.startswith("# ")]
+    return p, lines[:-1], lines[-1] if lines else ""
+
+pol = lambda d: "mta-sts.%s.test" % d
+p, got, stats_line = memo_run("127.0.44.3", 443, [
+    (pol("example-enforce"), pol("example-enforce")),      # verified
+    (pol("example-wildcard"), pol("example-wildcard")),    # same chain: memo
+    (pol("example-enforce"), "www.other.test"),            # memo, name fails
+    (pol("example-certexpired"), pol("example-certexpired")),  # verified, fails
+    (pol("example-certexpired"), pol("example-certexpired")),  # again verified
+    (pol("example-certuntrusted"), pol("example-certuntrusted")),  # verified
+])
+want = [("ok", "none"), ("ok", "none"),
+        ("invalid", "certificate-host-mismatch"),
+        ("invalid", "certificate-expired"), ("invalid", "certificate-expired"),
+        ("invalid", "certificate-not-trusted")]
+tap(p.returncode == 0 and [tuple(l.split(" ", 2)[:2]) for l in got] == want,
+    "memo: a remembered chain still gets the name check; failed chains stay failed",
+    p.stdout + p.stderr)
+tap(stats_line == "verified=4 remembered=2",
+    "memo: the repeated good chain skipped its signature checks, the failed ones did not (%s)"
+    % stats_line, p.stdout + p.stderr)
+
+# a TLS 1.2-only server with an RSA key that signs with its own first
+# choice, rsa_pss_rsae: mbedTLS 3.x up to 3.6.6 fails the first handshake
+# (illegal_parameter), sts_tls_retry_tls12() says so, and the second
+# connection offering TLS 1.2 only succeeds; mbedTLS 2.28 never retries
+p, got, stats_line = memo_run("127.0.44.6", 443, [
+    (pol("example-rsa12"), pol("example-rsa12"))])
+lib3 = "# Mbed TLS 3." in p.stdout or "# mbed TLS 3." in p.stdout
+tap(p.returncode == 0 and len(got) == 1 and got[0].startswith("ok none") and
+    got[0].endswith("(TLS 1.2 retry)") == lib3,
+    "TLS 1.2 server signing with rsa_pss_rsae: %s" %
+    ("one retry offering TLS 1.2 only" if lib3 else "no retry needed"),
+    p.stdout + p.stderr)
+
+# certificates from the lab CA that the server may use but a TLS client
+# must refuse (RFC 5280 4.2.1.3, 4.2.1.12): an RSA key for
+# keyEncipherment only under an ECDHE-RSA suite (TLS 1.2), and an EC key
+# for clientAuth only.  Checked on every session, the second one with
+# the chain remembered (-naccept 3: the port check is the first
+# connection).
+def usage_case(name, keyargs, ext, srvargs, want):
+    tmp = tempfile.mkdtemp(prefix="lab-net-ku.")
+    key, csr, crt = tmp + "/k.key", tmp + "/k.csr", tmp + "/k.pem"
+    with open(tmp + "/ext", "w") as f:
+        f.write(ext + "subjectAltName=DNS:ku.example-enforce.test\n")
+    subprocess.run(["openssl", "req", "-newkey"] + keyargs + [
+                    "-nodes", "-keyout", key, "-subj",
+                    "/CN=ku.example-enforce.test", "-out", csr],
+                   capture_output=True, check=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", env["LAB_CA"],
+                    "-CAkey", pki + "/ca.key", "-CAcreateserial", "-CAserial",
+                    tmp + "/k.srl", "-days", "30", "-extfile", tmp + "/ext",
+                    "-out", crt], capture_output=True, check=True)
+    srv = subprocess.Popen(["openssl", "s_server", "-quiet", "-accept",
+                            "127.0.0.1:18443", "-cert", crt, "-key", key,
+                            "-naccept", "3"] + srvargs,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", 18443), 0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    p, got, stats_line = memo_run("127.0.0.1", 18443, [
+        ("ku.example-enforce.test", "ku.example-enforce.test")] * 2)
+    srv.kill()
+    srv.wait()
+    subprocess.run(["rm", "-rf", tmp])
+    ok = (p.returncode == 0 and len(got) == 2 and
+          all(l.startswith("invalid validation-failure ") and want in l
+              for l in got))
+    tap(ok and stats_line == "verified=1 remembered=1",
+        "memo: %s refused, the remembered chain too (%s)" % (name, stats_line),
+        p.stdout + p.stderr)
+
+usage_case("a key usage without digitalSignature under ECDHE",
+           ["rsa:2048"], "keyUsage=critical,keyEncipherment\n",
+           ["-no_tls1_3", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
+           "match the keyUsage extension")
+usage_case("an extended key usage without serverAuth",
+           ["ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"],
+           "keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+           [], "match the extendedKeyUsage extension")
 
 # text mode: the last line is the verdict
 p = subprocess.run([check, "example-enforce.test"] +

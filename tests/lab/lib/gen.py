@@ -29,6 +29,7 @@ MX_ADDR = {
     "expired": "127.0.25.15",
     "dane-match": "127.0.25.16",
     "dane-mismatch": "127.0.25.17",
+    "rsa12": "127.0.25.18",
 }
 
 
@@ -45,8 +46,15 @@ MX_CERT = {  # listener -> keychain file under pki/ (None: no STARTTLS)
     "expired": "mx-expired",
     "dane-match": "mx-dane",
     "dane-mismatch": "mx-danebad",
+    "rsa12": "rsa12",
 }
+# TLS 1.2 only, an RSA key, and the server's own order of signature schemes (which puts
+# rsa_pss_rsae first): what mbedTLS 3.6.6 fails at unless it retries offering TLS 1.2 only
+# (lib/net/sts_tls.h, sts_tls_retry_tls12()).  The policy host kind enforce-rsa12 is served
+# by its own nginx server at NGINX12; the MX kind rsa12 by its own smtpd.
+RSA12 = ("enforce-rsa12", "rsa12")
 NSD, UNBOUND, NGINX, BLACKHOLE = "127.0.53.1", "127.0.53.2", "127.0.44.3", "127.0.44.4"
+NGINX12 = "127.0.44.6"
 CLOSEHOST = "127.0.44.5"  # lib/closehost.py: read-until-close bodies, TLS closure controlled
 CLOSE_KINDS = ("truncated", "closenotify")
 # policy kinds served by nginx like "enforce" whose policy host ADDRESS is tampered after
@@ -156,11 +164,14 @@ commonName = supplied
                  lambda r: "%s.%s" % (r["domain"].split(".")[0], INSECURE_MX_ZONE))
          + names(lambda r: r["mx"] == "dane-cname", lambda r: "mxhost." + r["domain"]), None),
         ("mx-danebad", "ca", names(lambda r: r["mx"] == "dane-mismatch", mxname), None),
+        ("rsa12", "ca", names(lambda r: r["policy"] == "enforce-rsa12", lambda r: "mta-sts." + r["domain"])
+         + names(lambda r: r["mx"] == "rsa12", mxname), None),
     ]
     procs = []
     for name, issuer, sans, dates in leaves:
         cn = sans[0] if sans else "mta-sts.example-certcnonly.test"
-        args = ["openssl", "req", *ec, "-keyout", name + ".key", "-subj", "/CN=" + cn]
+        key = ["-newkey", "rsa:2048", "-nodes"] if name in RSA12 else ec
+        args = ["openssl", "req", *key, "-keyout", name + ".key", "-subj", "/CN=" + cn]
         if sans:
             args += ["-addext", "subjectAltName=" + ",".join("DNS:" + s for s in sans)]
         if issuer is None:
@@ -227,6 +238,8 @@ def domain_records(r):
         out.append(("mta-sts", "CNAME policyhost.test."))
     elif p in CLOSE_KINDS:
         out.append(("mta-sts", "A " + CLOSEHOST))
+    elif p == "enforce-rsa12":
+        out.append(("mta-sts", "A " + NGINX12))
     elif p == "enforce-aaaabogus":
         out.append(("mta-sts", "A " + NGINX))
         out.append(("mta-sts", "AAAA ::1"))
@@ -431,6 +444,20 @@ def nginx():
         if p in CLOSE_KINDS:  # served by lib/closehost.py, not nginx
             write("https/www/%s/.kind" % dom, p + "\n")
             continue
+        if p == "enforce-rsa12":
+            special.append("""	server {{
+		listen {ip}:443 ssl;
+		server_name mta-sts.{dom};
+		ssl_protocols TLSv1.2;
+		ssl_prefer_server_ciphers on;
+		ssl_certificate {L}/pki/rsa12.chain.pem;
+		ssl_certificate_key {L}/pki/rsa12.key;
+		root {www}/{dom};
+		location / {{ return 404; }}
+		location = /.well-known/mta-sts.txt {{ }}
+	}}
+""".format(ip=NGINX12, dom=dom, L=L, www=www))
+            continue
         loc = {
             "redirect": "return 301 https://mta-sts.example-enforce.test/.well-known/mta-sts.txt;",
             "404": "return 404;",
@@ -552,6 +579,8 @@ def postfix():
         c = MX_CERT[kind]
         opt = ("-o smtpd_tls_security_level=none" if c is None
                else "-o smtpd_tls_chain_files=%s/pki/%s.keychain.pem" % (L, c))
+        if kind == "rsa12":
+            opt += " -o smtpd_tls_protocols=<=TLSv1.2 -o tls_preempt_cipherlist=yes"
         ml.append("%s:25 inet n - n - - smtpd -o syslog_name=mx-%s %s\n" % (addr, kind, opt))
     write("mx/etc/master.cf", "".join(ml) + MASTER_COMMON)
     write("mx/etc/main.cf", main_common("mx") + """myhostname = mx.lab.test
