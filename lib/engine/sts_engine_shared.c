@@ -265,7 +265,11 @@ sts_engine_shared_job(struct sts_engine *e, const struct sts_cache_job *job,
 	bool need;
 
 	memset(&s, 0, sizeof(s));
-	if (!job->have_policy) {
+	/* A FULL job whose entry got a policy after it was queued (the
+	 * fleet's announcement of that same fetch, usually) is still a
+	 * first lookup: the tier first, no TXT query of ours when the
+	 * fleet checked it recently (seen in test_shared under load) */
+	if (!job->have_policy || job->kind == STS_JOB_FULL) {
 		st = sts_shared_get(e->shared, job->domain, &s, why,
 				    sizeof(why));
 		if (st == STS_OK && fresh(e, &s, now)) {
