@@ -297,6 +297,14 @@ engine_part(struct out *o, struct sts_engine *e)
 		   (unsigned long long)m->c.probe[i]);
 	hist(o, "mtasts_probe_duration_seconds", "Time of one STARTTLS probe.",
 	     &m->c.probe_lat);
+	head(o, "mtasts_tls_chains_total", "counter",
+	     "Certificate chains of policy hosts and MX hosts judged: "
+	     "verified with their signature checks, or found in the "
+	     "verified-chain memo.");
+	pr(o, "mtasts_tls_chains_total{check=\"verified\"} %llu\n",
+	   (unsigned long long)m->tls_chains_verified);
+	pr(o, "mtasts_tls_chains_total{check=\"remembered\"} %llu\n",
+	   (unsigned long long)m->tls_chains_remembered);
 	head(o, "mtasts_deadline_missed_total", "counter",
 	     "Lookups that ran out of LookupDeadline before the answer was "
 	     "known, by door.");

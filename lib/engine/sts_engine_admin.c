@@ -58,6 +58,9 @@ sts_engine_metrics(struct sts_engine *e, bool walk,
 	out->shared_errors = st.shared_errors;
 	out->shared_invalid = st.shared_invalid;
 	out->shared_announcements = st.shared_announcements;
+	if (e->src.tls_stats != NULL)
+		e->src.tls_stats(e->src.arg, &out->tls_chains_verified,
+				 &out->tls_chains_remembered);
 	if (!walk)
 		return;
 	sts_cache_census(e->cache, &cs);

@@ -67,6 +67,8 @@ struct sts_engine_metrics {
 	bool shared_on, shared_up;
 	uint64_t shared_gets, shared_hits, shared_writes, shared_errors,
 		shared_invalid, shared_announcements;
+	/* certificate chains verified / found in the memo (sts_tls.h) */
+	uint64_t tls_chains_verified, tls_chains_remembered;
 };
 
 struct sts_engine;

@@ -102,6 +102,10 @@ struct sts_source {
 	enum sts_probe_state (*probe)(void *arg, const char *host,
 				      unsigned timeout_ms, enum sts_rpt *rpt,
 				      char *why, size_t whylen);
+	/* (f) Optional (NULL: none): certificate chains verified with
+	 * their signature checks, and found in the verified-chain memo
+	 * instead (sts_tls.h), by fetches and probes so far. */
+	void (*tls_stats)(void *arg, uint64_t *verified, uint64_t *remembered);
 	void (*free)(void *arg);
 };
 

@@ -136,6 +136,17 @@ net_tlsa(void *arg, const char *host, unsigned timeout_ms, char *why,
 	return d;
 }
 
+static void
+net_tls_stats(void *arg, uint64_t *verified, uint64_t *remembered)
+{
+	struct netsrc *n = arg;
+	unsigned long v, r;
+
+	sts_tls_memo_stats(n->tls, &v, &r);
+	*verified = v;
+	*remembered = r;
+}
+
 static enum sts_probe_state
 net_probe(void *arg, const char *host, unsigned timeout_ms, enum sts_rpt *rpt,
 	  char *why, size_t whylen)
@@ -224,6 +235,7 @@ sts_source_net_new(const struct sts_engine_conf *conf, struct sts_source *out,
 	out->mx = net_mx;
 	out->tlsa = net_tlsa;
 	out->probe = net_probe;
+	out->tls_stats = net_tls_stats;
 	out->free = net_free;
 	return STS_OK;
 }

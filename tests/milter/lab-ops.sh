@@ -104,6 +104,10 @@ chk "$W/m1.txt" 'mtasts_cache_hits_total{kind="policy"}' 1 "cache hits"
 chk "$W/m1.txt" 'mtasts_probes_total{outcome="ok"}' 1 "probes ok"
 chk "$W/m1.txt" 'mtasts_probes_total{outcome="failed"}' 2 "probes failed"
 chk "$W/m1.txt" 'mtasts_fetch_jobs_total{kind="full"}' 4 "full fetch jobs"
+# the lab's policy hosts share one certificate: after the first fetch the
+# chain is found in the memo (sts_tls.h)
+chk "$W/m1.txt" 'mtasts_tls_chains_total{check="verified"}' 1 "chains verified"
+chk "$W/m1.txt" 'mtasts_tls_chains_total{check="remembered"}' 1 "chains remembered"
 h=$(metric "$W/m1.txt" 'mtasts_txt_query_duration_seconds_bucket{le="+Inf"}')
 c=$(metric "$W/m1.txt" 'mtasts_txt_query_duration_seconds_count')
 [ "$h" = "$c" ] && ge "$c" 4; ok $? "histogram +Inf bucket = count ($h, $c)"
