@@ -301,11 +301,10 @@ engine_part(struct out *o, struct sts_engine *e)
 	     "Certificate chains of policy hosts and MX hosts judged: "
 	     "verified with their signature checks, or found in the "
 	     "verified-chain memo.");
-	for (i = 0; i < 2; i++)
-		pr(o, "mtasts_tls_chains_total{check=\"%s\"} %llu\n",
-		   i == 0 ? "verified" : "remembered",
-		   (unsigned long long)(i == 0 ? m->tls_chains_verified
-					       : m->tls_chains_remembered));
+	pr(o, "mtasts_tls_chains_total{check=\"verified\"} %llu\n",
+	   (unsigned long long)m->tls_chains_verified);
+	pr(o, "mtasts_tls_chains_total{check=\"remembered\"} %llu\n",
+	   (unsigned long long)m->tls_chains_remembered);
 	head(o, "mtasts_deadline_missed_total", "counter",
 	     "Lookups that ran out of LookupDeadline before the answer was "
 	     "known, by door.");

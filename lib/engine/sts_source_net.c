@@ -140,11 +140,8 @@ static void
 net_tls_stats(void *arg, uint64_t *verified, uint64_t *remembered)
 {
 	struct netsrc *n = arg;
-	unsigned long v, r;
 
-	sts_tls_memo_stats(n->tls, &v, &r);
-	*verified = v;
-	*remembered = r;
+	sts_tls_memo_stats(n->tls, verified, remembered);
 }
 
 static enum sts_probe_state

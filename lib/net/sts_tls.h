@@ -131,8 +131,8 @@ enum sts_status sts_tls_verify_pkix(const struct sts_tls_conn *c,
 
 /* Chains verified with the signature checks, and chains found in the
  * memo instead (both counted by sts_tls_verify_pkix()). */
-void sts_tls_memo_stats(struct sts_tls *t, unsigned long *verified,
-			unsigned long *remembered);
+void sts_tls_memo_stats(struct sts_tls *t, uint64_t *verified,
+			uint64_t *remembered);
 
 /*
  * Read at least one byte (up to len) into buf.  *got = 0 with STS_OK means

@@ -46,7 +46,7 @@ struct sts_tls {
 	bool conf_init, rng_init;
 	pthread_mutex_t memo_mu;
 	struct memo_ent memo[MEMO_SLOTS];
-	unsigned long n_verified, n_remembered;
+	uint64_t n_verified, n_remembered;
 };
 
 struct sts_tls_conn {

@@ -313,8 +313,7 @@ sts_tls_verify_pkix(const struct sts_tls_conn *c, const char *name,
 }
 
 void
-sts_tls_memo_stats(struct sts_tls *t, unsigned long *verified,
-		   unsigned long *remembered)
+sts_tls_memo_stats(struct sts_tls *t, uint64_t *verified, uint64_t *remembered)
 {
 	pthread_mutex_lock(&t->memo_mu);
 	*verified = t->n_verified;

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ main(int argc, char **argv)
 	struct sockaddr_in *sin = (struct sockaddr_in *)&a.ss;
 	struct sts_tls *t;
 	char why[STS_WHY_MAX];
-	unsigned long verified, remembered;
+	uint64_t verified, remembered;
 	int rc = 0;
 
 	if (argc < 6 || (argc - 4) % 2 != 0)
@@ -88,7 +89,8 @@ main(int argc, char **argv)
 			sts_sock_close(fd);
 	}
 	sts_tls_memo_stats(t, &verified, &remembered);
-	printf("verified=%lu remembered=%lu\n", verified, remembered);
+	printf("verified=%" PRIu64 " remembered=%" PRIu64 "\n", verified,
+	       remembered);
 	sts_tls_free(t);
 	return rc;
 }
