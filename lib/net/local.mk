@@ -10,6 +10,7 @@ lib_libmtasts_a_SOURCES += \
 	lib/net/sts_sock.c lib/net/sts_sock.h \
 	lib/net/sts_tls.c lib/net/sts_tls.h lib/net/sts_tls_int.h \
 	lib/net/sts_tls_verify.c \
+	lib/net/sts_tls_open.c lib/net/sts_tls_open.h \
 	lib/net/sts_fetch.c lib/net/sts_fetch.h \
 	lib/net/sts_probe.c lib/net/sts_probe.h \
 	lib/net/sts_dane.c lib/net/sts_dane.h \

@@ -10,6 +10,7 @@
 #include "sts_fetch.h"
 #include "sts_http.h"
 #include "sts_sock.h"
+#include "sts_tls_open.h"
 
 #define FETCH_PATH "/.well-known/mta-sts.txt"
 
@@ -132,68 +133,6 @@ done:
 	return st;
 }
 
-/* One address: connect, TLS, verify, exchange.  *next says whether the
- * next address is worth trying (connection-level failures only),
- * *retry whether this one is, offering TLS 1.2 only
- * (sts_tls_retry_tls12()). */
-static enum sts_status
-try_addr(struct sts_tls *t, const struct sts_sockaddr *a, unsigned flags,
-	 int64_t deadline, unsigned connect_ms, struct sts_fetch_result *out,
-	 bool *next, bool *retry)
-{
-	struct sts_tls_conn *c = NULL;
-	enum sts_rpt rpt;
-	enum sts_status st;
-	int fd = -1;
-	char why[STS_WHY_MAX];
-
-	*next = *retry = false;
-	sts_resolver_addr_str(a, out->addr, sizeof(out->addr));
-	st = sts_sock_connect(a, sts_deadline_min(deadline, connect_ms), &fd,
-			      why, sizeof(why));
-	if (st != STS_OK) {
-		*next = true;
-		sts_why(out->why, sizeof(out->why), st, "%s: %s", out->addr,
-			why);
-		return result(out, STS_TEMPFAIL,
-			      STS_RPT_STS_POLICY_FETCH_ERROR);
-	}
-	st = sts_tls_conn_new(t, fd, out->host, flags, deadline, &c, out->why,
-			      sizeof(out->why));
-	if (st != STS_OK) {
-		sts_sock_close(fd);
-		return result(out, st, STS_RPT_NONE);
-	}
-	st = sts_tls_handshake(c, why, sizeof(why));
-	if (st != STS_OK) {
-		*retry = sts_tls_retry_tls12(c);
-		sts_why(out->why, sizeof(out->why), st, "%s: %s", out->addr,
-			why);
-		st = result(out,
-			    st == STS_TEMPFAIL ? STS_TEMPFAIL : STS_INVALID,
-			    STS_RPT_STS_POLICY_FETCH_ERROR);
-		goto done;
-	}
-	snprintf(out->tls_version, sizeof(out->tls_version), "%s",
-		 sts_tls_conn_version(c));
-	/* checklist C2/C3: the name is mta-sts.<the user's domain>, even
-	 * when that host is a CNAME elsewhere */
-	st = sts_tls_verify_pkix(c, out->host, &rpt, why, sizeof(why));
-	if (st != STS_OK) {
-		sts_why(out->why, sizeof(out->why), st, "%s (%s)", why,
-			sts_rpt_str(rpt));
-		st = result(out, STS_INVALID, STS_RPT_STS_WEBPKI_INVALID);
-		goto done;
-	}
-	st = exchange(c, out);
-	if (st == STS_OK)
-		sts_tls_close_notify(c);
-done:
-	sts_tls_conn_free(c);
-	sts_sock_close(fd);
-	return st;
-}
-
 enum sts_status
 sts_fetch_policy(struct sts_resolver *r, struct sts_tls *t, const char *domain,
 		 const struct sts_fetch_conf *conf,
@@ -202,9 +141,9 @@ sts_fetch_policy(struct sts_resolver *r, struct sts_tls *t, const char *domain,
 	static const struct sts_fetch_conf defaults;
 	struct sts_resolver_addrs addrs;
 	int64_t start = sts_now_ms(), deadline;
+	struct sts_tls_opened o;
 	unsigned connect_ms;
 	enum sts_status st;
-	bool next = false;
 	uint16_t port;
 
 	memset(out, 0, sizeof(*out));
@@ -242,17 +181,24 @@ sts_fetch_policy(struct sts_resolver *r, struct sts_tls *t, const char *domain,
 				       : STS_RPT_STS_POLICY_FETCH_ERROR);
 		goto done;
 	}
-	/* each address in turn (IPv6 first, then IPv4), one deadline */
-	for (size_t i = 0; i < addrs.n; i++) {
-		bool retry;
-
-		st = try_addr(t, &addrs.addr[i], 0, deadline, connect_ms, out,
-			      &next, &retry);
-		if (retry && sts_now_ms() < deadline)
-			st = try_addr(t, &addrs.addr[i], STS_TLS_TLS12_ONLY,
-				      deadline, connect_ms, out, &next, &retry);
-		if (!next || sts_now_ms() >= deadline)
-			break;
+	/* the addresses raced (RFC 8305), one deadline; a TLS or
+	 * certificate failure is final (checklist C2/C3: the name is
+	 * mta-sts.<the user's domain>, even when that host is a CNAME) */
+	st = sts_tls_open(t, &addrs, out->host, connect_ms, deadline, &o,
+			  out->why, sizeof(out->why));
+	snprintf(out->addr, sizeof(out->addr), "%s", o.addr);
+	if (st == STS_NOMEM) {
+		result(out, st, STS_RPT_NONE);
+	} else if (st != STS_OK) {
+		result(out, st == STS_TEMPFAIL ? STS_TEMPFAIL : STS_INVALID,
+		       o.stage == STS_TLS_STAGE_VERIFY
+			       ? STS_RPT_STS_WEBPKI_INVALID
+			       : STS_RPT_STS_POLICY_FETCH_ERROR);
+	} else {
+		snprintf(out->tls_version, sizeof(out->tls_version), "%s",
+			 sts_tls_conn_version(o.conn));
+		st = exchange(o.conn, out);
+		sts_tls_open_close(&o, st == STS_OK);
 	}
 done:
 	sts_resolver_addrs_clear(&addrs);

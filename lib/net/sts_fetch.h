@@ -3,9 +3,11 @@
  *
  * GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt with SNI and Host
  * "mta-sts.DOMAIN" (A-labels).  The host's addresses come from OUR
- * DNSSEC-validating resolver (sts_resolver.h), never getaddrinfo; each
- * address (IPv6 first, then IPv4) is tried in turn with its own connect
- * timeout, all inside ONE overall deadline (default 5 s).  TLS >= 1.2;
+ * DNSSEC-validating resolver (sts_resolver.h), never getaddrinfo; the
+ * addresses are raced (RFC 8305 happy eyeballs, sts_sock_connect_any():
+ * IPv6 first, the next 250 ms later or as soon as one fails), each with
+ * its own connect timeout, all inside ONE overall deadline (default
+ * 5 s); TLS runs on the first that connects (sts_tls_open.h).  TLS >= 1.2;
  * the certificate must chain to the CA bundle of the shared struct
  * sts_tls, be in date, and carry a SAN DNS-ID for mta-sts.DOMAIN (no CN
  * fallback; checklist C2/C3 - DOMAIN is the user's policy domain even if

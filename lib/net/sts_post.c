@@ -12,6 +12,7 @@
 #include "sts_http.h"
 #include "sts_post.h"
 #include "sts_sock.h"
+#include "sts_tls_open.h"
 
 /* The part of a URL path we send: visible ASCII only (no CR/LF/space
  * can reach the request line). */
@@ -118,52 +119,6 @@ exchange(struct sts_tls_conn *c, const char *host, const char *path,
 		       "HTTP status %d", *status);
 }
 
-/* One address; *retry: worth once more offering TLS 1.2 only
- * (sts_tls_retry_tls12()). */
-static enum sts_status
-try_addr(struct sts_tls *t, const struct sts_sockaddr *a, unsigned flags,
-	 int64_t deadline, const char *host, const char *path, const void *body,
-	 size_t len, const char *ctype, int *status, bool *retry, char *why,
-	 size_t whylen)
-{
-	struct sts_tls_conn *c = NULL;
-	char w[STS_WHY_MAX], addr[64];
-	enum sts_rpt rpt;
-	enum sts_status st;
-	int fd = -1;
-
-	*retry = false;
-	sts_resolver_addr_str(a, addr, sizeof(addr));
-	st = sts_sock_connect(a, sts_deadline_min(deadline, 5000), &fd, w,
-			      sizeof(w));
-	if (st != STS_OK)
-		return sts_why(why, whylen, STS_TEMPFAIL, "%s: %s", addr, w);
-	st = sts_tls_conn_new(t, fd, host, flags, deadline, &c, why, whylen);
-	if (st != STS_OK) {
-		sts_sock_close(fd);
-		return st;
-	}
-	st = sts_tls_handshake(c, w, sizeof(w));
-	if (st != STS_OK) {
-		*retry = sts_tls_retry_tls12(c);
-		st = sts_why(why, whylen, STS_TEMPFAIL, "%s: TLS: %s", addr, w);
-		goto done;
-	}
-	st = sts_tls_verify_pkix(c, host, &rpt, w, sizeof(w));
-	if (st != STS_OK) {
-		st = sts_why(why, whylen, STS_INVALID, "%s: %s (%s)", addr, w,
-			     sts_rpt_str(rpt));
-		goto done;
-	}
-	st = exchange(c, host, path, body, len, ctype, status, why, whylen);
-	if (st == STS_OK)
-		sts_tls_close_notify(c);
-done:
-	sts_tls_conn_free(c);
-	sts_sock_close(fd);
-	return st;
-}
-
 enum sts_status
 sts_post_report(struct sts_resolver *r, struct sts_tls *t, const char *url,
 		const void *body, size_t len, const char *content_type,
@@ -171,6 +126,7 @@ sts_post_report(struct sts_resolver *r, struct sts_tls *t, const char *url,
 {
 	char host[STS_DOMAIN_BUFSZ], path[2048];
 	struct sts_resolver_addrs addrs;
+	struct sts_tls_opened o;
 	int64_t deadline = sts_now_ms() + (timeout_ms ? timeout_ms : 30000);
 	enum sts_status st;
 	uint16_t port;
@@ -186,22 +142,15 @@ sts_post_report(struct sts_resolver *r, struct sts_tls *t, const char *url,
 		sts_resolver_addrs_clear(&addrs);
 		return STS_TEMPFAIL;
 	}
-	st = STS_TEMPFAIL;
-	for (size_t i = 0; i < addrs.n; i++) {
-		bool retry;
-
-		st = try_addr(t, &addrs.addr[i], 0, deadline, host, path, body,
-			      len, content_type, http_status, &retry, why,
-			      whylen);
-		if (retry && sts_now_ms() < deadline)
-			st = try_addr(t, &addrs.addr[i], STS_TLS_TLS12_ONLY,
-				      deadline, host, path, body, len,
-				      content_type, http_status, &retry, why,
-				      whylen);
-		/* only a connection-level failure moves on */
-		if (st != STS_TEMPFAIL || *http_status != 0 ||
-		    sts_now_ms() >= deadline)
-			break;
+	/* the addresses raced (RFC 8305); TLS and certificate failures
+	 * are final for this attempt (the caller retries the report) */
+	st = sts_tls_open(t, &addrs, host, 5000, deadline, &o, why, whylen);
+	if (st == STS_OK) {
+		st = exchange(o.conn, host, path, body, len, content_type,
+			      http_status, why, whylen);
+		sts_tls_open_close(&o, st == STS_OK);
+	} else if (o.stage == STS_TLS_STAGE_HANDSHAKE && st != STS_NOMEM) {
+		st = STS_TEMPFAIL;
 	}
 	sts_resolver_addrs_clear(&addrs);
 	return st;

@@ -281,19 +281,14 @@ sts_probe_mx(struct sts_resolver *r, struct sts_tls *t, const char *mxhost,
 		       st == STS_BOGUS ? STS_RPT_DNSSEC_INVALID : STS_RPT_NONE);
 		goto done;
 	}
-	for (i = 0; i < addrs.n && p.fd < 0; i++) {
-		enter(&p, STS_PROBE_CONNECT);
+	/* the addresses raced (RFC 8305), each attempt bounded by the step;
+	 * the MX that answers first is the one probed */
+	st = sts_sock_connect_any(addrs.addr, addrs.n, p.step_ms, p.all, &p.fd,
+				  &i, out->why, sizeof(out->why));
+	if (i < addrs.n)
 		sts_resolver_addr_str(&addrs.addr[i], out->addr,
 				      sizeof(out->addr));
-		st = sts_sock_connect(&addrs.addr[i], p.step, &p.fd, why,
-				      sizeof(why));
-		if (st != STS_OK)
-			sts_why(out->why, sizeof(out->why), st, "%s: %s",
-				out->addr, why);
-		if (sts_now_ms() >= p.all)
-			break;
-	}
-	if (p.fd < 0) {
+	if (st != STS_OK) {
 		finish(&p, STS_TEMPFAIL, STS_RPT_NONE);
 		goto done;
 	}
@@ -309,7 +304,7 @@ sts_probe_mx(struct sts_resolver *r, struct sts_tls *t, const char *mxhost,
 		p.tls_flags = STS_TLS_TLS12_ONLY;
 		out->why[0] = '\0';
 		enter(&p, STS_PROBE_CONNECT);
-		st = sts_sock_connect(&addrs.addr[i - 1], p.step, &p.fd, why,
+		st = sts_sock_connect(&addrs.addr[i], p.step, &p.fd, why,
 				      sizeof(why));
 		if (st != STS_OK) {
 			sts_why(out->why, sizeof(out->why), st, "%s: %s",

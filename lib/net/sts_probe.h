@@ -6,8 +6,10 @@
  *   CONNECT -> BANNER -> EHLO -> STARTTLS -> HANDSHAKE -> VERIFY -> QUIT
  * Each step has its own deadline (step_ms) and the whole probe one
  * overall deadline (timeout_ms); the earlier one wins.  The MX's
- * addresses come from our validating resolver; each address is tried in
- * turn until one gets past CONNECT.  Replies are parsed by sts_smtp.h
+ * addresses come from our validating resolver and are raced (RFC 8305
+ * happy eyeballs, sts_sock_connect_any(): IPv6 first, the next 250 ms
+ * later or as soon as one fails, each bounded by step_ms); the first that
+ * connects is probed.  Replies are parsed by sts_smtp.h
  * (multi-line, bounded).  Bytes pipelined after the 220 reply to STARTTLS
  * are refused (command injection): validation-failure.
  *

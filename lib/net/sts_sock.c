@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -72,43 +73,217 @@ await_io(int fd, short events, int64_t deadline, const char *op, char *why,
 	return STS_OK;
 }
 
-enum sts_status
-sts_sock_connect(const struct sts_sockaddr *a, int64_t deadline, int *fdp,
-		 char *why, size_t whylen)
+/* Start a non-blocking connect: 1 connected, 0 in progress (*fdp set),
+ * -1 failed (*err). */
+static int
+connect_start(const struct sts_sockaddr *a, int *fdp, int *err)
 {
-	int fd, one = 1, err = 0, r;
-	socklen_t elen = sizeof(err);
+	int fd, one = 1;
 
 	*fdp = -1;
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
-	if (fd < 0)
-		return sts_why(why, whylen, STS_TEMPFAIL, "socket: %s",
-			       strerror(errno));
+	if (fd < 0) {
+		*err = errno;
+		return -1;
+	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	*fdp = fd;
 	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0)
-		goto done;
-	if (errno != EINPROGRESS) {
-		err = errno;
-		close(fd);
-		return sts_why(why, whylen, STS_TEMPFAIL, "connect: %s",
-			       strerror(err));
-	}
-	r = wait_fd(fd, POLLOUT, deadline);
-	if (r <= 0) {
-		err = errno;
-		close(fd);
-		return sts_why(why, whylen, STS_TEMPFAIL, "connect: %s",
-			       r == 0 ? "timed out" : strerror(err));
-	}
+		return 1;
+	if (errno == EINPROGRESS)
+		return 0;
+	*err = errno;
+	close(fd);
+	*fdp = -1;
+	return -1;
+}
+
+/* The outcome of a connect that poll() reported: 0 or the error. */
+static int
+connect_error(int fd)
+{
+	int err = 0;
+	socklen_t elen = sizeof(err);
+
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
 		err = errno;
-	if (err != 0) {
-		close(fd);
+	return err;
+}
+
+enum sts_status
+sts_sock_connect(const struct sts_sockaddr *a, int64_t deadline, int *fdp,
+		 char *why, size_t whylen)
+{
+	int fd, err = 0, r;
+
+	r = connect_start(a, &fd, &err);
+	if (r < 0)
 		return sts_why(why, whylen, STS_TEMPFAIL, "connect: %s",
 			       strerror(err));
+	if (r == 0) {
+		r = wait_fd(fd, POLLOUT, deadline);
+		err = r < 0 ? errno : r == 0 ? ETIMEDOUT : connect_error(fd);
+		if (err != 0) {
+			close(fd);
+			return sts_why(why, whylen, STS_TEMPFAIL, "connect: %s",
+				       r == 0 ? "timed out" : strerror(err));
+		}
 	}
-done:
+	*fdp = fd;
+	return STS_OK;
+}
+
+/* Append "ADDR: connect: WHAT" to the list of failures in why. */
+static void
+he_failed(const struct sts_sockaddr *a, const char *what, char *why,
+	  size_t whylen)
+{
+	char addr[64];
+	size_t used = strnlen(why, whylen);
+
+	if (used + 1 >= whylen)
+		return;
+	sts_resolver_addr_str(a, addr, sizeof(addr));
+	snprintf(why + used, whylen - used, "%s%s: connect: %s",
+		 used ? "; " : "", addr, what);
+}
+
+/* RFC 8305 section 4: the given order, the families interleaved. */
+size_t
+sts_sock_he_order(const struct sts_sockaddr *a, size_t n, size_t *order)
+{
+	size_t k = 0, i, j, fam0 = 0;
+	int first = n ? a[0].ss.ss_family : 0;
+
+	/* i walks the first address's family, j the others */
+	for (i = 0, j = 0; k < n;) {
+		while (i < n && a[i].ss.ss_family != first)
+			i++;
+		while (j < n && a[j].ss.ss_family == first)
+			j++;
+		if (i < n && (fam0 <= k - fam0 || j >= n)) {
+			order[k++] = i++;
+			fam0++;
+		} else if (j < n) {
+			order[k++] = j++;
+		} else {
+			break;
+		}
+	}
+	return k;
+}
+
+enum sts_status
+sts_sock_connect_any(const struct sts_sockaddr *a, size_t n,
+		     unsigned attempt_ms, int64_t deadline, int *fdp,
+		     size_t *idxp, char *why, size_t whylen)
+{
+	struct pollfd pfd[STS_SOCK_HE_MAX];
+	size_t which[STS_SOCK_HE_MAX], order[2 * STS_MAX_ADDRS];
+	int64_t until[STS_SOCK_HE_MAX], now, next_at, wake;
+	size_t live = 0, started = 0, total, k;
+	int r, fd, err;
+
+	*fdp = -1;
+	*idxp = n;
+	if (whylen > 0)
+		why[0] = '\0';
+	if (n > 2 * STS_MAX_ADDRS)
+		n = 2 * STS_MAX_ADDRS;
+	total = sts_sock_he_order(a, n, order);
+	if (deadline == 0)
+		deadline = INT64_MAX;
+	next_at = sts_now_ms();
+	for (;;) {
+		now = sts_now_ms();
+		/* start the next attempt when it is due and a slot is free */
+		if (started < total && live < STS_SOCK_HE_MAX &&
+		    (live == 0 || now >= next_at) && now < deadline) {
+			k = order[started++];
+			*idxp = k;
+			r = connect_start(&a[k], &fd, &err);
+			if (r > 0)
+				goto won;
+			if (r < 0) {
+				he_failed(&a[k], strerror(err), why, whylen);
+				next_at = now; /* the next one at once */
+				continue;
+			}
+			pfd[live] =
+				(struct pollfd){.fd = fd, .events = POLLOUT};
+			which[live] = k;
+			until[live] = sts_deadline_min(deadline, attempt_ms);
+			live++;
+			next_at = now + STS_SOCK_HE_DELAY_MS;
+			continue;
+		}
+		if (live == 0) {
+			if (started == total && whylen > 0 && why[0] == '\0')
+				sts_why(why, whylen, STS_TEMPFAIL,
+					"no address to connect to");
+			else if (started < total)
+				he_failed(&a[order[started]],
+					  "not tried before the deadline", why,
+					  whylen); /* never started */
+			return STS_TEMPFAIL;
+		}
+		/* wait for an outcome, the next start or the first limit */
+		wake = started < total && live < STS_SOCK_HE_MAX ? next_at
+								 : deadline;
+		for (k = 0; k < live; k++)
+			if (until[k] < wake)
+				wake = until[k];
+		for (k = 0; k < live; k++)
+			pfd[k].revents = 0;
+		wake -= now;
+		r = poll(pfd, live,
+			 wake <= 0	? 0
+			 : wake > 60000 ? 60000
+					: (int)wake);
+		if (r < 0 && errno != EINTR) {
+			err = errno;
+			for (k = 0; k < live; k++)
+				close(pfd[k].fd);
+			return sts_why(why, whylen, STS_TEMPFAIL, "poll: %s",
+				       strerror(err));
+		}
+		now = sts_now_ms();
+		for (k = 0; k < live;) {
+			const char *what = NULL;
+
+			if (r > 0 && pfd[k].revents != 0) {
+				err = connect_error(pfd[k].fd);
+				if (err == 0) {
+					fd = pfd[k].fd;
+					*idxp = which[k];
+					goto won;
+				}
+				what = strerror(err);
+			} else if (now >= until[k]) {
+				what = "timed out";
+			}
+			if (what == NULL) {
+				k++;
+				continue;
+			}
+			/* this attempt is over: the next may start now
+			 * (RFC 8305 section 5) */
+			he_failed(&a[which[k]], what, why, whylen);
+			close(pfd[k].fd);
+			live--;
+			pfd[k] = pfd[live];
+			which[k] = which[live];
+			until[k] = until[live];
+			next_at = now;
+		}
+	}
+won:
+	for (k = 0; k < live; k++)
+		if (pfd[k].fd != fd)
+			close(pfd[k].fd);
+	if (whylen > 0)
+		why[0] = '\0';
 	*fdp = fd;
 	return STS_OK;
 }

@@ -38,6 +38,34 @@ enum sts_status sts_sock_connect(const struct sts_sockaddr *a,
 				 size_t whylen);
 
 /*
+ * Connect to the first of a[0..n-1] that answers: RFC 8305 "happy
+ * eyeballs", so that a host whose IPv6 (or IPv4) path silently drops
+ * packets costs STS_SOCK_HE_DELAY_MS, not a whole connect timeout.
+ * Attempts start in an order that alternates the address families
+ * (section 4: the first address as given - sts_resolver_addrs() puts
+ * IPv6 first - then the first of the other family, and so on), a new one
+ * every STS_SOCK_HE_DELAY_MS (section 5's recommended Connection Attempt
+ * Delay) or at once when the previous one fails; earlier attempts stay
+ * open.  Each attempt gives up after attempt_ms, all of them at
+ * deadline_ms.  The first to complete wins, the others are closed.
+ *   STS_OK       *fd connected (as sts_sock_connect()), *idx its index in a
+ *   STS_TEMPFAIL none connected (n == 0, or each refused, unreachable or
+ *                timed out): why lists the failures, each with its
+ *                address; *idx is the last one tried (n when none was)
+ * At most STS_SOCK_HE_MAX attempts are open at once.
+ */
+/* The order of the attempts: indexes into a[0..n-1] written to
+ * order[0..n-1]; returns n.  Pure; exposed for the tests. */
+size_t sts_sock_he_order(const struct sts_sockaddr *a, size_t n, size_t *order);
+
+#define STS_SOCK_HE_DELAY_MS 250
+#define STS_SOCK_HE_MAX 8
+enum sts_status sts_sock_connect_any(const struct sts_sockaddr *a, size_t n,
+				     unsigned attempt_ms, int64_t deadline_ms,
+				     int *fd, size_t *idx, char *why,
+				     size_t whylen);
+
+/*
  * Read what is available (at least one byte) into buf[len], waiting up
  * to deadline_ms.  *got = 0 with STS_OK means orderly EOF.
  * STS_TEMPFAIL on timeout or error.

@@ -1,7 +1,8 @@
 # tests/net: [net]'s pure unit tests (HTTP response parser, SMTP reply
-# parser, DNS-ID matching) and the lab test lab-net.sh (root; skips
+# parser, DNS-ID matching, happy-eyeballs connects on loopback) and the lab test lab-net.sh (root; skips
 # itself otherwise).  Every program speaks TAP.
-net_unit_tests = tests/net/test_http tests/net/test_smtp tests/net/t_forwarder
+net_unit_tests = tests/net/test_http tests/net/test_smtp tests/net/t_forwarder \
+	tests/net/test_sock
 check_PROGRAMS += $(net_unit_tests)
 TESTS += $(net_unit_tests) tests/net/lab-net.sh
 dist_check_SCRIPTS += tests/net/lab-net.sh
@@ -9,6 +10,9 @@ tests_net_test_http_SOURCES = tests/net/test_http.c tests/tap.h
 tests_net_test_http_LDADD = $(LIBMTASTS)
 tests_net_test_smtp_SOURCES = tests/net/test_smtp.c tests/tap.h
 tests_net_test_smtp_LDADD = $(LIBMTASTS)
+# sts_sock_connect_any() (RFC 8305) on loopback, no lab
+tests_net_test_sock_SOURCES = tests/net/test_sock.c tests/tap.h
+tests_net_test_sock_LDADD = $(LIBMTASTS)
 # Issue [harden] 7: a forwarder flooded with unanswered names is used
 # again at once (hermetic: the forwarder is in the test, on 127.0.0.1).
 tests_net_t_forwarder_SOURCES = tests/net/t_forwarder.c tests/tap.h
