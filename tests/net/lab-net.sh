@@ -12,6 +12,8 @@
 #   - the STARTTLS prober against scripted fake SMTP servers: pipelined
 #     bytes after the 220 to STARTTLS refused, STARTTLS refused/absent,
 #     reply caps, per-step and overall deadlines, IPv6-then-IPv4 fallback;
+#   - happy eyeballs (RFC 8305): a policy host and an MX host whose AAAA
+#     is black-holed are reached on their A 250 ms later;
 #   - DANE-TA / DANE-EE matching (RFC 7672) against the MX farm with TLSA
 #     records made from the lab's certificates;
 #   - the verified-chain memo (sts_tls.h): a chain seen before skips its
@@ -124,6 +126,16 @@ for r in rows:
         w = o["policy"].get("why", "")
         tap(("mta-sts.%s A: DNSSEC bogus" % d) in w,
             "%s: the fetch error names the bogus record" % d, w)
+    if r["policy"] == "enforce-v6dead":
+        # RFC 8305: the AAAA (first) hangs; the A is tried 250 ms later
+        # and wins, long before the 2 s per-address connect bound that a
+        # one-after-the-other fetch would wait out (and with --timeout
+        # 2000 fail on)
+        el = o["policy"].get("elapsed_ms", -1)
+        tap(o["policy"].get("address") == "127.0.44.3:443"
+            and 200 <= el <= 1500,
+            "%s: happy eyeballs: fetched from 127.0.44.3 in %s ms "
+            "(the AAAA's connect hangs)" % (d, el), json.dumps(o["policy"]))
     if o["policy"].get("result") == "ok":
         fetch_ms.append(o["policy"]["elapsed_ms"])
     for h in o["mx"].get("hosts", []):
@@ -242,6 +254,18 @@ for name, beh, tmo, step, wst, wrpt, wstep, lo, hi in fakes:
             and lo <= int(f[3]) <= hi and f[4] == "127.0.0.1:%d" % port)
     tap(good, "probe: %s (%s, %s, at %s)" % (name, wst, wrpt, wstep),
         p.stdout + p.stderr)
+
+# happy eyeballs in the prober: mxv6.example-v6dead.test has a black-holed
+# AAAA (tried first, hangs) and the valid MX listener's A, started 250 ms
+# later; without the race the 3 s step would pass before the A is tried
+p = subprocess.run([probe, env["LAB_UNBOUND_CONF"], env["LAB_CA"],
+                    "mxv6.example-v6dead.test", "25", "5000", "3000"],
+                   capture_output=True, text=True, timeout=30)
+f = p.stdout.split(" ", 5)
+tap(p.returncode == 0 and len(f) >= 5 and f[0] == "ok" and f[4] == "127.0.25.11:25"
+    and 200 <= int(f[3]) <= 2000,
+    "probe: happy eyeballs: mxv6.example-v6dead.test probed at 127.0.25.11 "
+    "(the AAAA's connect hangs)", p.stdout + p.stderr)
 
 # DANE (RFC 7672) against the lab MX farm, with TLSA records made here
 # from the lab's certificates and handed to the prober as secure answers

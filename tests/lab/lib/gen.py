@@ -60,6 +60,13 @@ CLOSE_KINDS = ("truncated", "closenotify")
 # policy kinds served by nginx like "enforce" whose policy host ADDRESS is tampered after
 # signing (RFC 8461 3.3: a host that cannot be reached securely is a fetch failure)
 ADDR_BOGUS = {"enforce-aaaabogus": "AAAA", "enforce-abogus": "A"}
+# Broken IPv6 (RFC 8305 happy eyeballs): addresses in V6DEAD_NET are routed out of a veth
+# pair whose far end drops every frame (tests/lab/up), so a connect there hangs, as to a
+# host whose IPv6 path is black-holed.  enforce-v6dead: the policy host has such an AAAA
+# beside its good A; its extra host mxv6.<domain> (the valid MX listener + a dead AAAA, in
+# no MX record, so the MTAs never see it) is for probing.
+V6DEAD_NET = "2001:db8:dead::/64"
+V6DEAD_POLICY, V6DEAD_MX = "2001:db8:dead::443", "2001:db8:dead::25"
 INSECURE_MX_ZONE = "insecure-mx.test"
 OUT_ADDR, SM_ADDR, PF310_ADDR = "127.0.25.1", "127.0.25.2", "127.0.25.3"
 TXT_ID = "20261128T000000"
@@ -153,7 +160,8 @@ commonName = supplied
         ("policy-cnonly", "ca", [], None),
         ("policy-untrusted", "rogue-ca", ["mta-sts.example-certuntrusted.test"], None),
         ("wrongname", "ca", ["www.other.test"], None),
-        ("mx-valid", "ca", names(lambda r: r["mx"] in ("valid", "implicit"), mxname), None),
+        ("mx-valid", "ca", names(lambda r: r["mx"] in ("valid", "implicit"), mxname)
+         + names(lambda r: r["policy"] == "enforce-v6dead", lambda r: "mxv6." + r["domain"]), None),
         ("mx-selfsigned", None, names(lambda r: r["mx"] == "selfsigned", mxname), None),
         ("mx-expired", "ca", names(lambda r: r["mx"] == "expired", mxname), "expired"),
         # the CNAME'd MX hosts' certificate also names the canonical host (harmless: RFC 8461
@@ -240,6 +248,11 @@ def domain_records(r):
         out.append(("mta-sts", "A " + CLOSEHOST))
     elif p == "enforce-rsa12":
         out.append(("mta-sts", "A " + NGINX12))
+    elif p == "enforce-v6dead":
+        out.append(("mta-sts", "A " + NGINX))
+        out.append(("mta-sts", "AAAA " + V6DEAD_POLICY))
+        out.append(("mxv6", "A " + MX_ADDR["valid"]))
+        out.append(("mxv6", "AAAA " + V6DEAD_MX))
     elif p == "enforce-aaaabogus":
         out.append(("mta-sts", "A " + NGINX))
         out.append(("mta-sts", "AAAA ::1"))
