@@ -161,7 +161,8 @@ sts_fetch_policy(struct sts_resolver *r, struct sts_tls *t, const char *domain,
 	}
 	snprintf(out->host, sizeof(out->host), "mta-sts.%s", domain);
 
-	st = sts_resolver_addrs_until(r, out->host, port, deadline, &addrs);
+	st = sts_resolver_addrs_for_connect(r, out->host, port, deadline,
+					    &addrs);
 	if (st != STS_OK) {
 		snprintf(out->why, sizeof(out->why), "%s", addrs.meta.why);
 		if (st == STS_INVALID)

@@ -3,7 +3,9 @@
  *
  * GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt with SNI and Host
  * "mta-sts.DOMAIN" (A-labels).  The host's addresses come from OUR
- * DNSSEC-validating resolver (sts_resolver.h), never getaddrinfo; the
+ * DNSSEC-validating resolver (sts_resolver.h), never getaddrinfo; A and
+ * AAAA are asked together and a family that has not answered 50 ms
+ * after the other is left out (sts_resolver_addrs_for_connect()); the
  * addresses are raced (RFC 8305 happy eyeballs, sts_sock_connect_any():
  * IPv6 first, the next 250 ms later or as soon as one fails), each with
  * its own connect timeout, all inside ONE overall deadline (default

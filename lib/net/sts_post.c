@@ -136,7 +136,7 @@ sts_post_report(struct sts_resolver *r, struct sts_tls *t, const char *url,
 	    STS_OK)
 		return sts_why(why, whylen, STS_INVALID, "unusable URL %s",
 			       url);
-	st = sts_resolver_addrs_until(r, host, port, deadline, &addrs);
+	st = sts_resolver_addrs_for_connect(r, host, port, deadline, &addrs);
 	if (st != STS_OK) {
 		sts_why(why, whylen, STS_TEMPFAIL, "%s", addrs.meta.why);
 		sts_resolver_addrs_clear(&addrs);

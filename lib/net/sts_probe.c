@@ -273,8 +273,8 @@ sts_probe_mx(struct sts_resolver *r, struct sts_tls *t, const char *mxhost,
 	}
 
 	enter(&p, STS_PROBE_CONNECT);
-	st = sts_resolver_addrs_until(r, mxhost, conf->port ? conf->port : 25,
-				      p.all, &addrs);
+	st = sts_resolver_addrs_for_connect(
+		r, mxhost, conf->port ? conf->port : 25, p.all, &addrs);
 	if (st != STS_OK) {
 		snprintf(out->why, sizeof(out->why), "%s", addrs.meta.why);
 		finish(&p, st == STS_INVALID ? STS_TEMPFAIL : st,

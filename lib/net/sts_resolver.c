@@ -245,11 +245,11 @@ query_cb(void *arg, int err, struct ub_result *res)
 void
 sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
 			 const int *types, struct query **q, size_t n,
-			 int64_t deadline)
+			 int64_t deadline, unsigned settle_ms)
 {
-	int64_t left;
+	int64_t left, settled = 0;
 	struct pollfd pfd;
-	bool all;
+	bool all, some;
 	size_t i;
 
 	/* drain answers of earlier cancelled queries (keeps the pipe from
@@ -269,11 +269,23 @@ sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
 	}
 	for (;;) {
 		all = true;
+		some = false;
 		pthread_mutex_lock(&r->mu);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			if (q[i] != NULL && !q[i]->done)
 				all = false;
+			else if (q[i] != NULL && q[i]->res != NULL &&
+				 q[i]->res->havedata && !q[i]->res->bogus)
+				some = true;
+		}
 		pthread_mutex_unlock(&r->mu);
+		/* settle_ms after the first usable answer, the rest are
+		 * given up (RFC 8305 section 3's Resolution Delay) */
+		if (some && settle_ms > 0 && settled == 0) {
+			settled = sts_now_ms() + settle_ms;
+			if (settled < deadline)
+				deadline = settled;
+		}
 		left = deadline - sts_now_ms();
 		if (all || left <= 0)
 			break;
@@ -387,7 +399,7 @@ lookup1(struct sts_resolver *r, const char *name, int type, int64_t deadline,
 	int types[1] = {type};
 
 	sts_resolver_run_queries(r, names, types, qp, 1,
-				 sts_deadline_min(deadline, r->timeout_ms));
+				 sts_deadline_min(deadline, r->timeout_ms), 0);
 	return sts_resolver_classify(r, *qp, name, m);
 }
 

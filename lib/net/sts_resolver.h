@@ -236,6 +236,22 @@ enum sts_status sts_resolver_tlsa_until(struct sts_resolver *r,
 					int64_t deadline_ms,
 					struct sts_resolver_tlsa *out);
 
+/*
+ * sts_resolver_addrs_until() for a connection (the fetcher, the prober,
+ * the report POST): once one family has answered with usable data, the
+ * other gets STS_RESOLVER_RESOLUTION_DELAY_MS more (RFC 8305 section 3),
+ * so that a name server that drops AAAA (or A) queries costs 50 ms, not
+ * the whole query timeout.  A family cut off that way is left out as if
+ * it had timed out, so meta.dnssec may miss a late bogus answer: never
+ * use this form to judge a set's DNSSEC state (sts_dane_lookup() waits
+ * for both families).
+ */
+#define STS_RESOLVER_RESOLUTION_DELAY_MS 50
+enum sts_status sts_resolver_addrs_for_connect(struct sts_resolver *r,
+					       const char *host, uint16_t port,
+					       int64_t deadline_ms,
+					       struct sts_resolver_addrs *out);
+
 void sts_resolver_txt_clear(struct sts_resolver_txt *a);
 void sts_resolver_mx_clear(struct sts_resolver_mx *a);
 void sts_resolver_addrs_clear(struct sts_resolver_addrs *a);

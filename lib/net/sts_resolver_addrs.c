@@ -60,10 +60,11 @@ sts_resolver_addrs(struct sts_resolver *r, const char *host, uint16_t port,
 	return sts_resolver_addrs_until(r, host, port, 0, out);
 }
 
-enum sts_status
-sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
-			 uint16_t port, int64_t deadline_ms,
-			 struct sts_resolver_addrs *out)
+/* Both families; settle_ms: see sts_resolver_addrs_for_connect(). */
+static enum sts_status
+lookup_addrs(struct sts_resolver *r, const char *host, uint16_t port,
+	     int64_t deadline_ms, unsigned settle_ms,
+	     struct sts_resolver_addrs *out)
 {
 	int64_t deadline = sts_deadline_min(deadline_ms, r->timeout_ms);
 	const char *names[2] = {host, host};
@@ -78,7 +79,7 @@ sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
 	const char *cn;
 
 	memset(out, 0, sizeof(*out));
-	sts_resolver_run_queries(r, names, types, q, 2, deadline);
+	sts_resolver_run_queries(r, names, types, q, 2, deadline, settle_ms);
 	for (int i = 0; i < 2; i++) {
 		/* "host AAAA": every reason names the record it is about */
 		snprintf(qn[i], sizeof(qn[i]), "%s %s", host, tname[i]);
@@ -141,6 +142,23 @@ sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
 	}
 	sts_resolver_release_queries(r, q, 2);
 	return mo->status;
+}
+
+enum sts_status
+sts_resolver_addrs_until(struct sts_resolver *r, const char *host,
+			 uint16_t port, int64_t deadline_ms,
+			 struct sts_resolver_addrs *out)
+{
+	return lookup_addrs(r, host, port, deadline_ms, 0, out);
+}
+
+enum sts_status
+sts_resolver_addrs_for_connect(struct sts_resolver *r, const char *host,
+			       uint16_t port, int64_t deadline_ms,
+			       struct sts_resolver_addrs *out)
+{
+	return lookup_addrs(r, host, port, deadline_ms,
+			    STS_RESOLVER_RESOLUTION_DELAY_MS, out);
 }
 
 void

@@ -43,10 +43,12 @@ struct query {
 };
 
 /* Start n queries at once and wait for them until deadline (absolute,
- * sts_now_ms()); q[i] is NULL when query i could not be started. */
+ * sts_now_ms()); q[i] is NULL when query i could not be started.  With
+ * settle_ms > 0 the wait also ends settle_ms after the first answer with
+ * usable (not bogus) data; the queries still open are cancelled. */
 void sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
 			      const int *types, struct query **q, size_t n,
-			      int64_t deadline);
+			      int64_t deadline, unsigned settle_ms);
 /* Drop the caller's references to q[0..n). */
 void sts_resolver_release_queries(struct sts_resolver *r, struct query **q,
 				  size_t n);

@@ -2,7 +2,7 @@
 # parser, DNS-ID matching, happy-eyeballs connects on loopback) and the lab test lab-net.sh (root; skips
 # itself otherwise).  Every program speaks TAP.
 net_unit_tests = tests/net/test_http tests/net/test_smtp tests/net/t_forwarder \
-	tests/net/test_sock
+	tests/net/test_sock tests/net/t_resdelay
 check_PROGRAMS += $(net_unit_tests)
 TESTS += $(net_unit_tests) tests/net/lab-net.sh
 dist_check_SCRIPTS += tests/net/lab-net.sh
@@ -17,6 +17,9 @@ tests_net_test_sock_LDADD = $(LIBMTASTS)
 # again at once (hermetic: the forwarder is in the test, on 127.0.0.1).
 tests_net_t_forwarder_SOURCES = tests/net/t_forwarder.c tests/tap.h
 tests_net_t_forwarder_LDADD = $(LIBMTASTS)
+# RFC 8305 section 3: a name server that drops AAAA costs 50 ms (hermetic)
+tests_net_t_resdelay_SOURCES = tests/net/t_resdelay.c tests/tap.h
+tests_net_t_resdelay_LDADD = $(LIBMTASTS)
 # lab helpers run by lab-net.sh (not tests by themselves)
 check_PROGRAMS += tests/net/resolver_mt
 tests_net_resolver_mt_SOURCES = tests/net/resolver_mt.c
