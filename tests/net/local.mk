@@ -15,10 +15,12 @@ tests_net_test_sock_SOURCES = tests/net/test_sock.c tests/tap.h
 tests_net_test_sock_LDADD = $(LIBMTASTS)
 # Issue [harden] 7: a forwarder flooded with unanswered names is used
 # again at once (hermetic: the forwarder is in the test, on 127.0.0.1).
-tests_net_t_forwarder_SOURCES = tests/net/t_forwarder.c tests/tap.h
+tests_net_t_forwarder_SOURCES = tests/net/t_forwarder.c tests/net/fake_ns.h \
+	tests/tap.h
 tests_net_t_forwarder_LDADD = $(LIBMTASTS)
 # RFC 8305 section 3: a name server that drops AAAA costs 50 ms (hermetic)
-tests_net_t_resdelay_SOURCES = tests/net/t_resdelay.c tests/tap.h
+tests_net_t_resdelay_SOURCES = tests/net/t_resdelay.c tests/net/fake_ns.h \
+	tests/tap.h
 tests_net_t_resdelay_LDADD = $(LIBMTASTS)
 # lab helpers run by lab-net.sh (not tests by themselves)
 check_PROGRAMS += tests/net/resolver_mt

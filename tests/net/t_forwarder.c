@@ -11,9 +11,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,58 +18,33 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../tap.h"
+#include "fake_ns.h"
 #include "sts_resolver.h"
 
 #define FLOOD_THREADS 24
 #define FLOOD_EACH 3
 
-static int dns_fd;
-static atomic_bool dns_stop;
 static atomic_uint dropped;
 
 /* The forwarder: NXDOMAIN for "ok*", silence for the rest. */
-static void *
-dns_main(void *arg)
+static void
+on_query(struct fake_ns *ns, unsigned char *q, size_t n, size_t qend,
+	 unsigned qtype, const struct sockaddr *from, socklen_t fl)
 {
-	unsigned char q[512];
-	struct sockaddr_storage from;
-
-	(void)arg;
-	while (!atomic_load(&dns_stop)) {
-		struct pollfd p = {.fd = dns_fd, .events = POLLIN};
-		socklen_t fl = sizeof(from);
-		ssize_t n;
-
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		n = recvfrom(dns_fd, q, sizeof(q), 0, (struct sockaddr *)&from,
-			     &fl);
-		if (n < 17)
-			continue;
-		/* question name starts at 12: first label length, then text */
-		if (q[12] < 2 || memcmp(q + 13, "ok", 2) != 0) {
-			atomic_fetch_add(&dropped, 1);
-			continue;
-		}
-		q[2] = 0x81 | (q[2] & 0x78); /* QR, opcode kept, RD */
-		q[3] = 0x83;		     /* RA, NXDOMAIN */
-		memset(q + 6, 0, 6); /* no answer/authority/additional */
-		/* cut after the question: name, type, class */
-		{
-			size_t off = 12;
-
-			while (off < (size_t)n && q[off] != 0)
-				off += (size_t)q[off] + 1;
-			off += 5;
-			if (off <= (size_t)n)
-				sendto(dns_fd, q, off, 0,
-				       (struct sockaddr *)&from, fl);
-		}
+	(void)n;
+	(void)qtype;
+	/* question name starts at 12: first label length, then text */
+	if (q[12] < 2 || memcmp(q + 13, "ok", 2) != 0) {
+		atomic_fetch_add(&dropped, 1);
+		return;
 	}
-	return NULL;
+	q[2] = 0x81 | (q[2] & 0x78); /* QR, opcode kept, RD */
+	q[3] = 0x83;		     /* RA, NXDOMAIN */
+	memset(q + 6, 0, 6);	     /* no answer/authority/additional */
+	/* cut after the question: name, type, class */
+	sendto(ns->fd, q, qend, 0, from, fl);
 }
 
 struct flood {
@@ -129,49 +101,30 @@ answered_within(struct sts_resolver *r, int n, double secs, double *took)
 int
 main(void)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct fake_ns ns;
 	struct sts_resolver_conf rc;
 	struct sts_resolver *r = NULL;
 	struct flood f[FLOOD_THREADS];
-	pthread_t dt, ft[FLOOD_THREADS];
-	char why[STS_WHY_MAX], fwd[64], conf[] = "/tmp/t_forwarder.XXXXXX";
-	socklen_t sl = sizeof(sin);
+	pthread_t ft[FLOOD_THREADS];
+	char why[STS_WHY_MAX];
 	double took = 0, recover_s = getenv("T_FORWARDER_WAIT")
 					     ? atof(getenv("T_FORWARDER_WAIT"))
 					     : 20;
-	FILE *cf;
-	int fd, i;
+	int i;
 
-	dns_fd = socket(AF_INET, SOCK_DGRAM, 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (!ok(dns_fd >= 0 &&
-			bind(dns_fd, (struct sockaddr *)&sin, sizeof(sin)) ==
-				0 &&
-			getsockname(dns_fd, (struct sockaddr *)&sin, &sl) == 0,
+	/* T_FORWARDER_DEFAULTS=1: libunbound's own infra settings, to see
+	 * the outage the daemon's settings avoid */
+	if (!ok(fake_ns_start(&ns, on_query,
+			      getenv("T_FORWARDER_DEFAULTS") != NULL
+				      ? "\tinfra-keep-probing: no\n"
+					"\tinfra-host-ttl: 900\n"
+					"\tinfra-cache-max-rtt: 120000\n"
+				      : NULL),
 		"fake forwarder on 127.0.0.1"))
 		return tap_done();
-	pthread_create(&dt, NULL, dns_main, NULL);
-	fd = mkstemp(conf);
-	cf = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (cf != NULL) {
-		fputs("server:\n\tdo-not-query-localhost: no\n", cf);
-		/* T_FORWARDER_DEFAULTS=1: libunbound's own infra settings,
-		 * to see the outage the daemon's settings avoid */
-		if (getenv("T_FORWARDER_DEFAULTS") != NULL)
-			fputs("\tinfra-keep-probing: no\n"
-			      "\tinfra-host-ttl: 900\n"
-			      "\tinfra-cache-max-rtt: 120000\n",
-			      cf);
-		fclose(cf);
-	}
-	snprintf(fwd, sizeof(fwd), "127.0.0.1@%u", ntohs(sin.sin_port));
-	memset(&rc, 0, sizeof(rc));
-	rc.trust_anchor_file = ""; /* the fake signs nothing */
-	rc.unbound_conf = conf;
-	rc.forwarders = fwd;
-	rc.timeout_ms = 1000;
+	fake_ns_resolver_conf(&ns, &rc, 1000);
 	if (!ok(sts_resolver_new(&rc, &r, why, sizeof(why)) == STS_OK,
-		"resolver with Forwarders %s (%s)", fwd,
+		"resolver with Forwarders %s (%s)", ns.fwd,
 		r == NULL ? why : "ok"))
 		goto out;
 	i = answered_within(r, 1, 3, &took);
@@ -189,9 +142,6 @@ main(void)
 	ok(i, "after the flood: the forwarder is used again (%.2f s)", took);
 out:
 	sts_resolver_free(r);
-	atomic_store(&dns_stop, true);
-	pthread_join(dt, NULL);
-	close(dns_fd);
-	unlink(conf);
+	fake_ns_stop(&ns);
 	return tap_done();
 }

@@ -12,88 +12,43 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "../tap.h"
+#include "fake_ns.h"
 #include "sts_resolver.h"
 #include "sts_sock.h"
 
 #define TIMEOUT_MS 2000
 
-static int dns_fd;
-static atomic_bool dns_stop;
-
-/* Answer q[0..n) (one question) with one record of its own type. */
+/* Answer q (one question, of type qtype, ending at qend) with one record
+ * of its own type, unless its name says to drop that type. */
 static void
-answer(unsigned char *q, size_t n, const struct sockaddr *to, socklen_t tl)
+on_query(struct fake_ns *ns, unsigned char *q, size_t n, size_t qend,
+	 unsigned qtype, const struct sockaddr *to, socklen_t tl)
 {
 	static const unsigned char v4[4] = {127, 0, 0, 1};
 	static const unsigned char v6[16] = {[15] = 1};
 	unsigned char out[512];
-	size_t off = 12, len;
-	unsigned type;
+	size_t len = qtype == 1 ? 4 : 16;
 
-	while (off < n && q[off] != 0)
-		off += (size_t)q[off] + 1;
-	if (off + 5 > n)
+	(void)n;
+	if (q[12] < 5 || (qtype != 1 && qtype != 28) ||
+	    (qtype == 28 && memcmp(q + 13, "drop6", 5) == 0) ||
+	    (qtype == 1 && memcmp(q + 13, "drop4", 5) == 0))
 		return;
-	type = (unsigned)q[off + 1] << 8 | q[off + 2];
-	off += 5; /* end of the question */
-	len = type == 1 ? 4 : 16;
-	memcpy(out, q, off);
+	memcpy(out, q, qend);
 	out[2] = 0x81 | (q[2] & 0x78); /* QR, opcode kept, RD */
 	out[3] = 0x80;		       /* RA, NOERROR */
 	memset(out + 6, 0, 6);
 	out[7] = 1; /* one answer, no authority or additional (EDNS cut) */
-	memcpy(out + off,
-	       (unsigned char[]){0xc0, 12, 0, (unsigned char)type, 0, 1, 0, 0,
+	memcpy(out + qend,
+	       (unsigned char[]){0xc0, 12, 0, (unsigned char)qtype, 0, 1, 0, 0,
 				 0, 60, 0, (unsigned char)len},
 	       12);
-	memcpy(out + off + 12, type == 1 ? v4 : v6, len);
-	sendto(dns_fd, out, off + 12 + len, 0, to, tl);
-}
-
-static void *
-dns_main(void *arg)
-{
-	unsigned char q[512];
-	struct sockaddr_storage from;
-
-	(void)arg;
-	while (!atomic_load(&dns_stop)) {
-		struct pollfd p = {.fd = dns_fd, .events = POLLIN};
-		socklen_t fl = sizeof(from);
-		size_t off = 12;
-		unsigned type;
-		ssize_t n;
-
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		n = recvfrom(dns_fd, q, sizeof(q), 0, (struct sockaddr *)&from,
-			     &fl);
-		if (n < 17 || q[12] < 5)
-			continue;
-		while (off < (size_t)n && q[off] != 0)
-			off += (size_t)q[off] + 1;
-		if (off + 3 > (size_t)n)
-			continue;
-		type = (unsigned)q[off + 1] << 8 | q[off + 2];
-		if ((type == 28 && memcmp(q + 13, "drop6", 5) == 0) ||
-		    (type == 1 && memcmp(q + 13, "drop4", 5) == 0) ||
-		    (type != 1 && type != 28))
-			continue;
-		answer(q, (size_t)n, (struct sockaddr *)&from, fl);
-	}
-	return NULL;
+	memcpy(out + qend + 12, qtype == 1 ? v4 : v6, len);
+	sendto(ns->fd, out, qend + 12 + len, 0, to, tl);
 }
 
 /* Look name up; *ms = how long it took, *fam = the families found. */
@@ -122,40 +77,20 @@ lookup(struct sts_resolver *r, const char *name, bool connect, int64_t *ms,
 int
 main(void)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct fake_ns ns;
 	struct sts_resolver_conf rc;
 	struct sts_resolver *r = NULL;
-	pthread_t dt;
-	char why[STS_WHY_MAX], fwd[64], conf[] = "/tmp/t_resdelay.XXXXXX";
-	socklen_t sl = sizeof(sin);
+	char why[STS_WHY_MAX];
 	enum sts_status st;
 	int64_t ms;
-	int v4, v6, fd;
-	FILE *cf;
+	int v4, v6;
 
-	dns_fd = socket(AF_INET, SOCK_DGRAM, 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (!ok(dns_fd >= 0 &&
-			bind(dns_fd, (struct sockaddr *)&sin, sizeof(sin)) ==
-				0 &&
-			getsockname(dns_fd, (struct sockaddr *)&sin, &sl) == 0,
+	if (!ok(fake_ns_start(&ns, on_query, NULL),
 		"fake name server on 127.0.0.1"))
 		return tap_done();
-	pthread_create(&dt, NULL, dns_main, NULL);
-	fd = mkstemp(conf);
-	cf = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (cf != NULL) {
-		fputs("server:\n\tdo-not-query-localhost: no\n", cf);
-		fclose(cf);
-	}
-	snprintf(fwd, sizeof(fwd), "127.0.0.1@%u", ntohs(sin.sin_port));
-	memset(&rc, 0, sizeof(rc));
-	rc.trust_anchor_file = ""; /* the fake signs nothing */
-	rc.unbound_conf = conf;
-	rc.forwarders = fwd;
-	rc.timeout_ms = TIMEOUT_MS;
+	fake_ns_resolver_conf(&ns, &rc, TIMEOUT_MS);
 	st = sts_resolver_new(&rc, &r, why, sizeof(why));
-	if (!ok(st == STS_OK, "resolver with Forwarders %s%s%s", fwd,
+	if (!ok(st == STS_OK, "resolver with Forwarders %s%s%s", ns.fwd,
 		st == STS_OK ? "" : ": ", st == STS_OK ? "" : why))
 		goto out;
 
@@ -187,9 +122,6 @@ main(void)
 	   (long long)ms);
 out:
 	sts_resolver_free(r);
-	atomic_store(&dns_stop, true);
-	pthread_join(dt, NULL);
-	close(dns_fd);
-	unlink(conf);
+	fake_ns_stop(&ns);
 	return tap_done();
 }
