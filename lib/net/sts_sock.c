@@ -206,8 +206,9 @@ sts_sock_connect_any(const struct sts_sockaddr *a, size_t n,
 			if (r > 0)
 				goto won;
 			if (r < 0) {
+				/* next_at has passed (or nothing is live):
+				 * the next one starts at once */
 				he_failed(&a[k], strerror(err), why, whylen);
-				next_at = now; /* the next one at once */
 				continue;
 			}
 			pfd[live] =

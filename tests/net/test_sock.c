@@ -165,6 +165,61 @@ main(void)
 		ok(strlen(small) < 16 && small[16] == 'x',
 		   "why truncated within its size (%s)", small);
 	}
+	/* a connect that hangs (a listener whose accept queue is full
+	 * drops the SYN) keeps its place; the next attempt starts after the
+	 * Connection Attempt Delay, and when that one fails the third
+	 * starts at once (section 5), not after another 250 ms: refused (on
+	 * loopback poll() reports it) or unreachable at once (connect()
+	 * itself fails, as with no IPv6 route: TCP to the limited broadcast
+	 * address is ENETUNREACH before any packet is sent) */
+	{
+		struct sockaddr_in s = {.sin_family = AF_INET};
+		socklen_t len = sizeof(s);
+		int hfd = socket(AF_INET, SOCK_STREAM, 0), cfd = -1;
+		uint16_t hang = 0;
+
+		s.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (hfd >= 0 &&
+		    bind(hfd, (struct sockaddr *)&s, sizeof(s)) == 0 &&
+		    listen(hfd, 0) == 0 &&
+		    getsockname(hfd, (struct sockaddr *)&s, &len) == 0) {
+			hang = ntohs(s.sin_port);
+			/* backlog 0 queues one connection: that one */
+			cfd = socket(AF_INET, SOCK_STREAM, 0);
+			if (cfd >= 0 &&
+			    connect(cfd, (struct sockaddr *)&s, sizeof(s)) != 0)
+				hang = 0;
+		}
+		for (int k = 0; k < 2; k++) {
+			const char *how = k ? "unreachable" : "refused";
+
+			v4(&a[0], hang);
+			v4(&a[1], down1);
+			if (k)
+				((struct sockaddr_in *)&a[1].ss)
+					->sin_addr.s_addr =
+					htonl(INADDR_BROADCAST);
+			v4(&a[2], up);
+			t0 = sts_now_ms();
+			st = sts_sock_connect_any(a, 3, 2000,
+						  sts_now_ms() + 3000, &fd,
+						  &idx, why, sizeof(why));
+			ok(hang != 0 && st == STS_OK && idx == 2,
+			   "hanging, %s, answering: the third wins", how);
+			ok(sts_now_ms() - t0 >= STS_SOCK_HE_DELAY_MS - 10 &&
+				   sts_now_ms() - t0 <
+					   2 * STS_SOCK_HE_DELAY_MS - 50,
+			   "... %s: after one Connection Attempt Delay, not "
+			   "two (%lld ms)",
+			   how, (long long)(sts_now_ms() - t0));
+			if (fd >= 0)
+				close(fd);
+		}
+		if (cfd >= 0)
+			close(cfd);
+		if (hfd >= 0)
+			close(hfd);
+	}
 	/* sts_sock_connect() still works alone */
 	v4(&a[0], up);
 	st = sts_sock_connect(&a[0], sts_now_ms() + 1000, &fd, why,
