@@ -20,7 +20,7 @@ EXTRA_DIST += \
 	etc/examples/exim4/conf.d/transport/30_mta-sts-milter \
 	etc/examples/exim4/mta-sts-milter.conf etc/examples/exim4/mkconf.sh
 # The shared preamble of the lab tests (tests/*/lab-*.sh) and our daemon in the lab.
-EXTRA_DIST += tests/lab/lib/tap.sh
+EXTRA_DIST += tests/lab/lib/tap.sh tests/lab/lib/mail.sh
 
 # [arch] lib/'s layers: no file includes a higher layer; files stay small.
 TESTS += tests/arch/layers.sh

@@ -108,9 +108,8 @@ reply_to() {
 }
 want_code() { case $1 in defer) echo 451 ;; *) echo 250 ;; esac; }
 deliv() { grep -l "^Delivered-To: $1\$" "$LAB_MAILDIR"/new/* 2>/dev/null | head -1; }
-# the X-MTA-STS header with its continuation lines, unfolded
-hdr() { awk '/^X-MTA-STS:/ { on = 1; printf "%s", $0; next } on && /^[ \t]/ { printf "%s", $0; next } { on = 0 }' "$1"; }
-entry() { hdr "$1" | grep -o "domain=$2 [^;]*" | head -1; }
+. "$LAB/lib/mail.sh"
+entry() { sts_header "$1" | grep -o "domain=$2 [^;]*" | head -1; }
 # Exim's first outcome for rcpt $1 in its mainlog: delivered/deferred/bounced
 exim_outcome() {
 	awk -v r="$1" '
@@ -205,7 +204,7 @@ f=$(deliv "$TE@example-enforce.test")
 [ -n "$f" ] && [ "$(grep -c '^X-MTA-STS:' "$f")" = 1 ] &&
 	! grep -q '^X-MTA-STS: domain=example-enforce.test result=pass$' "$f"
 ok $? "exim: exactly one X-MTA-STS header, the spoofed one removed"
-[ -n "$f" ] && [ "$(hdr "$f")" = "$(hdr "$(deliv "$TP@example-enforce.test")")" ]
+[ -n "$f" ] && [ "$(sts_header "$f")" = "$(sts_header "$(deliv "$TP@example-enforce.test")")" ]
 ok $? "exim: the whole X-MTA-STS header equals Postfix+milter's"
 grep -q "=> $TE@example-enforce.test R=mta_sts_secure T=remote_smtp_mta_sts .* CV=yes" "$LAB_EXIM_LOG"
 ok $? "exim: example-enforce.test delivered by mta_sts_secure with a verified certificate"

@@ -12,6 +12,7 @@ top_builddir=${top_builddir:-.}
 SRC=$(cd "$top_srcdir" && pwd)
 BIN=$(cd "$top_builddir" && pwd)/milter/mta-sts-milter
 LAB=$SRC/tests/lab
+. "$LAB/lib/mail.sh"
 # A name of its own per run, so parallel runs (make check, distcheck) never meet.
 export MTALAB_NAME=${MTALAB_NAME:-milter-e2e-$$}
 n=0
@@ -136,7 +137,6 @@ expect_delivered() {
 	[ "$2" != defer ] && [ "$3" != null ] &&
 		{ [ "$3" != dane-mismatch ] || [ "$MTA" = sendmail ]; }
 }
-hdr() { sed -n '/^X-MTA-STS:/,/^[^\t]/p' "$1" | tr -d '\n'; }
 # check_delivered MTA: wait for the copies of $TAG, then per row: tag
 # rows carry a fail/temperror entry for their domain; accepted rows with
 # a policy a pass (or none: mode none, DANE) entry; others no failure.
@@ -162,7 +162,7 @@ check_delivered() {
 			ok 1 "$1: $dom delivered ($exp)"
 			continue
 		fi
-		e=$(hdr "$f" | grep -o "domain=$dom [^;]*" | head -1)
+		e=$(sts_header "$f" | grep -o "domain=$dom [^;]*" | head -1)
 		case $exp/$pol in
 		tag/*) case "$e" in *" result=fail"* | *" result=temperror"*) rc=0 ;; *) rc=1 ;; esac ;;
 		accept/ok) case "$e" in *" result=pass"* | *" result=none"*) rc=0 ;; *) rc=1 ;; esac ;;
