@@ -2,7 +2,8 @@
 # tests/milter/lab-milter.sh - mta-sts-milter end to end in the loopback lab
 # (tests/lab, issue [lab]): swaks -> out-Postfix (smtpd_milters) -> our
 # milter -> the MX farm, for every row of tests/lab/scenarios.tsv; the same
-# through sendmail (INPUT_MAIL_FILTER); reload with a broken file; restart
+# through sendmail (INPUT_MAIL_FILTER); reload with a broken file; a first
+# recipient whose policy host has a black-holed AAAA (happy eyeballs); restart
 # keeps cached policies (state file); the policy host and the DNS server
 # killed mid-run change verdicts as RFC 8461 says and crash nothing.
 # TAP.  SKIPs (never passes) when not root or the lab cannot come up.
@@ -215,6 +216,27 @@ send "$LAB_OUT_ADDR" "$TAG@example-mxselfsigned.test,$TAG@example-enforce.test" 
 alive && reply_to "$W/swaks-reload.txt" "$TAG@example-mxselfsigned.test" | grep -q "^451 4.7.5"
 ok $? "still running with the old configuration: $(reply_to "$W/swaks-reload.txt" "$TAG@example-mxselfsigned.test" | cut -c1-60)"
 cp "$W/milter.conf.good" "$W/milter.conf"
+
+# --- 3b. happy eyeballs at RCPT time, through Postfix --------------------
+# example-v6dead.test's policy host has a black-holed AAAA (tried first,
+# its connect hangs) beside a good A.  With a 1 s LookupDeadline and an
+# empty cache, its first recipient gets the enforce policy's verdict only
+# if the A is tried 250 ms later (RFC 8305); one address after the other,
+# the AAAA's 2 s connect bound would leave the recipient pending (mode=none).
+stop_milter
+cp "$W/state" "$W/state.he"
+write_conf none
+sed -i 's/^LookupDeadline .*/LookupDeadline  1s/' "$W/milter.conf"
+start_milter
+TAG=he$$
+send "$LAB_OUT_ADDR" "$TAG@example-v6dead.test" "$W/swaks-he.txt"
+r=$(reply_to "$W/swaks-he.txt" "$TAG@example-v6dead.test")
+grep -q "rcpt=<$TAG@example-v6dead.test> .*mode=enforce " "$W/milter.log"
+ok $? "happy eyeballs: a first recipient at example-v6dead.test (AAAA black-holed) gets the enforce verdict within a 1 s LookupDeadline: $r"
+stop_milter
+mv "$W/state.he" "$W/state"
+write_conf "$W/state"
+start_milter
 
 # --- 4. restart keeps cached policies; policy host killed ---------------
 # (kills lab daemons: only in a lab this script brought up itself)
