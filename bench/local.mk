@@ -4,7 +4,7 @@
 # are EXTRA_PROGRAMS.  `make bench-programs` builds all of them and
 # `make bench` runs bench/run (root and the loopback lab, tests/lab/).
 BENCH_CHECK_PROGS = bench/smload bench/smtrivial bench/miload bench/noop_milter
-BENCH_EXTRA_PROGS = bench/dnscount bench/stateload bench/slowconn
+BENCH_EXTRA_PROGS = bench/dnscount bench/stateload bench/slowconn bench/coldfloor
 BENCH_PROGS = $(BENCH_CHECK_PROGS) $(BENCH_EXTRA_PROGS)
 check_PROGRAMS += $(BENCH_CHECK_PROGS)
 EXTRA_PROGRAMS += $(BENCH_EXTRA_PROGS)
@@ -18,6 +18,8 @@ bench_dnscount_SOURCES = bench/dnscount.c
 bench_slowconn_SOURCES = bench/slowconn.c $(BENCH_UTIL)
 bench_stateload_SOURCES = bench/stateload.c $(BENCH_UTIL)
 bench_stateload_LDADD = $(LIBMTASTS)
+bench_coldfloor_SOURCES = bench/coldfloor.c $(BENCH_UTIL)
+bench_coldfloor_LDADD = $(LIBMTASTS)
 bench_noop_milter_SOURCES = bench/noop_milter.c
 bench_noop_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 bench_noop_milter_LDADD = $(MILTER_LIBS)
