@@ -3,13 +3,20 @@
  * a hard per-query deadline.  See sts_resolver.h for the contract.
  *
  * How the deadline works with many threads: every lookup starts its
- * queries with ub_resolve_async() and then loops: check its own queries'
- * done flags, poll() ub_fd() for at most POLL_SLICE_MS, call
- * ub_process().  Whichever thread calls ub_process() runs the callbacks
- * of every answer that is ready, so an answer may be delivered by
- * another waiting thread; the done flags are therefore protected by the
- * resolver's mutex, and the short poll slice bounds how long a thread can
- * miss the wake-up that another thread consumed.  At the deadline the
+ * queries with ub_resolve_async() and then loops until its own queries
+ * are done.  Whichever thread calls ub_process() runs the callbacks of
+ * every answer that is ready, so an answer may be delivered by another
+ * waiting thread; the done flags are therefore protected by the
+ * resolver's mutex.  Only one waiting thread at a time (the pump) polls
+ * ub_fd() and calls ub_process(); the others sleep on a condition
+ * variable that each callback broadcasts, so a thread whose answer
+ * another thread read wakes at once.  (When every waiter polled the fd
+ * itself, an answer read by one thread between another's check and its
+ * poll() left that one asleep for the whole poll slice: a cold lookup,
+ * whose fetch and next-hop helper wait side by side, took 10 ms more in
+ * about one case of eight; bench/analysis.md.)  The pump ends its turn
+ * after each ub_process() or POLL_SLICE_MS and wakes the others, one of
+ * which takes over when its own queries are done.  At the deadline the
  * unanswered queries are ub_cancel()ed; the callback holds a reference
  * to its query state until it has run (or until ub_cancel() succeeded,
  * which guarantees it never will: libunbound checks q->cancelled under
@@ -25,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unbound.h>
 
 #include "sts_resolver.h"
@@ -161,6 +169,22 @@ configure(struct ub_ctx *ctx, const struct sts_resolver_conf *c, char *why,
 	return STS_OK;
 }
 
+/* The wait's deadlines are sts_now_ms() values: CLOCK_MONOTONIC. */
+static int
+cv_init_monotonic(pthread_cond_t *cv)
+{
+	pthread_condattr_t a;
+	int rc;
+
+	if (pthread_condattr_init(&a) != 0)
+		return -1;
+	rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(cv, &a);
+	pthread_condattr_destroy(&a);
+	return rc;
+}
+
 enum sts_status
 sts_resolver_new(const struct sts_resolver_conf *conf,
 		 struct sts_resolver **out, char *why, size_t whylen)
@@ -181,6 +205,11 @@ sts_resolver_new(const struct sts_resolver_conf *conf,
 	if (pthread_mutex_init(&r->mu, NULL) != 0) {
 		free(r);
 		return sts_why(why, whylen, STS_NOMEM, "mutex init failed");
+	}
+	if (cv_init_monotonic(&r->cv) != 0) {
+		pthread_mutex_destroy(&r->mu);
+		free(r);
+		return sts_why(why, whylen, STS_NOMEM, "condvar init failed");
 	}
 	r->ctx = ub_ctx_create();
 	if (r->ctx == NULL) {
@@ -209,6 +238,7 @@ sts_resolver_free(struct sts_resolver *r)
 		return;
 	if (r->ctx != NULL)
 		ub_ctx_delete(r->ctx);
+	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }
@@ -234,7 +264,25 @@ query_cb(void *arg, int err, struct ub_result *res)
 	q->res = res;
 	q->done = true;
 	query_unref_locked(q);
+	/* its owner may be asleep in the wait below, not at the fd */
+	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
+}
+
+/* Sleep on r->cv (r->mu held) until woken or ms have passed. */
+static void
+cv_wait_ms(struct sts_resolver *r, int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	(void)pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 }
 
 /*
@@ -267,10 +315,10 @@ sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
 			q[i] = NULL;
 		}
 	}
+	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		all = true;
 		some = false;
-		pthread_mutex_lock(&r->mu);
 		for (i = 0; i < n; i++) {
 			if (q[i] != NULL && !q[i]->done)
 				all = false;
@@ -278,7 +326,6 @@ sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
 				 q[i]->res->havedata && !q[i]->res->bogus)
 				some = true;
 		}
-		pthread_mutex_unlock(&r->mu);
 		/* settle_ms after the first usable answer, the rest are
 		 * given up (RFC 8305 section 3's Resolution Delay) */
 		if (some && settle_ms > 0 && settled == 0) {
@@ -289,13 +336,26 @@ sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
 		left = deadline - sts_now_ms();
 		if (all || left <= 0)
 			break;
+		if (left > POLL_SLICE_MS)
+			left = POLL_SLICE_MS;
+		if (r->pumping) {
+			/* the pump runs our callbacks and wakes us */
+			cv_wait_ms(r, left);
+			continue;
+		}
+		r->pumping = true;
+		pthread_mutex_unlock(&r->mu);
 		pfd.fd = ub_fd(r->ctx);
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		(void)poll(&pfd, 1,
-			   left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS);
+		(void)poll(&pfd, 1, (int)left);
 		(void)ub_process(r->ctx);
+		pthread_mutex_lock(&r->mu);
+		r->pumping = false;
+		/* a waiter takes over the fd if we are done */
+		pthread_cond_broadcast(&r->cv);
 	}
+	pthread_mutex_unlock(&r->mu);
 	for (i = 0; i < n; i++) {
 		bool pending;
 

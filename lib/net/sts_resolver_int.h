@@ -30,7 +30,12 @@
 struct sts_resolver {
 	struct ub_ctx *ctx;
 	unsigned timeout_ms;
-	pthread_mutex_t mu; /* protects every struct query's fields */
+	pthread_mutex_t mu; /* protects every struct query's fields, pumping */
+	/* One waiting thread at a time polls ub_fd() and runs ub_process()
+	 * (pumping); the others wait on cv (CLOCK_MONOTONIC), which every
+	 * finished query and every end of a pump broadcasts. */
+	pthread_cond_t cv;
+	bool pumping;
 };
 
 struct query {

@@ -2,7 +2,7 @@
 # parser, DNS-ID matching, happy-eyeballs connects on loopback) and the lab test lab-net.sh (root; skips
 # itself otherwise).  Every program speaks TAP.
 net_unit_tests = tests/net/test_http tests/net/test_smtp tests/net/t_forwarder \
-	tests/net/test_sock tests/net/t_resdelay
+	tests/net/test_sock tests/net/t_resdelay tests/net/t_reswake
 check_PROGRAMS += $(net_unit_tests)
 TESTS += $(net_unit_tests) tests/net/lab-net.sh
 dist_check_SCRIPTS += tests/net/lab-net.sh
@@ -22,6 +22,10 @@ tests_net_t_forwarder_LDADD = $(LIBMTASTS)
 tests_net_t_resdelay_SOURCES = tests/net/t_resdelay.c tests/net/fake_ns.h \
 	tests/tap.h
 tests_net_t_resdelay_LDADD = $(LIBMTASTS)
+# A lookup whose answer another waiting thread read wakes at once (hermetic)
+tests_net_t_reswake_SOURCES = tests/net/t_reswake.c tests/net/fake_ns.h \
+	tests/tap.h
+tests_net_t_reswake_LDADD = $(LIBMTASTS)
 # lab helpers run by lab-net.sh (not tests by themselves)
 check_PROGRAMS += tests/net/resolver_mt
 tests_net_resolver_mt_SOURCES = tests/net/resolver_mt.c
