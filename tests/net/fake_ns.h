@@ -105,6 +105,32 @@ fake_ns_start(struct fake_ns *ns, fake_ns_fn fn, const char *extra_conf)
 	return pthread_create(&ns->thread, NULL, fake_ns_main, ns) == 0;
 }
 
+/* Answer an A (127.0.0.1) or AAAA (::1) query q with one record, no
+ * authority or additional section (EDNS cut); other types get nothing. */
+static inline void
+fake_ns_answer_addr(struct fake_ns *ns, const unsigned char *q, size_t qend,
+		    unsigned qtype, const struct sockaddr *to, socklen_t tl)
+{
+	static const unsigned char v4[4] = {127, 0, 0, 1};
+	static const unsigned char v6[16] = {[15] = 1};
+	unsigned char out[512];
+	size_t len = qtype == 1 ? 4 : 16;
+
+	if ((qtype != 1 && qtype != 28) || qend + 12 + len > sizeof(out))
+		return;
+	memcpy(out, q, qend);
+	out[2] = 0x81 | (q[2] & 0x78); /* QR, opcode kept, RD */
+	out[3] = 0x80;		       /* RA, NOERROR */
+	memset(out + 6, 0, 6);
+	out[7] = 1; /* one answer */
+	memcpy(out + qend,
+	       (unsigned char[]){0xc0, 12, 0, (unsigned char)qtype, 0, 1, 0, 0,
+				 0, 60, 0, (unsigned char)len},
+	       12);
+	memcpy(out + qend + 12, qtype == 1 ? v4 : v6, len);
+	sendto(ns->fd, out, qend + 12 + len, 0, to, tl);
+}
+
 /* A resolver configuration forwarding everything to ns. */
 static void
 fake_ns_resolver_conf(const struct fake_ns *ns, struct sts_resolver_conf *rc,

@@ -28,27 +28,11 @@ static void
 on_query(struct fake_ns *ns, unsigned char *q, size_t n, size_t qend,
 	 unsigned qtype, const struct sockaddr *to, socklen_t tl)
 {
-	static const unsigned char v4[4] = {127, 0, 0, 1};
-	static const unsigned char v6[16] = {[15] = 1};
-	unsigned char out[512];
-	size_t len = qtype == 1 ? 4 : 16;
-
 	(void)n;
-	if (q[12] < 5 || (qtype != 1 && qtype != 28) ||
-	    (qtype == 28 && memcmp(q + 13, "drop6", 5) == 0) ||
+	if (q[12] < 5 || (qtype == 28 && memcmp(q + 13, "drop6", 5) == 0) ||
 	    (qtype == 1 && memcmp(q + 13, "drop4", 5) == 0))
 		return;
-	memcpy(out, q, qend);
-	out[2] = 0x81 | (q[2] & 0x78); /* QR, opcode kept, RD */
-	out[3] = 0x80;		       /* RA, NOERROR */
-	memset(out + 6, 0, 6);
-	out[7] = 1; /* one answer, no authority or additional (EDNS cut) */
-	memcpy(out + qend,
-	       (unsigned char[]){0xc0, 12, 0, (unsigned char)qtype, 0, 1, 0, 0,
-				 0, 60, 0, (unsigned char)len},
-	       12);
-	memcpy(out + qend + 12, qtype == 1 ? v4 : v6, len);
-	sendto(ns->fd, out, qend + 12 + len, 0, to, tl);
+	fake_ns_answer_addr(ns, q, qend, qtype, to, tl);
 }
 
 /* Look name up; *ms = how long it took, *fam = the families found. */
