@@ -13,9 +13,9 @@
  *   fetch  sts_fetch_policy(): the policy host's A and AAAA, connect,
  *          TLS handshake, PKIX (with the verified-chain memo), HTTPS GET,
  *          parse
- *   hs     one more connection and handshake + PKIX to the address the
- *          fetch used, timed alone (not part of the floor): mbedTLS's
- *          share
+ *   hs     one more sts_tls_open() (connect, handshake, PKIX) to the
+ *          policy host, its addresses now in libunbound's cache, timed
+ *          alone (not part of the floor): mbedTLS's share
  * and prints
  *   FLOOR n=I domain=D ms=TXT+FETCH txt_ms=.. fetch_ms=.. hs_ms=.. hs_cpu_ms=..
  * (n=1 is "first", the others "next").  The daemon's engine (queues,
@@ -57,8 +57,8 @@ cpu_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* One connection + handshake + PKIX to the address "IP:PORT" / "[IP]:PORT"
- * the fetch used; ms, or -1. */
+/* One sts_tls_open() to host (its addresses cached by the fetch just
+ * before); ms, or -1. */
 static double
 handshake_alone(struct sts_resolver *r, struct sts_tls *t, const char *host,
 		unsigned timeout_ms, double *cpu)

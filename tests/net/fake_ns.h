@@ -1,10 +1,11 @@
 /*
  * tests/net/fake_ns.h - a name server inside a test process, for the
- * hermetic resolver tests (t_forwarder, t_resdelay): a UDP socket on
- * 127.0.0.1, served by a thread that hands every well-formed query to the
- * test's function, and the sts_resolver_conf that forwards everything to
- * it (nothing is signed, so no trust anchor).  Header-only, like tap.h;
- * one fake_ns per test, started and stopped from the main thread.
+ * hermetic resolver tests (t_forwarder, t_resdelay, t_reswake): a UDP
+ * socket on 127.0.0.1, served by a thread that hands every well-formed
+ * query to the test's function, and the sts_resolver_conf that forwards
+ * everything to it (nothing is signed, so no trust anchor).  Header-only,
+ * like tap.h; one fake_ns per test, started and stopped from the main
+ * thread.
  */
 #ifndef TESTS_FAKE_NS_H
 #define TESTS_FAKE_NS_H
