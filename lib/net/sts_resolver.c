@@ -8,15 +8,19 @@
  * every answer that is ready, so an answer may be delivered by another
  * waiting thread; the done flags are therefore protected by the
  * resolver's mutex.  Only one waiting thread at a time (the pump) polls
- * ub_fd() and calls ub_process(); the others sleep on a condition
- * variable that each callback broadcasts, so a thread whose answer
- * another thread read wakes at once.  (When every waiter polled the fd
- * itself, an answer read by one thread between another's check and its
- * poll() left that one asleep for the whole poll slice: a cold lookup,
- * whose fetch and next-hop helper wait side by side, took 10 ms more in
- * about one case of eight; bench/analysis.md.)  The pump ends its turn
- * after each ub_process() or POLL_SLICE_MS and wakes the others, one of
- * which takes over when its own queries are done.  At the deadline the
+ * ub_fd() and calls ub_process(); the others sleep, each on its own
+ * condition variable, which the callback of one of its queries signals,
+ * so a thread whose answer another thread read wakes at once, and only
+ * that thread.  (When every waiter polled the fd itself, an answer read
+ * by one thread between another's check and its poll() left that one
+ * asleep for the whole poll slice: a cold lookup, whose fetch and
+ * next-hop helper wait side by side, took 10 ms more in about one case
+ * of eight.  When one condition variable was broadcast for every
+ * answer, each answer woke every waiter: with W lookups in flight, W
+ * wake-ups per answer.  bench/analysis.md.)  The pump keeps the fd until
+ * its own queries are done or its deadline passes; a waiter that leaves
+ * while nobody pumps wakes the oldest waiter, which takes over or, done
+ * too, passes on.  At the deadline the
  * unanswered queries are ub_cancel()ed; the callback holds a reference
  * to its query state until it has run (or until ub_cancel() succeeded,
  * which guarantees it never will: libunbound checks q->cancelled under
@@ -206,11 +210,6 @@ sts_resolver_new(const struct sts_resolver_conf *conf,
 		free(r);
 		return sts_why(why, whylen, STS_NOMEM, "mutex init failed");
 	}
-	if (cv_init_monotonic(&r->cv) != 0) {
-		pthread_mutex_destroy(&r->mu);
-		free(r);
-		return sts_why(why, whylen, STS_NOMEM, "condvar init failed");
-	}
 	r->ctx = ub_ctx_create();
 	if (r->ctx == NULL) {
 		sts_resolver_free(r);
@@ -238,7 +237,6 @@ sts_resolver_free(struct sts_resolver *r)
 		return;
 	if (r->ctx != NULL)
 		ub_ctx_delete(r->ctx);
-	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }
@@ -263,18 +261,24 @@ query_cb(void *arg, int err, struct ub_result *res)
 	q->err = err;
 	q->res = res;
 	q->done = true;
-	query_unref_locked(q);
 	/* its owner may be asleep in the wait below, not at the fd */
-	pthread_cond_broadcast(&r->cv);
+	if (q->w != NULL)
+		pthread_cond_signal(&q->w->cv);
+	query_unref_locked(q);
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* Sleep on r->cv (r->mu held) until woken or ms have passed. */
+/* Sleep on w->cv (r->mu held) until woken or the deadline (absolute,
+ * sts_now_ms()) has passed. */
 static void
-cv_wait_ms(struct sts_resolver *r, int64_t ms)
+cv_wait_until(struct sts_resolver *r, struct sts_resolver_waiter *w,
+	      int64_t deadline)
 {
 	struct timespec ts;
+	int64_t ms = deadline - sts_now_ms();
 
+	if (ms <= 0)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += (time_t)(ms / 1000);
 	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
@@ -282,7 +286,37 @@ cv_wait_ms(struct sts_resolver *r, int64_t ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	(void)pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+	(void)pthread_cond_timedwait(&w->cv, &r->mu, &ts);
+}
+
+/* Link w as the newest waiter (r->mu held). */
+static void
+waiter_link(struct sts_resolver *r, struct sts_resolver_waiter *w)
+{
+	w->next = NULL;
+	w->prev = r->waiters_tail;
+	if (r->waiters_tail != NULL)
+		r->waiters_tail->next = w;
+	else
+		r->waiters = w;
+	r->waiters_tail = w;
+}
+
+/* Unlink w (r->mu held); if nobody pumps now, wake the oldest waiter
+ * left, which takes the fd over or, done too, passes on. */
+static void
+waiter_leave(struct sts_resolver *r, struct sts_resolver_waiter *w)
+{
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		r->waiters = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	else
+		r->waiters_tail = w->prev;
+	if (!r->pumping && r->waiters != NULL)
+		pthread_cond_signal(&r->waiters->cv);
 }
 
 /*
@@ -295,11 +329,19 @@ sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
 			 const int *types, struct query **q, size_t n,
 			 int64_t deadline, unsigned settle_ms)
 {
+	struct sts_resolver_waiter me;
 	int64_t left, settled = 0;
 	struct pollfd pfd;
 	bool all, some;
 	size_t i;
 
+	if (cv_init_monotonic(&me.cv) != 0) {
+		/* no way to wait: no query is started (the callers report
+		 * them as not started, a temporary failure) */
+		for (i = 0; i < n; i++)
+			q[i] = NULL;
+		return;
+	}
 	/* drain answers of earlier cancelled queries (keeps the pipe from
 	 * filling up when nobody else is waiting) */
 	(void)ub_process(r->ctx);
@@ -316,6 +358,12 @@ sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
 		}
 	}
 	pthread_mutex_lock(&r->mu);
+	/* a callback that ran before this sees w == NULL; the done flags
+	 * are checked below under the same lock before any sleep */
+	for (i = 0; i < n; i++)
+		if (q[i] != NULL)
+			q[i]->w = &me;
+	waiter_link(r, &me);
 	for (;;) {
 		all = true;
 		some = false;
@@ -336,13 +384,16 @@ sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
 		left = deadline - sts_now_ms();
 		if (all || left <= 0)
 			break;
-		if (left > POLL_SLICE_MS)
-			left = POLL_SLICE_MS;
 		if (r->pumping) {
-			/* the pump runs our callbacks and wakes us */
-			cv_wait_ms(r, left);
+			/* the pump runs our callbacks, which wake us; so does
+			 * the pump, or a waiter, leaving while nobody pumps */
+			cv_wait_until(r, &me, deadline);
 			continue;
 		}
+		/* our turn at the fd, until we are done: every callback
+		 * signals its own waiter */
+		if (left > POLL_SLICE_MS)
+			left = POLL_SLICE_MS;
 		r->pumping = true;
 		pthread_mutex_unlock(&r->mu);
 		pfd.fd = ub_fd(r->ctx);
@@ -352,10 +403,13 @@ sts_resolver_run_queries(struct sts_resolver *r, const char *const *names,
 		(void)ub_process(r->ctx);
 		pthread_mutex_lock(&r->mu);
 		r->pumping = false;
-		/* a waiter takes over the fd if we are done */
-		pthread_cond_broadcast(&r->cv);
 	}
+	for (i = 0; i < n; i++)
+		if (q[i] != NULL)
+			q[i]->w = NULL;
+	waiter_leave(r, &me);
 	pthread_mutex_unlock(&r->mu);
+	pthread_cond_destroy(&me.cv);
 	for (i = 0; i < n; i++) {
 		bool pending;
 

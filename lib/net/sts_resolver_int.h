@@ -27,15 +27,27 @@
 #define RR_TYPE_AAAA 28
 #define RR_TYPE_TLSA 52
 
+/* A thread waiting in sts_resolver_run_queries() (on its stack).  It
+ * sleeps on its own condition variable, so that an answer wakes the one
+ * thread it is for, not every waiter (a burst of cold lookups has a
+ * worker and a next-hop helper waiting per domain). */
+struct sts_resolver_waiter {
+	pthread_cond_t cv; /* CLOCK_MONOTONIC */
+	struct sts_resolver_waiter *prev, *next;
+};
+
 struct sts_resolver {
 	struct ub_ctx *ctx;
 	unsigned timeout_ms;
-	pthread_mutex_t mu; /* protects every struct query's fields, pumping */
+	pthread_mutex_t mu; /* protects every struct query's fields, pumping,
+			     * waiters */
 	/* One waiting thread at a time polls ub_fd() and runs ub_process()
-	 * (pumping); the others wait on cv (CLOCK_MONOTONIC), which every
-	 * finished query and every end of a pump broadcasts. */
-	pthread_cond_t cv;
+	 * (pumping); the others sleep, each on its own condition variable,
+	 * which the callback of one of its queries signals, or the pump
+	 * (or a waiter leaving while nobody pumps) when it leaves. */
 	bool pumping;
+	struct sts_resolver_waiter *waiters; /* oldest first */
+	struct sts_resolver_waiter *waiters_tail;
 };
 
 struct query {
@@ -45,6 +57,7 @@ struct query {
 	int err;
 	struct ub_result *res;
 	int id;
+	struct sts_resolver_waiter *w; /* its waiting owner, or NULL */
 };
 
 /* Start n queries at once and wait for them until deadline (absolute,
