@@ -17,6 +17,7 @@ lib_libmtasts_a_SOURCES += \
 	lib/engine/sts_engine_shared.c lib/engine/sts_shared.c lib/engine/sts_shared.h \
 	lib/engine/sts_cache.c lib/engine/sts_cache.h lib/engine/sts_cache_int.h \
 	lib/engine/sts_cache_table.c lib/engine/sts_cache_bulk.c \
+	lib/engine/sts_cache_queue.c \
 	lib/engine/sts_cache_admin.c \
 	lib/engine/sts_hopcache.c lib/engine/sts_hopcache.h lib/engine/sts_lru.h \
 	lib/engine/sts_persist.c lib/engine/sts_persist.h \

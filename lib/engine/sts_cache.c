@@ -1,8 +1,8 @@
 /*
- * sts_cache.c - the RFC 8461 policy cache: its rules (lookups, the job
- * queue, applying fetch results) over the table of sts_cache_table.c,
- * all under one mutex.  See sts_cache.h for the rules and the locking
- * protocol.
+ * sts_cache.c - the RFC 8461 policy cache: its rules (lookups, applying
+ * fetch results) over the table of sts_cache_table.c and the job queues
+ * of sts_cache_queue.c, all under one mutex.  See sts_cache.h for the
+ * rules and the locking protocol.
  *
  * Memory: one allocation per entry (the struct with the domain name as
  * a flexible array member) plus one for the packed mx patterns of a
@@ -69,8 +69,11 @@ sts_cache_new(const struct sts_cache_conf *conf)
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->done, &ca);
+	for (size_t i = 0; i < STS_CACHE_DONE_STRIPES; i++)
+		pthread_cond_init(&c->done_for[i], &ca);
+	pthread_cond_init(&c->idle, &ca);
 	pthread_cond_init(&c->work, &ca);
+	pthread_cond_init(&c->work_hi, &ca);
 	pthread_condattr_destroy(&ca);
 	return c;
 }
@@ -89,8 +92,11 @@ sts_cache_free(struct sts_cache *c)
 			sts_cache_entry_free(e);
 		}
 	free(c->tab);
-	pthread_cond_destroy(&c->done);
+	for (i = 0; i < STS_CACHE_DONE_STRIPES; i++)
+		pthread_cond_destroy(&c->done_for[i]);
+	pthread_cond_destroy(&c->idle);
 	pthread_cond_destroy(&c->work);
+	pthread_cond_destroy(&c->work_hi);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -212,36 +218,6 @@ static bool
 check_due(const struct sts_cache *c, const struct entry *e, time_t now)
 {
 	return now >= e->last_attempt + recheck_iv(c) || now >= e->next_try;
-}
-
-bool
-sts_cache_enqueue(struct sts_cache *c, struct entry *e, enum sts_job_kind kind)
-{
-	bool hi = (e->flags & F_POLICY) != 0;
-	struct entry **head = hi ? &c->hi_head : &c->lo_head,
-		     **tail = hi ? &c->hi_tail : &c->lo_tail;
-
-	if (!hi && c->lo_len >= c->conf.queue_max) {
-		c->st.queue_full++;
-		return false;
-	}
-	if (hi)
-		c->hi_len++;
-	else
-		c->lo_len++;
-	e->kind = (uint8_t)kind;
-	e->flags |= F_QUEUED;
-	e->qnext = NULL;
-	if (*tail != NULL)
-		(*tail)->qnext = e;
-	else
-		*head = e;
-	*tail = e;
-	c->busy++;
-	/* every worker may be waiting: a cached_only one would not take a
-	 * lo job, so wake them all */
-	pthread_cond_broadcast(&c->work);
-	return true;
 }
 
 /* Queue a background recheck/refresh of a usable policy when due.  The
@@ -424,7 +400,9 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 			break;
 		}
 		e->waiters++;
-		rc = pthread_cond_timedwait(&c->done, &c->lock, &dl);
+		rc = pthread_cond_timedwait(
+			&c->done_for[e->hash % STS_CACHE_DONE_STRIPES],
+			&c->lock, &dl);
 		e->waiters--;
 		waited = true;
 		if ((e->flags & F_BUSY) == 0)
@@ -501,7 +479,9 @@ sts_cache_recheck(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 		}
 		if (deadline_ms == 0 || rc == ETIMEDOUT)
 			break;
-		rc = pthread_cond_timedwait(&c->done, &c->lock, &dl);
+		rc = pthread_cond_timedwait(
+			&c->done_for[e->hash % STS_CACHE_DONE_STRIPES],
+			&c->lock, &dl);
 	}
 	e->waiters--;
 	fill_now(c, e, now, completed, out);
@@ -512,51 +492,6 @@ sts_cache_recheck(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 		r = STS_RC_CONFIRMED;
 	pthread_mutex_unlock(&c->lock);
 	return r;
-}
-
-/* --- workers ------------------------------------------------------------ */
-
-/* Unlink the head of one queue (lock held). */
-static struct entry *
-dequeue(struct entry **head, struct entry **tail, size_t *len)
-{
-	struct entry *e = *head;
-
-	*head = e->qnext;
-	if (*head == NULL)
-		*tail = NULL;
-	e->qnext = NULL;
-	(*len)--;
-	return e;
-}
-
-bool
-sts_cache_take_job(struct sts_cache *c, bool cached_only,
-		   struct sts_cache_job *job)
-{
-	struct entry *e;
-
-	pthread_mutex_lock(&c->lock);
-	while (c->hi_head == NULL && (cached_only || c->lo_head == NULL) &&
-	       !c->stop)
-		pthread_cond_wait(&c->work, &c->lock);
-	if (c->stop) {
-		pthread_mutex_unlock(&c->lock);
-		return false;
-	}
-	if (c->hi_head != NULL)
-		e = dequeue(&c->hi_head, &c->hi_tail, &c->hi_len);
-	else
-		e = dequeue(&c->lo_head, &c->lo_tail, &c->lo_len);
-	e->flags = (uint8_t)((e->flags & ~F_QUEUED) | F_INFLIGHT);
-	job->kind = (enum sts_job_kind)e->kind;
-	memcpy(job->domain, e->domain, strlen(e->domain) + 1);
-	job->have_policy = sts_cache_policy_valid(e, sts_cache_now(c));
-	memcpy(job->id, e->id, sizeof(job->id));
-	/* C8: the failed id is not fetched again until its backoff is over */
-	job->bad_id = sts_cache_now(c) < e->next_try ? e->bad_id : 0;
-	pthread_mutex_unlock(&c->lock);
-	return true;
 }
 
 static int evf(char *ev, size_t evlen, int lvl, const char *fmt, ...)
@@ -726,43 +661,11 @@ sts_cache_complete(struct sts_cache *c, const struct sts_cache_job *job,
 		e->gen++;
 		e->flags &= ~F_INFLIGHT;
 		c->busy--;
+		pthread_cond_broadcast(
+			&c->done_for[e->hash % STS_CACHE_DONE_STRIPES]);
 	}
-	pthread_cond_broadcast(&c->done);
+	if (c->busy == 0)
+		pthread_cond_broadcast(&c->idle);
 	pthread_mutex_unlock(&c->lock);
 	return lvl;
-}
-
-void
-sts_cache_stop(struct sts_cache *c)
-{
-	struct entry *e;
-
-	pthread_mutex_lock(&c->lock);
-	c->stop = true;
-	/* queued jobs will never run: release them */
-	while (c->hi_head != NULL || c->lo_head != NULL) {
-		e = c->hi_head != NULL
-			    ? dequeue(&c->hi_head, &c->hi_tail, &c->hi_len)
-			    : dequeue(&c->lo_head, &c->lo_tail, &c->lo_len);
-		e->flags &= ~F_QUEUED;
-		c->busy--;
-	}
-	pthread_cond_broadcast(&c->work);
-	pthread_cond_broadcast(&c->done);
-	pthread_mutex_unlock(&c->lock);
-}
-
-bool
-sts_cache_idle_wait(struct sts_cache *c, unsigned timeout_ms)
-{
-	struct timespec dl = sts_lru_deadline(timeout_ms);
-	bool idle;
-	int rc = 0;
-
-	pthread_mutex_lock(&c->lock);
-	while (c->busy > 0 && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&c->done, &c->lock, &dl);
-	idle = c->busy == 0;
-	pthread_mutex_unlock(&c->lock);
-	return idle;
 }

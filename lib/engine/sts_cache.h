@@ -65,9 +65,13 @@
  *     engine, a file write or a sleep: workers take a job (copying the
  *     domain out), drop the lock, do the network work, and re-take the
  *     lock only to apply the result (sts_cache_complete()).
- *   - Lookups that must wait sleep on cache->done (a condition variable
- *     on CLOCK_MONOTONIC, broadcast whenever a job completes), holding
- *     a pin (entry->waiters) so the entry cannot be evicted under them.
+ *   - Lookups that must wait sleep on cache->done_for[entry hash % 64]
+ *     (condition variables on CLOCK_MONOTONIC; a completed job
+ *     broadcasts its entry's, so it wakes the lookups of its domain and
+ *     of the few that share the stripe, not every waiting lookup),
+ *     holding a pin (entry->waiters) so the entry cannot be evicted
+ *     under them.  Workers sleep on cache->work (or work_hi, those that
+ *     take cached policies' jobs only); a queued job wakes one of them.
  *     An entry that is in flight, queued or pinned is never evicted.
  *   - No other lock is ever taken while cache->lock is held, so it
  *     cannot take part in a lock-order cycle.

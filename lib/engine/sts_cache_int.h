@@ -1,7 +1,8 @@
 /*
- * sts_cache_int.h - the cache's private parts, shared by its three files
+ * sts_cache_int.h - the cache's private parts, shared by its files
  * (nothing else includes it):
- *   sts_cache.c        the RFC 8461 rules: lookups, jobs, applying results
+ *   sts_cache.c        the RFC 8461 rules: lookups, applying job results
+ *   sts_cache_queue.c  the job queues: queuing, taking, stopping, idle
  *   sts_cache_table.c  the hash table and the LRU list
  *   sts_cache_bulk.c   whole-table walks: the refresh sweep, the state
  *                      file's foreach/insert, reserve, statistics
@@ -50,10 +51,24 @@ struct entry {
 	char domain[];
 };
 
+/* Condition variables for threads waiting on an entry's job, chosen by
+ * the entry's hash: a completed job wakes the waiters of its stripe, not
+ * every waiting lookup (a burst of cold lookups has one waiting per
+ * domain, and more with the map's answer threads). */
+#define STS_CACHE_DONE_STRIPES 64
+
 struct sts_cache {
 	pthread_mutex_t lock;
-	pthread_cond_t done; /* a job completed (CLOCK_MONOTONIC) */
-	pthread_cond_t work; /* a job was queued, or stop */
+	/* CLOCK_MONOTONIC: a job completed, for the waiters of entries whose
+	 * hash % STS_CACHE_DONE_STRIPES is the index; or stop */
+	pthread_cond_t done_for[STS_CACHE_DONE_STRIPES];
+	pthread_cond_t idle; /* busy fell to 0, or stop */
+	/* A job was queued, or stop: work for the workers that take any
+	 * job, work_hi for those that take cached policies' jobs only
+	 * (idle_hi of them waiting).  Each job wakes one worker that can
+	 * take it, and a worker that leaves jobs queued wakes the next. */
+	pthread_cond_t work, work_hi;
+	unsigned idle_hi;
 	struct sts_cache_conf conf;
 	struct entry **tab;
 	size_t mask, count;

@@ -14,6 +14,8 @@
 #include "sts_hopcache.h"
 #include "sts_lru.h"
 
+#define HC_STRIPES 64
+
 struct hc_entry {
 	struct sts_lru_node lru;
 	struct hc_entry *hnext;
@@ -28,7 +30,10 @@ struct hc_entry {
 
 struct sts_hopcache {
 	pthread_mutex_t lock;
-	pthread_cond_t done; /* CLOCK_MONOTONIC */
+	/* CLOCK_MONOTONIC; the waiters of a key sleep on the stripe of its
+	 * hash, so a value put wakes them (and the few sharing the stripe),
+	 * not every thread waiting on any key */
+	pthread_cond_t done[HC_STRIPES];
 	struct hc_entry **tab;
 	struct sts_lru lru;
 	size_t mask, count, max;
@@ -55,7 +60,8 @@ sts_hopcache_new(size_t max)
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&h->done, &ca);
+	for (size_t i = 0; i < HC_STRIPES; i++)
+		pthread_cond_init(&h->done[i], &ca);
 	pthread_condattr_destroy(&ca);
 	return h;
 }
@@ -75,7 +81,8 @@ sts_hopcache_free(struct sts_hopcache *h)
 		free(e);
 	}
 	free(h->tab);
-	pthread_cond_destroy(&h->done);
+	for (size_t i = 0; i < HC_STRIPES; i++)
+		pthread_cond_destroy(&h->done[i]);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -179,7 +186,8 @@ sts_hopcache_get(struct sts_hopcache *h, const char *key, time_t now,
 			break;
 		}
 		e->waiters++;
-		rc = pthread_cond_timedwait(&h->done, &h->lock, &dl);
+		rc = pthread_cond_timedwait(&h->done[hv % HC_STRIPES], &h->lock,
+					    &dl);
 		e->waiters--;
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -210,7 +218,7 @@ sts_hopcache_put(struct sts_hopcache *h, const char *key, const void *val,
 			e->valid = true;
 		}
 	}
-	pthread_cond_broadcast(&h->done);
+	pthread_cond_broadcast(&h->done[hv % HC_STRIPES]);
 	pthread_mutex_unlock(&h->lock);
 	free(copy);
 }
@@ -218,13 +226,14 @@ sts_hopcache_put(struct sts_hopcache *h, const char *key, const void *val,
 void
 sts_hopcache_abandon(struct sts_hopcache *h, const char *key)
 {
+	uint32_t hv = sts_lru_hash(key);
 	struct hc_entry *e;
 
 	pthread_mutex_lock(&h->lock);
-	e = find(h, key, sts_lru_hash(key));
+	e = find(h, key, hv);
 	if (e != NULL)
 		e->busy = false;
-	pthread_cond_broadcast(&h->done);
+	pthread_cond_broadcast(&h->done[hv % HC_STRIPES]);
 	pthread_mutex_unlock(&h->lock);
 }
 

@@ -6,7 +6,7 @@ engine_unit_tests = tests/engine/test_verdict tests/engine/test_override \
 	tests/engine/test_nexthop tests/engine/test_recheck \
 	tests/engine/test_queue tests/engine/test_files \
 	tests/engine/test_admin tests/engine/test_shared \
-	tests/engine/test_rptstore
+	tests/engine/test_rptstore tests/engine/test_wakeups
 check_PROGRAMS += $(engine_unit_tests)
 TESTS += $(engine_unit_tests) tests/engine/lab-engine.sh tests/engine/lab-fleet.sh
 dist_check_SCRIPTS += tests/engine/lab-engine.sh tests/engine/lab-fleet.sh
@@ -37,6 +37,9 @@ tests_engine_test_recheck_LDADD = $(LIBMTASTS)
 tests_engine_test_queue_SOURCES = tests/engine/test_queue.c \
 	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h
 tests_engine_test_queue_LDADD = $(LIBMTASTS)
+tests_engine_test_wakeups_SOURCES = tests/engine/test_wakeups.c \
+	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h
+tests_engine_test_wakeups_LDADD = $(LIBMTASTS)
 tests_engine_test_admin_SOURCES = tests/engine/test_admin.c \
 	tests/engine/scripted.c tests/engine/scripted.h tests/tap.h
 tests_engine_test_admin_LDADD = $(LIBMTASTS)
