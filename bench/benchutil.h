@@ -41,6 +41,8 @@ int bu_connect(const struct bu_addr *a, unsigned timeout_ms, int nodelay);
 int bu_listen(const struct bu_addr *a, int nodelay);
 
 uint64_t bu_now_ns(void);
+/* CPU time of the whole process (all threads), ns. */
+uint64_t bu_cpu_ns(void);
 
 /* Whole buffer or -1 (timeouts come from SO_RCVTIMEO/SO_SNDTIMEO). */
 int bu_writen(int fd, const void *buf, size_t n);

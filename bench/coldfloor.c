@@ -48,15 +48,6 @@ ms_since(uint64_t t0)
 	return (double)(bu_now_ns() - t0) / 1e6;
 }
 
-static double
-cpu_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* One sts_tls_open() to host (its addresses cached by the fetch just
  * before); ms, or -1. */
 static double
@@ -66,20 +57,20 @@ handshake_alone(struct sts_resolver *r, struct sts_tls *t, const char *host,
 	struct sts_resolver_addrs a;
 	struct sts_tls_opened o;
 	char why[STS_WHY_MAX];
-	double c0, ms = -1;
-	uint64_t t0;
+	double ms = -1;
+	uint64_t t0, c0;
 
 	/* the addresses are cached now: this costs a cache hit, not DNS */
 	if (sts_resolver_addrs(r, host, 443, &a) != STS_OK) {
 		sts_resolver_addrs_clear(&a);
 		return -1;
 	}
-	c0 = cpu_ms();
+	c0 = bu_cpu_ns();
 	t0 = bu_now_ns();
 	if (sts_tls_open(t, &a, host, timeout_ms, sts_now_ms() + timeout_ms, &o,
 			 why, sizeof(why)) == STS_OK) {
 		ms = ms_since(t0);
-		*cpu = cpu_ms() - c0;
+		*cpu = (double)(bu_cpu_ns() - c0) / 1e6;
 		sts_tls_open_close(&o, true);
 	} else {
 		fprintf(stderr, "coldfloor: %s: handshake: %s\n", host, why);

@@ -30,15 +30,6 @@
 #include "sts_source.h"
 
 static double
-cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
 rss_mib(void)
 {
 	char line[256];
@@ -91,7 +82,7 @@ main(int argc, char **argv)
 	char path[512], why[512];
 	double base, rss, load_s, load_cpu, save_s;
 	struct stat sb;
-	uint64_t t0;
+	uint64_t t0, c0;
 	int c, keep = 0, nosave = 0;
 
 	while ((c = getopt(argc, argv, "n:d:kS")) != -1) {
@@ -125,13 +116,13 @@ main(int argc, char **argv)
 	conf.workers = 1;
 	conf.probe = false;
 	base = rss_mib();
-	load_cpu = cpu_s();
+	c0 = bu_cpu_ns();
 	t0 = bu_now_ns();
 	e = sts_source_net_new(&conf, &src, why, sizeof(why)) == STS_OK
 		    ? sts_engine_new(&conf, &src, why, sizeof(why))
 		    : NULL;
 	load_s = (double)(bu_now_ns() - t0) / 1e9;
-	load_cpu = cpu_s() - load_cpu;
+	load_cpu = (double)(bu_cpu_ns() - c0) / 1e9;
 	if (e == NULL) {
 		fprintf(stderr, "stateload: sts_engine_new: %s\n", why);
 		return 1;
