@@ -22,7 +22,7 @@ FUZZ_TARGETS += fuzz_http:lib/proto/sts_http.c,lib/proto/sts_status.c
 FUZZ_TARGETS += fuzz_smtp:lib/proto/sts_smtp.c,lib/proto/sts_status.c
 FUZZ_TARGETS += fuzz_netstring:lib/proto/sts_netstring.c,lib/engine/sts_mapreply.c,lib/proto/sts_nexthop.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
 FUZZ_TARGETS += fuzz_addr:lib/proto/sts_addr.c,lib/proto/sts_status.c
-FUZZ_TARGETS += fuzz_persist:lib/engine/sts_persist_fast.c,lib/engine/sts_file.c,lib/engine/sts_cache.c,lib/engine/sts_cache_table.c,lib/engine/sts_cache_bulk.c,lib/proto/sts_policy.c,lib/proto/sts_mx.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
+FUZZ_TARGETS += fuzz_persist:lib/engine/sts_persist_fast.c,lib/engine/sts_file.c,lib/engine/sts_cache.c,lib/engine/sts_cache_table.c,lib/engine/sts_cache_bulk.c,lib/engine/sts_cache_queue.c,lib/proto/sts_policy.c,lib/proto/sts_mx.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
 # [exim] the line protocol.
 FUZZ_TARGETS += fuzz_line:lib/engine/sts_line.c,lib/proto/sts_rptagg.c,lib/engine/sts_rcptreply.c,lib/engine/sts_mapreply.c,lib/engine/sts_verdict.c,lib/proto/sts_nexthop.c,lib/proto/sts_policy.c,lib/proto/sts_mx.c,lib/proto/sts_domain.c,lib/proto/sts_status.c
 # [ops] the control socket's request parser.
