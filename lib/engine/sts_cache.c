@@ -69,12 +69,11 @@ sts_cache_new(const struct sts_cache_conf *conf)
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	for (size_t i = 0; i < STS_CACHE_DONE_STRIPES; i++)
-		pthread_cond_init(&c->done_for[i], &ca);
 	pthread_cond_init(&c->idle, &ca);
 	pthread_cond_init(&c->work, &ca);
 	pthread_cond_init(&c->work_hi, &ca);
 	pthread_condattr_destroy(&ca);
+	sts_lru_stripes_init(&c->done_for);
 	return c;
 }
 
@@ -92,8 +91,7 @@ sts_cache_free(struct sts_cache *c)
 			sts_cache_entry_free(e);
 		}
 	free(c->tab);
-	for (i = 0; i < STS_CACHE_DONE_STRIPES; i++)
-		pthread_cond_destroy(&c->done_for[i]);
+	sts_lru_stripes_destroy(&c->done_for);
 	pthread_cond_destroy(&c->idle);
 	pthread_cond_destroy(&c->work);
 	pthread_cond_destroy(&c->work_hi);
@@ -401,8 +399,7 @@ sts_cache_get(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 		}
 		e->waiters++;
 		rc = pthread_cond_timedwait(
-			&c->done_for[e->hash % STS_CACHE_DONE_STRIPES],
-			&c->lock, &dl);
+			sts_lru_stripe(&c->done_for, e->hash), &c->lock, &dl);
 		e->waiters--;
 		waited = true;
 		if ((e->flags & F_BUSY) == 0)
@@ -480,8 +477,7 @@ sts_cache_recheck(struct sts_cache *c, const char *domain, unsigned deadline_ms,
 		if (deadline_ms == 0 || rc == ETIMEDOUT)
 			break;
 		rc = pthread_cond_timedwait(
-			&c->done_for[e->hash % STS_CACHE_DONE_STRIPES],
-			&c->lock, &dl);
+			sts_lru_stripe(&c->done_for, e->hash), &c->lock, &dl);
 	}
 	e->waiters--;
 	fill_now(c, e, now, completed, out);
@@ -661,8 +657,7 @@ sts_cache_complete(struct sts_cache *c, const struct sts_cache_job *job,
 		e->gen++;
 		e->flags &= ~F_INFLIGHT;
 		c->busy--;
-		pthread_cond_broadcast(
-			&c->done_for[e->hash % STS_CACHE_DONE_STRIPES]);
+		pthread_cond_broadcast(sts_lru_stripe(&c->done_for, e->hash));
 	}
 	if (c->busy == 0)
 		pthread_cond_broadcast(&c->idle);

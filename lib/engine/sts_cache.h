@@ -65,8 +65,9 @@
  *     engine, a file write or a sleep: workers take a job (copying the
  *     domain out), drop the lock, do the network work, and re-take the
  *     lock only to apply the result (sts_cache_complete()).
- *   - Lookups that must wait sleep on cache->done_for[entry hash % 64]
- *     (condition variables on CLOCK_MONOTONIC; a completed job
+ *   - Lookups that must wait sleep on their entry's stripe of
+ *     cache->done_for (sts_lru.h: condition variables on
+ *     CLOCK_MONOTONIC chosen by the hash; a completed job
  *     broadcasts its entry's, so it wakes the lookups of its domain and
  *     of the few that share the stripe, not every waiting lookup),
  *     holding a pin (entry->waiters) so the entry cannot be evicted

@@ -51,17 +51,11 @@ struct entry {
 	char domain[];
 };
 
-/* Condition variables for threads waiting on an entry's job, chosen by
- * the entry's hash: a completed job wakes the waiters of its stripe, not
- * every waiting lookup (a burst of cold lookups has one waiting per
- * domain, and more with the map's answer threads). */
-#define STS_CACHE_DONE_STRIPES 64
-
 struct sts_cache {
 	pthread_mutex_t lock;
-	/* CLOCK_MONOTONIC: a job completed, for the waiters of entries whose
-	 * hash % STS_CACHE_DONE_STRIPES is the index; or stop */
-	pthread_cond_t done_for[STS_CACHE_DONE_STRIPES];
+	/* a job completed, for the waiters of entries in that stripe
+	 * (sts_lru_stripe(&done_for, hash)); or stop */
+	struct sts_lru_stripes done_for;
 	pthread_cond_t idle; /* busy fell to 0, or stop */
 	/* A job was queued, or stop: work for the workers that take any
 	 * job, work_hi for those that take cached policies' jobs only

@@ -133,8 +133,8 @@ sts_cache_stop(struct sts_cache *c)
 	}
 	pthread_cond_broadcast(&c->work);
 	pthread_cond_broadcast(&c->work_hi);
-	for (size_t i = 0; i < STS_CACHE_DONE_STRIPES; i++)
-		pthread_cond_broadcast(&c->done_for[i]);
+	for (size_t i = 0; i < STS_LRU_STRIPES; i++)
+		pthread_cond_broadcast(&c->done_for.cv[i]);
 	pthread_cond_broadcast(&c->idle);
 	pthread_mutex_unlock(&c->lock);
 }

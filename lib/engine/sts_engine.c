@@ -29,6 +29,7 @@
 #include "sts_engine_int.h"
 #include "sts_nexthop.h"
 #include "sts_persist.h"
+#include "sts_sock.h"
 
 void
 sts_engine_conf_defaults(struct sts_engine_conf *c)
@@ -391,13 +392,7 @@ sts_engine_idle_wait(struct sts_engine *e, unsigned timeout_ms)
 	/* the next-hop/probe helpers of sts_engine_jobs.c count too: a
 	 * helper still running would change state behind the caller */
 	l = sts_engine_left(&t0, timeout_ms);
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += l / 1000;
-	dl.tv_nsec += (long)(l % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	dl = sts_abstime_ms(CLOCK_REALTIME, l);
 	pthread_mutex_lock(&e->hlp_lock);
 	while (e->helpers > 0 && rc == 0)
 		rc = pthread_cond_timedwait(&e->hlp_cond, &e->hlp_lock, &dl);

@@ -14,8 +14,6 @@
 #include "sts_hopcache.h"
 #include "sts_lru.h"
 
-#define HC_STRIPES 64
-
 struct hc_entry {
 	struct sts_lru_node lru;
 	struct hc_entry *hnext;
@@ -33,7 +31,7 @@ struct sts_hopcache {
 	/* CLOCK_MONOTONIC; the waiters of a key sleep on the stripe of its
 	 * hash, so a value put wakes them (and the few sharing the stripe),
 	 * not every thread waiting on any key */
-	pthread_cond_t done[HC_STRIPES];
+	struct sts_lru_stripes done;
 	struct hc_entry **tab;
 	struct sts_lru lru;
 	size_t mask, count, max;
@@ -43,7 +41,6 @@ struct sts_hopcache *
 sts_hopcache_new(size_t max)
 {
 	struct sts_hopcache *h;
-	pthread_condattr_t ca;
 
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
@@ -58,11 +55,7 @@ sts_hopcache_new(size_t max)
 		return NULL;
 	}
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	for (size_t i = 0; i < HC_STRIPES; i++)
-		pthread_cond_init(&h->done[i], &ca);
-	pthread_condattr_destroy(&ca);
+	sts_lru_stripes_init(&h->done);
 	return h;
 }
 
@@ -81,8 +74,7 @@ sts_hopcache_free(struct sts_hopcache *h)
 		free(e);
 	}
 	free(h->tab);
-	for (size_t i = 0; i < HC_STRIPES; i++)
-		pthread_cond_destroy(&h->done[i]);
+	sts_lru_stripes_destroy(&h->done);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -186,8 +178,8 @@ sts_hopcache_get(struct sts_hopcache *h, const char *key, time_t now,
 			break;
 		}
 		e->waiters++;
-		rc = pthread_cond_timedwait(&h->done[hv % HC_STRIPES], &h->lock,
-					    &dl);
+		rc = pthread_cond_timedwait(sts_lru_stripe(&h->done, hv),
+					    &h->lock, &dl);
 		e->waiters--;
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -218,7 +210,7 @@ sts_hopcache_put(struct sts_hopcache *h, const char *key, const void *val,
 			e->valid = true;
 		}
 	}
-	pthread_cond_broadcast(&h->done[hv % HC_STRIPES]);
+	pthread_cond_broadcast(sts_lru_stripe(&h->done, hv));
 	pthread_mutex_unlock(&h->lock);
 	free(copy);
 }
@@ -233,7 +225,7 @@ sts_hopcache_abandon(struct sts_hopcache *h, const char *key)
 	e = find(h, key, hv);
 	if (e != NULL)
 		e->busy = false;
-	pthread_cond_broadcast(&h->done[hv % HC_STRIPES]);
+	pthread_cond_broadcast(sts_lru_stripe(&h->done, hv));
 	pthread_mutex_unlock(&h->lock);
 }
 

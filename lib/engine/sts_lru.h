@@ -2,7 +2,8 @@
  * sts_lru.h - small helpers shared by the engine's two caches
  * (sts_cache.c: policies; sts_hopcache.c: next-hop state and probes):
  * an intrusive doubly linked LRU list (head = most recently used), the
- * FNV-1a hash of a name, and an absolute CLOCK_MONOTONIC deadline.
+ * FNV-1a hash of a name, an absolute CLOCK_MONOTONIC deadline, and the
+ * striped condition variables their waiters sleep on.
  *
  * Not thread-safe by itself: each cache holds its own lock around
  * every list operation.  Nothing is allocated or freed here.
@@ -10,9 +11,12 @@
 #ifndef STS_LRU_H
 #define STS_LRU_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "sts_sock.h"
 
 struct sts_lru_node {
 	struct sts_lru_node *prev, *next;
@@ -80,16 +84,42 @@ sts_lru_hash(const char *s)
 static inline struct timespec
 sts_lru_deadline(unsigned ms)
 {
-	struct timespec ts;
+	return sts_abstime_ms(CLOCK_MONOTONIC, ms);
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
+/* Condition variables (CLOCK_MONOTONIC) chosen by an entry's hash: a
+ * finished entry broadcasts its stripe, which wakes the threads waiting
+ * on it and on the few entries that share the stripe, not every waiter
+ * of the cache (a burst of cold lookups has one waiting per domain). */
+#define STS_LRU_STRIPES 64
+
+struct sts_lru_stripes {
+	pthread_cond_t cv[STS_LRU_STRIPES];
+};
+
+static inline void
+sts_lru_stripes_init(struct sts_lru_stripes *s)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	for (size_t i = 0; i < STS_LRU_STRIPES; i++)
+		pthread_cond_init(&s->cv[i], &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+static inline void
+sts_lru_stripes_destroy(struct sts_lru_stripes *s)
+{
+	for (size_t i = 0; i < STS_LRU_STRIPES; i++)
+		pthread_cond_destroy(&s->cv[i]);
+}
+
+static inline pthread_cond_t *
+sts_lru_stripe(struct sts_lru_stripes *s, uint32_t hash)
+{
+	return &s->cv[hash % STS_LRU_STRIPES];
 }
 
 #endif /* STS_LRU_H */

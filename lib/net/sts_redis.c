@@ -24,6 +24,7 @@
 #include <hiredis/hiredis.h>
 
 #include "sts_redis.h"
+#include "sts_sock.h"
 
 struct sts_redis {
 	redisContext *c;
@@ -167,16 +168,7 @@ sts_redis_url_parse(const char *s, struct sts_redis_url *u, char *why,
 static struct timespec
 deadline(unsigned ms)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
+	return sts_abstime_ms(CLOCK_MONOTONIC, ms);
 }
 
 static int

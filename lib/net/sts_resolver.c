@@ -279,13 +279,7 @@ cv_wait_until(struct sts_resolver *r, struct sts_resolver_waiter *w,
 
 	if (ms <= 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = sts_abstime_ms(CLOCK_MONOTONIC, ms);
 	(void)pthread_cond_timedwait(&w->cv, &r->mu, &ts);
 }
 

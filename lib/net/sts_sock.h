@@ -18,12 +18,33 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sts_resolver.h"
 #include "sts_status.h"
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t sts_now_ms(void);
+
+/* Now + ms on clock clk, as the absolute time pthread_cond_timedwait()
+ * wants (on a condition variable created with that clock); ms <= 0 is
+ * now.  Inline: the engine's caches use it without linking sockets. */
+static inline struct timespec
+sts_abstime_ms(clockid_t clk, int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	if (ms <= 0)
+		return ts;
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
 
 /* The earlier of now+ms and limit (limit 0 means none). */
 int64_t sts_deadline_min(int64_t limit, unsigned ms);
