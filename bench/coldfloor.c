@@ -2,7 +2,8 @@
  * bench/coldfloor.c - the floor under a cold policy lookup: what the
  * library's own calls cost when nothing else runs (issue 20 item 1).
  *
- *   coldfloor -u UNBOUND_CONF -T TRUST_ANCHOR -C CA_FILE [-t MS] DOMAIN...
+ *   coldfloor -u UNBOUND_CONF -T TRUST_ANCHOR -C CA_FILE [-t MS]
+ *             [-f auto|all|ipv4|ipv6] DOMAIN...
  *
  * One process, one thread, one resolver and one TLS context, as in the
  * daemon.  For each DOMAIN in turn (the first with every cache empty, the
@@ -10,9 +11,9 @@
  * path):
  *   txt    sts_resolver_txt() of _mta-sts.DOMAIN (DNSSEC-validated by
  *          libunbound in this process, as the daemon does)
- *   fetch  sts_fetch_policy(): the policy host's A and AAAA, connect,
- *          TLS handshake, PKIX (with the verified-chain memo), HTTPS GET,
- *          parse
+ *   fetch  sts_fetch_policy(): the policy host's addresses (-f: the
+ *          families asked, default auto as the daemon's AddressFamilies),
+ * connect, TLS handshake, PKIX (with the verified-chain memo), HTTPS GET, parse
  *   hs     one more sts_tls_open() (connect, handshake, PKIX) to the
  *          policy host, its addresses now in libunbound's cache, timed
  *          alone (not part of the floor): mbedTLS's share
@@ -91,7 +92,8 @@ main(int argc, char **argv)
 	unsigned timeout_ms = 5000;
 	int c, i, rc_exit = 0;
 
-	while ((c = getopt(argc, argv, "u:T:C:t:")) != -1) {
+	rc.families = STS_AF_AUTO; /* the daemon's default */
+	while ((c = getopt(argc, argv, "u:T:C:t:f:")) != -1) {
 		switch (c) {
 		case 'u':
 			rc.unbound_conf = optarg;
@@ -104,6 +106,10 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			timeout_ms = (unsigned)bu_num(optarg, 100, 60000, "-t");
+			break;
+		case 'f':
+			if (sts_af_parse(optarg, &rc.families) != STS_OK)
+				goto usage;
 			break;
 		default:
 			goto usage;
@@ -160,6 +166,6 @@ main(int argc, char **argv)
 	return rc_exit;
 usage:
 	fprintf(stderr, "usage: coldfloor -u UNBOUND_CONF -T TRUST_ANCHOR -C "
-			"CA_FILE [-t MS] DOMAIN...\n");
+			"CA_FILE [-t MS] [-f auto|all|ipv4|ipv6] DOMAIN...\n");
 	return 2;
 }

@@ -51,6 +51,7 @@ const char check_live_usage[] =
 	"[--resolver-conf FILE]\n"
 	"        [--trust-anchor FILE|none] [--resolv-conf FILE]\n"
 	"        [--forwarders ADDR,...] [--ca-file FILE] [--timeout MS]\n"
+	"        [--address-families auto|all|ipv4|ipv6]\n"
 	"      live check: _mta-sts record, policy fetch, MX hosts, TLSA,\n"
 	"      STARTTLS probe (--probe) and the verdict of an enforcing "
 	"sender;\n"
@@ -120,6 +121,7 @@ load_conf(int argc, char **argv, struct opts *o)
 	char why[STS_WHY_MAX];
 	int i;
 
+	o->rc.families = STS_AF_AUTO; /* the daemon's default */
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "-c") == 0) {
 			if (i + 1 >= argc) {
@@ -148,6 +150,7 @@ load_conf(int argc, char **argv, struct opts *o)
 	o->rc.unbound_conf = c->unbound_conf;
 	o->rc.resolv_conf = c->resolv_conf;
 	o->rc.forwarders = c->forwarders;
+	o->rc.families = c->address_families;
 	o->ca_file = c->ca_file;
 	return EX_OK;
 }
@@ -174,6 +177,17 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 		if (strcmp(a, "--probe") == 0) {
 			o->probe = true;
+			continue;
+		}
+		if (strcmp(a, "--address-families") == 0) {
+			if (++i >= argc ||
+			    sts_af_parse(argv[i], &o->rc.families) != STS_OK) {
+				fprintf(stderr,
+					"%s: --address-families wants auto, "
+					"all, ipv4 or ipv6\n",
+					argv[0]);
+				return EX_USAGE;
+			}
 			continue;
 		}
 		if (strcmp(a, "--resolver-conf") == 0)

@@ -40,6 +40,7 @@ enum otype {
 	O_HEADER, /* RFC 5322 field name */
 	O_NAMES,  /* space/comma separated words (map names) */
 	O_REDIS,  /* redis://... or unix:/... (sts_redis.h) */
+	O_AF,	  /* auto / all / ipv4 / ipv6 (sts_af.h) */
 };
 
 #define RESTART 1u  /* a change takes effect only at restart */
@@ -97,6 +98,8 @@ static const struct opt opts[] = {
 	{"CAFile", O_PATH, F(ca_file), "/etc/ssl/certs/ca-certificates.crt", 0,
 	 0, RESTART},
 	{"DNSTimeout", O_MS, F(dns_timeout_ms), "3s", 100, 60000, RESTART},
+	/* A and/or AAAA; auto: those this host can use (AI_ADDRCONFIG) */
+	{"AddressFamilies", O_AF, F(address_families), "auto", 0, 0, RESTART},
 	{"FetchTimeout", O_MS, F(fetch_timeout_ms), "10s", 100, 60000, RESTART},
 	{"LookupDeadline", O_MS, F(lookup_deadline_ms), "3s", 0, 25000, 0},
 	{"Probe", O_BOOL, F(probe), "yes", 0, 0, RESTART},
@@ -204,6 +207,8 @@ scalar_size(const struct opt *o)
 		return o->off == F(umask) ? sizeof(mode_t) : sizeof(int);
 	case O_LEVEL:
 		return sizeof(int);
+	case O_AF:
+		return sizeof(enum sts_af);
 	default:
 		return sizeof(unsigned);
 	}
@@ -466,6 +471,13 @@ set_option(struct conf *c, const struct opt *o, const char *s, char *why,
 				   o->name, s);
 		*(int *)field = lvl;
 		return 0;
+	case O_AF:
+		if (sts_af_parse(s, (enum sts_af *)field) != STS_OK)
+			return bad(why, whylen,
+				   "%s: expected auto, all, ipv4 or ipv6, not "
+				   "\"%s\"",
+				   o->name, s);
+		return 0;
 	case O_OCTAL:
 		v = 0;
 		for (rest = s; *rest >= '0' && *rest <= '7'; rest++)
@@ -711,6 +723,7 @@ conf_engine(const struct conf *c, struct sts_engine_conf *ec)
 	ec->resolv_conf = c->resolv_conf;
 	ec->forwarders = c->forwarders;
 	ec->dns_timeout_ms = c->dns_timeout_ms;
+	ec->families = c->address_families;
 	ec->ca_file = c->ca_file;
 	ec->fetch_timeout_ms = c->fetch_timeout_ms;
 	ec->probe = c->probe;

@@ -526,6 +526,11 @@ main(int argc, char **argv)
 		     c->milter_timeout);
 	log_msg(LOG_INFO, "milter: idle MTA connections closed after %u s",
 		c->milter_timeout);
+	if (c->address_families == STS_AF_AUTO)
+		log_msg(LOG_INFO,
+			"AddressFamilies auto: %s for now (checked again "
+			"every %d s)",
+			sts_af_str(sts_af_detect()), STS_AF_RECHECK_MS / 1000);
 	upath = unix_path(c->socket);
 	if (upath != NULL) {
 		if (chmod(upath, (mode_t)c->socket_mode) != 0)

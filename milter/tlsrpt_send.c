@@ -92,6 +92,7 @@ tlsrpt_sender_new(const struct conf *c, struct sts_engine *e, char *why,
 	rc.resolv_conf = c->resolv_conf;
 	rc.forwarders = c->forwarders;
 	rc.timeout_ms = c->dns_timeout_ms;
+	rc.families = c->address_families;
 	for (char *w = s->sendmail; w != NULL && *w != '\0';) {
 		size_t len = strcspn(w, " \t");
 		if (len > 0 && s->n_cmd < MAX_SENDMAIL_ARGS)

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "sts_af.h"
 #include "sts_limits.h"
 #include "sts_policy.h"
 #include "sts_status.h"
@@ -132,6 +133,7 @@ struct sts_engine_conf {
 	const char *resolv_conf;       /* optional ub_ctx_resolvconf() file */
 	const char *forwarders;	       /* optional, comma/space separated */
 	unsigned dns_timeout_ms;       /* per query */
+	enum sts_af families; /* A/AAAA asked for (sts_af.h); 0: both */
 	/* fetcher */
 	const char *ca_file; /* default /etc/ssl/certs/ca-certificates.crt */
 	unsigned fetch_timeout_ms; /* overall */

@@ -216,6 +216,7 @@ sts_source_net_new(const struct sts_engine_conf *conf, struct sts_source *out,
 	rc.resolv_conf = conf->resolv_conf;
 	rc.forwarders = conf->forwarders;
 	rc.timeout_ms = conf->dns_timeout_ms;
+	rc.families = conf->families;
 	st = sts_resolver_new(&rc, &n->r, why, whylen);
 	if (st == STS_OK)
 		st = sts_tls_new(conf->ca_file, &n->tls, why, whylen);

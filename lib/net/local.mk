@@ -8,6 +8,7 @@ lib_libmtasts_a_SOURCES += \
 	lib/net/sts_resolver.c lib/net/sts_resolver.h \
 	lib/net/sts_resolver_addrs.c lib/net/sts_resolver_int.h \
 	lib/net/sts_sock.c lib/net/sts_sock.h \
+	lib/net/sts_af.c lib/net/sts_af.h \
 	lib/net/sts_tls.c lib/net/sts_tls.h lib/net/sts_tls_int.h \
 	lib/net/sts_tls_verify.c \
 	lib/net/sts_tls_open.c lib/net/sts_tls_open.h \

@@ -206,6 +206,7 @@ sts_resolver_new(const struct sts_resolver_conf *conf,
 		return sts_why(why, whylen, STS_NOMEM, "out of memory");
 	r->timeout_ms = conf->timeout_ms ? conf->timeout_ms
 					 : STS_RESOLVER_DEFAULT_TIMEOUT_MS;
+	r->af = conf->families;
 	if (pthread_mutex_init(&r->mu, NULL) != 0) {
 		free(r);
 		return sts_why(why, whylen, STS_NOMEM, "mutex init failed");

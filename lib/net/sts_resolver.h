@@ -49,6 +49,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "sts_af.h"
 #include "sts_limits.h"
 #include "sts_record.h"
 #include "sts_status.h"
@@ -79,6 +80,9 @@ struct sts_resolver_conf {
 	const char *forwarders;
 	/* Per-query deadline in ms; 0 means STS_RESOLVER_DEFAULT_TIMEOUT_MS. */
 	unsigned timeout_ms;
+	/* The families the address lookups ask for (sts_af.h); STS_AF_ALL
+	 * (0) asks A and AAAA, STS_AF_AUTO those this host can use. */
+	enum sts_af families;
 };
 
 struct sts_resolver;
@@ -197,6 +201,10 @@ void sts_resolver_free(struct sts_resolver *r);
 
 /* The configured per-query deadline in ms. */
 unsigned sts_resolver_timeout_ms(const struct sts_resolver *r);
+
+/* The families the address lookups ask for now: STS_AF_ALL, _IPV4 or
+ * _IPV6 (STS_AF_AUTO resolved, at most STS_AF_RECHECK_MS old). */
+enum sts_af sts_resolver_families(struct sts_resolver *r);
 
 /*
  * Lookups.  name is an A-label host name, with or without trailing dot.

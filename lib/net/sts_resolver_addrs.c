@@ -7,7 +7,8 @@
  * with no usable address left the lookup is BOGUS and the reason names
  * the bogus record ("HOST A: DNSSEC bogus: ..."); a set with a dropped
  * family is never "secure" (meta.dnssec BOGUS), so DANE does not count on
- * it.  Thread-safety as in sts_resolver.h.
+ * it.  Only the families of sts_resolver_families() are asked for
+ * (sts_af.h: AddressFamilies).  Thread-safety as in sts_resolver.h.
  */
 #include "config.h"
 
@@ -53,6 +54,30 @@ add_addrs(struct sts_resolver_addrs *out, struct ub_result *res, int family,
 	}
 }
 
+enum sts_af
+sts_resolver_families(struct sts_resolver *r)
+{
+	int64_t now, last;
+	int af;
+
+	if (r->af != STS_AF_AUTO)
+		return r->af == STS_AF_IPV4 || r->af == STS_AF_IPV6
+			       ? r->af
+			       : STS_AF_ALL;
+	now = sts_now_ms();
+	last = __atomic_load_n(&r->af_checked, __ATOMIC_ACQUIRE);
+	/* one lookup looks at the interfaces again; the others go on with
+	 * what was last seen */
+	if ((last == 0 || now - last >= STS_AF_RECHECK_MS) &&
+	    __atomic_compare_exchange_n(&r->af_checked, &last, now, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		af = (int)sts_af_detect();
+		__atomic_store_n(&r->af_now, af, __ATOMIC_RELEASE);
+		return (enum sts_af)af;
+	}
+	return (enum sts_af)__atomic_load_n(&r->af_now, __ATOMIC_ACQUIRE);
+}
+
 enum sts_status
 sts_resolver_addrs(struct sts_resolver *r, const char *host, uint16_t port,
 		   struct sts_resolver_addrs *out)
@@ -60,7 +85,8 @@ sts_resolver_addrs(struct sts_resolver *r, const char *host, uint16_t port,
 	return sts_resolver_addrs_until(r, host, port, 0, out);
 }
 
-/* Both families; settle_ms: see sts_resolver_addrs_for_connect(). */
+/* The families of sts_resolver_families(); settle_ms: see
+ * sts_resolver_addrs_for_connect(). */
 static enum sts_status
 lookup_addrs(struct sts_resolver *r, const char *host, uint16_t port,
 	     int64_t deadline_ms, unsigned settle_ms,
@@ -77,10 +103,21 @@ lookup_addrs(struct sts_resolver *r, const char *host, uint16_t port,
 	char qn[2][STS_DOMAIN_BUFSZ + 8];
 	int bad = -1; /* a family whose answer was bogus */
 	const char *cn;
+	enum sts_af af = sts_resolver_families(r);
+	/* asked: [lo, hi) of the AAAA, A order above */
+	int lo = af == STS_AF_IPV4 ? 1 : 0, hi = af == STS_AF_IPV6 ? 1 : 2;
+	static const char *const asked[3] = {"A or AAAA", "A", "AAAA"};
 
 	memset(out, 0, sizeof(*out));
-	sts_resolver_run_queries(r, names, types, q, 2, deadline, settle_ms);
+	memset(m, 0, sizeof(m));
 	for (int i = 0; i < 2; i++) {
+		q[i] = NULL;
+		res[i] = NULL;
+		m[i].status = STS_NOTFOUND;
+	}
+	sts_resolver_run_queries(r, names + lo, types + lo, q + lo,
+				 (size_t)(hi - lo), deadline, settle_ms);
+	for (int i = lo; i < hi; i++) {
 		/* "host AAAA": every reason names the record it is about */
 		snprintf(qn[i], sizeof(qn[i]), "%s %s", host, tname[i]);
 		res[i] = sts_resolver_classify(r, q[i], qn[i], &m[i]);
@@ -129,18 +166,20 @@ lookup_addrs(struct sts_resolver *r, const char *host, uint16_t port,
 	} else if (bad >= 0) {
 		/* no usable address and a bogus family: name that record */
 		*mo = m[bad];
-		if (m[1 - bad].status != STS_BOGUS)
+		if (hi - lo == 2 && m[1 - bad].status != STS_BOGUS)
 			sts_why(mo->why, sizeof(mo->why), STS_BOGUS, "%s; %s",
 				m[bad].why, m[1 - bad].why);
 	} else if (m[0].status == STS_NOTFOUND && m[1].status == STS_NOTFOUND) {
-		*mo = m[1];
+		*mo = m[hi - 1];
 		sts_why(mo->why, sizeof(mo->why), STS_NOTFOUND,
-			"%s: no A or AAAA record (%s)", host,
-			m[1].rcode == 3 ? "NXDOMAIN" : "NODATA");
+			"%s: no %s record (%s)", host, asked[af],
+			m[hi - 1].rcode == 3 ? "NXDOMAIN" : "NODATA");
+	} else if (hi - lo == 1) {
+		*mo = m[lo];
 	} else {
 		*mo = m[m[1].status == STS_TEMPFAIL ? 1 : 0];
 	}
-	sts_resolver_release_queries(r, q, 2);
+	sts_resolver_release_queries(r, q + lo, (size_t)(hi - lo));
 	return mo->status;
 }
 

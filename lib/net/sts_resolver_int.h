@@ -48,6 +48,11 @@ struct sts_resolver {
 	bool pumping;
 	struct sts_resolver_waiter *waiters; /* oldest first */
 	struct sts_resolver_waiter *waiters_tail;
+	enum sts_af af; /* as configured */
+	/* STS_AF_AUTO: the families last detected and when (sts_now_ms());
+	 * read and written with __atomic builtins, no lock */
+	int af_now;
+	int64_t af_checked;
 };
 
 struct query {

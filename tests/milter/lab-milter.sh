@@ -227,6 +227,9 @@ stop_milter
 cp "$W/state" "$W/state.he"
 write_conf none
 sed -i 's/^LookupDeadline .*/LookupDeadline  1s/' "$W/milter.conf"
+# both families: "auto" would ask A only in the lab (no IPv6 but
+# link-local), and there would be no race to win
+echo "AddressFamilies all" >>"$W/milter.conf"
 start_milter
 TAG=he$$
 send "$LAB_OUT_ADDR" "$TAG@example-v6dead.test" "$W/swaks-he.txt"

@@ -60,6 +60,8 @@ static const struct {
 	{"On-EnforceFailure bounce\n", 1,
 	 "On-EnforceFailure: expected accept, tag, tempfail or reject"},
 	{"LogLevel chatty\n", 1, "LogLevel: expected debug"},
+	{"AddressFamilies inet6\n", 1,
+	 "AddressFamilies: expected auto, all, ipv4 or ipv6, not \"inet6\""},
 	{"On-TestingFailure tempfail\n", 1,
 	 "On-TestingFailure: tempfail is not allowed here (at most tag)"},
 	{"On-TempError reject\n", 1,
@@ -123,6 +125,8 @@ main(void)
 	is_int(c->react.testing_failure, STS_VERDICT_TAG,
 	       "default On-TestingFailure tag");
 	is_int(c->log_level, LOG_INFO, "default LogLevel info");
+	is_int(c->address_families, STS_AF_AUTO,
+	       "default AddressFamilies auto");
 	is_int(c->umask, 07, "default UMask 007");
 	is_int(c->socket_mode, 0660, "default SocketMode 0660");
 	ok(c->probe, "Probe on by default");
@@ -139,6 +143,7 @@ main(void)
 		      "StateFile /var/lib/x/state\n"
 		      "OverrideFile none\n"
 		      "DNSTimeout 1500ms\n"
+		      "AddressFamilies IPv4\n"
 		      "LookupDeadline 0\n"
 		      "NegativeTTL 1h\n"
 		      "FailureBackoff 10m\n"
@@ -164,6 +169,8 @@ main(void)
 		is_str(c->user, "nobody", "UserID");
 		ok(c->override_file == NULL, "\"none\" switches a file off");
 		is_int(c->dns_timeout_ms, 1500, "1500ms");
+		is_int(c->address_families, STS_AF_IPV4,
+		       "AddressFamilies IPv4 (any case)");
 		is_int(c->lookup_deadline_ms, 0, "LookupDeadline 0");
 		is_int(c->negative_ttl, 3600, "1h = 3600 s");
 		is_int(c->failure_backoff, 600, "10m = 600 s");

@@ -66,9 +66,11 @@ import json, os, socket, statistics, subprocess, sys, tempfile, threading, time
 check, helper, probe, memo = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 env = os.environ
 T = 2000            # --timeout (ms) for fetch and probe
-common = ["--json", "--probe", "--resolver-conf", env["LAB_UNBOUND_CONF"],
-          "--trust-anchor", "none", "--ca-file", env["LAB_CA"],
-          "--timeout", str(T)]
+lab = ["--json", "--resolver-conf", env["LAB_UNBOUND_CONF"],
+       "--trust-anchor", "none", "--ca-file", env["LAB_CA"], "--timeout", str(T)]
+# both families: the rows below test what A and AAAA records do (happy
+# eyeballs, a bogus AAAA); "auto" (the default) is tested at the end
+common = lab + ["--probe", "--address-families", "all"]
 n = 0
 failed = 0
 
@@ -414,6 +416,35 @@ p = subprocess.run([check, "example-enforce.test"] +
 last = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
 tap(p.returncode == 0 and last.startswith("verdict   deliver via "),
     "text output ends with the verdict", p.stdout + p.stderr)
+
+# AddressFamilies (sts_af.h).  The lab's netns has IPv4 addresses besides
+# 127.0.0.1 and only link-local IPv6, so "auto", the default, asks A only:
+# example-v6dead.test's black-holed AAAA is never asked for, so its fetch
+# does not wait the 250 ms of happy eyeballs (with "all", above, it does)
+def fam_check(d, fam):
+    args = [check, d] + lab + ([] if fam is None else ["--address-families", fam])
+    p = subprocess.run(args, capture_output=True, text=True)
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        return {"policy": {}, "output": p.stdout + p.stderr}
+
+o = fam_check("example-v6dead.test", None)
+pol = o["policy"]
+tap(pol.get("result") == "ok" and pol.get("address") == "127.0.44.3:443"
+    and 0 <= pol.get("elapsed_ms", -1) < 200,
+    "AddressFamilies auto in the lab (IPv4, link-local IPv6 only): "
+    "example-v6dead.test fetched from its A in %s ms, its black-holed AAAA "
+    "not asked for" % pol.get("elapsed_ms"), json.dumps(o))
+o = fam_check("example-v6dead.test", "ipv4")
+tap(o["policy"].get("address") == "127.0.44.3:443"
+    and 0 <= o["policy"].get("elapsed_ms", -1) < 200,
+    "--address-families ipv4: the same at once", json.dumps(o))
+o = fam_check("example-enforce.test", "ipv6")
+w = o["policy"].get("why", "")
+tap(o["policy"].get("result") == "fetch-error" and "no AAAA record" in w,
+    "--address-families ipv6: example-enforce.test's policy host has only an "
+    "A record: a fetch error that names the AAAA (%s)" % w, json.dumps(o))
 
 print("1..%d" % n)
 sys.exit(1 if failed else 0)

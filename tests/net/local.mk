@@ -2,7 +2,8 @@
 # parser, DNS-ID matching, happy-eyeballs connects on loopback) and the lab test lab-net.sh (root; skips
 # itself otherwise).  Every program speaks TAP.
 net_unit_tests = tests/net/test_http tests/net/test_smtp tests/net/t_forwarder \
-	tests/net/test_sock tests/net/t_resdelay tests/net/t_reswake
+	tests/net/test_sock tests/net/t_resdelay tests/net/t_reswake \
+	tests/net/test_af
 check_PROGRAMS += $(net_unit_tests)
 TESTS += $(net_unit_tests) tests/net/lab-net.sh
 dist_check_SCRIPTS += tests/net/lab-net.sh
@@ -13,6 +14,10 @@ tests_net_test_smtp_LDADD = $(LIBMTASTS)
 # sts_sock_connect_any() (RFC 8305) on loopback, no lab
 tests_net_test_sock_SOURCES = tests/net/test_sock.c tests/tap.h
 tests_net_test_sock_LDADD = $(LIBMTASTS)
+# AddressFamilies (sts_af.h): names, the rules of auto, and the queries
+# the resolver sends for each setting (fake_ns.h, no lab)
+tests_net_test_af_SOURCES = tests/net/test_af.c tests/net/fake_ns.h tests/tap.h
+tests_net_test_af_LDADD = $(LIBMTASTS)
 # Issue [harden] 7: a forwarder flooded with unanswered names is used
 # again at once (hermetic: the forwarder is in the test, on 127.0.0.1).
 tests_net_t_forwarder_SOURCES = tests/net/t_forwarder.c tests/net/fake_ns.h \
