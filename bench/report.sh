@@ -39,7 +39,8 @@ med0() { # median or 0 (chart data)
 floor_report() {
 	local s pr f
 	echo "The floor: bench/coldfloor, pinned like the servers, calls the library's validated TXT query and" \
-		"policy fetch (the policy host's A and AAAA, connect, TLS handshake, PKIX, GET, parse) for the" \
+		"policy fetch (the policy host's addresses, of the families AddressFamilies auto picks as in ours," \
+		"connect, TLS handshake, PKIX, GET, parse) for the" \
 		"same domains in one thread, with no engine around them (no queues or worker threads, no MX/TLSA" \
 		"state, no single flight); \`hs_ms\` is one more handshake + PKIX to the same host timed alone," \
 		"mbedTLS's share. floor is built like ours (mbedTLS 2.28), floor13 like ours13 (mbedTLS 3.6)." \

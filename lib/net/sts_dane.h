@@ -46,10 +46,12 @@ const char *sts_dane_state_str(enum sts_dane_state s);
  *     are DNSSEC-secure.  Insecure addresses (also reached through an
  *     insecure CNAME): out->meta is NOTFOUND "address records insecure"
  *     (state NONE: DANE does not apply, MTA-STS may); no address at
- *     all: NOTFOUND; a bogus address RRset (either family, even next to
- *     a good one: an attacker must not switch DANE off by spoiling one
- *     family): BOGUS, why naming the record; a failed lookup: TEMPFAIL
- *     (section 2.2.1: the host is unusable for now);
+ *     all: NOTFOUND; a bogus address RRset (either family asked, even
+ *     next to a good one: an attacker must not switch DANE off by
+ *     spoiling one family): BOGUS, why naming the record; a failed
+ *     lookup: TEMPFAIL (section 2.2.1: the host is unusable for now).
+ *     Only the families of sts_resolver_families() are asked (sts_af.h:
+ *     a family the host cannot use is not judged);
  *   - secure addresses: TLSA at _port._tcp of the CNAME-expanded name
  *     first; when that has no secure TLSA RRset (NXDOMAIN, NODATA,
  *     insecure), at the original name (section 2.2.2).  A bogus or failed
