@@ -60,7 +60,7 @@ struct conf {
 	char *ca_file;
 	unsigned dns_timeout_ms, fetch_timeout_ms, probe_timeout_ms;
 	enum sts_af address_families; /* AddressFamilies (sts_af.h) */
-	unsigned probe_cache_ttl; /* seconds a probe result is reused */
+	unsigned probe_cache_ttl;     /* seconds a probe result is reused */
 	bool probe;
 	size_t cache_size;
 	unsigned negative_ttl, failure_backoff, workers;
