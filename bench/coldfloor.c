@@ -13,7 +13,8 @@
  *          libunbound in this process, as the daemon does)
  *   fetch  sts_fetch_policy(): the policy host's addresses (-f: the
  *          families asked, default auto as the daemon's AddressFamilies),
- * connect, TLS handshake, PKIX (with the verified-chain memo), HTTPS GET, parse
+ *          connect, TLS handshake, PKIX (with the verified-chain memo),
+ *          HTTPS GET, parse
  *   hs     one more sts_tls_open() (connect, handshake, PKIX) to the
  *          policy host, its addresses now in libunbound's cache, timed
  *          alone (not part of the floor): mbedTLS's share

@@ -3,7 +3,8 @@
 # (tests/lab, issue [lab]): swaks -> out-Postfix (smtpd_milters) -> our
 # milter -> the MX farm, for every row of tests/lab/scenarios.tsv; the same
 # through sendmail (INPUT_MAIL_FILTER); reload with a broken file; a first
-# recipient whose policy host has a black-holed AAAA (happy eyeballs); restart
+# recipient whose policy host has a black-holed AAAA (happy eyeballs);
+# AddressFamilies (auto logged as IPv4 in the lab, ipv6 asks no A); restart
 # keeps cached policies (state file); the policy host and the DNS server
 # killed mid-run change verdicts as RFC 8461 says and crash nothing.
 # TAP.  SKIPs (never passes) when not root or the lab cannot come up.
@@ -236,6 +237,26 @@ send "$LAB_OUT_ADDR" "$TAG@example-v6dead.test" "$W/swaks-he.txt"
 r=$(reply_to "$W/swaks-he.txt" "$TAG@example-v6dead.test")
 grep -q "rcpt=<$TAG@example-v6dead.test> .*mode=enforce " "$W/milter.log"
 ok $? "happy eyeballs: a first recipient at example-v6dead.test (AAAA black-holed) gets the enforce verdict within a 1 s LookupDeadline: $r"
+stop_milter
+
+# --- 3c. AddressFamilies, through Postfix --------------------------------
+# The lab's netns has IPv4 besides 127.0.0.1 and only link-local IPv6: the
+# default (auto) was logged at start as IPv4 only.  With "ipv6" the daemon
+# asks AAAA only, and example-enforce.test's policy host has just an A: its
+# first recipient (empty cache) is a fetch failure that names the AAAA,
+# accepted and tagged, where the same recipient passed in section 1.
+grep -q "AddressFamilies auto: ipv4 for now" "$W/milter.log"
+ok $? "AddressFamilies auto in the lab: logged at start as ipv4"
+write_conf none
+echo "AddressFamilies ipv6" >>"$W/milter.conf"
+start_milter
+TAG=af$$
+send "$LAB_OUT_ADDR" "$TAG@example-enforce.test" "$W/swaks-af.txt"
+r=$(reply_to "$W/swaks-af.txt" "$TAG@example-enforce.test")
+case "$r" in "250 "*) rc=0 ;; *) rc=1 ;; esac
+grep -q "rcpt=<$TAG@example-enforce.test>.*verdict=tag .*type=sts-policy-fetch-error" "$W/milter.log" || rc=1
+grep -q "mta-sts.example-enforce.test: no AAAA record" "$W/milter.log" || rc=1
+ok $rc "AddressFamilies ipv6: example-enforce.test (policy host with an A only) accepted, tagged as a fetch error naming the missing AAAA: $r"
 stop_milter
 mv "$W/state.he" "$W/state"
 write_conf "$W/state"
